@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// tooltool-swift: a content-addressed artifact store for CI (`tooltool-server`) and its client (`tooltool`).
+///
+/// Targets, from the bottom up:
+/// - `C*`: one thin system-library target per C library (module map + shim.h), nothing else.
+/// - `Shared`: what client and server agree on (digests, manifests, visibility, permissions, error body, JSON).
+/// - Server side: `HTTPServer` (our HTTP/1.1 layer on libevent + http_parser, knows nothing of storage),
+///   `Storage` (blobs on disk + SQLite metadata, knows nothing of HTTP), `ServerApp` (routes, auth, commands),
+///   and the one-file executable `tooltool-server`.
+/// - Client side: `ClientCore` (libcurl transport, fetch, cache, unpack, commands) and the executable `tooltool`.
+let package = Package(
+    name: "tooltool-swift",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tooltool", targets: ["tooltool"]),
+        .executable(name: "tooltool-server", targets: ["tooltool-server"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries.
+        .systemLibrary(name: "CEvent", pkgConfig: "libevent_core",
+                       providers: [.apt(["libevent-dev"])]),
+        .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+
+        // Both sides.
+        .target(name: "Shared", dependencies: ["COpenSSL"], path: "Sources/Shared"),
+
+        // Server.
+        .target(name: "HTTPServer", dependencies: ["CEvent", "CHTTPParser"], path: "Sources/Server/HTTP"),
+        .target(name: "Storage", dependencies: ["Shared", "CSQLite"], path: "Sources/Server/Storage"),
+        .target(name: "ServerApp",
+                dependencies: ["Shared", "HTTPServer", "Storage",
+                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                path: "Sources/Server/App"),
+        .executableTarget(name: "tooltool-server", dependencies: ["ServerApp"], path: "Sources/Server/Main"),
+
+        // Client.
+        .target(name: "ClientCore", dependencies: ["Shared", "CCurl", "CArchive"], path: "Sources/Client/Core"),
+        .executableTarget(name: "tooltool", dependencies: ["ClientCore"], path: "Sources/Client/Main"),
+
+        // Tests. End-to-end suites depend on the executables so `swift test` builds them first.
+        .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
+        .testTarget(name: "SharedTests", dependencies: ["Shared"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["ServerApp", "tooltool-server", "TestSupport"]),
+        .testTarget(name: "ClientTests",
+                    dependencies: ["ClientCore", "tooltool", "tooltool-server", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,1 @@
+print("tooltool: not implemented yet")

@@ -1,0 +1,3 @@
+import ServerApp
+
+ServerCommand.main()
