@@ -1,0 +1,108 @@
+import Foundation
+
+/// A real `tooltool-server serve` process on 127.0.0.1 port 0, stopped when released.
+public final class ServerProcess: @unchecked Sendable {
+    // @unchecked Sendable: the fields are set once in init; `process` is only signalled and waited on.
+    /// The store root the server was started on.
+    public let root: String
+    /// The port it listens on.
+    public let port: Int
+    /// `http://127.0.0.1:PORT`.
+    public var url: String { "http://127.0.0.1:\(port)" }
+    /// The process id.
+    public var pid: Int32 { process.processIdentifier }
+    /// Where the server's stderr (the access log) goes.
+    public let stderrPath: String
+
+    private let process: Process
+
+    /// Starts the server and waits (up to `timeout` seconds) for its `listening on` line.
+    public init(root: String, arguments: [String] = [], executable: String = Binaries.server,
+                timeout: TimeInterval = 20) throws {
+        self.root = root
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["serve", "--root", root, "--host", "127.0.0.1", "--port", "0"] + arguments
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        stderrPath = root + "/server-stderr.log"
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: stderrPath)
+        try process.run()
+        self.process = process
+
+        let reader = stdout.fileHandleForReading
+        let deadline = Date().addingTimeInterval(timeout)
+        var line = [UInt8]()
+        var port: Int?
+        while Date() < deadline, process.isRunning {
+            var pfd = pollfd(fd: reader.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, 100) > 0 else { continue }
+            var byte: UInt8 = 0
+            guard read(reader.fileDescriptor, &byte, 1) == 1 else { break }
+            if byte != UInt8(ascii: "\n") { line.append(byte); continue }
+            let text = String(decoding: line, as: UTF8.self)
+            line.removeAll()
+            if text.hasPrefix("listening on http://"), let colon = text.lastIndex(of: ":") {
+                port = Int(text[text.index(after: colon)...])
+                break
+            }
+        }
+        guard let port else {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            let log = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+            throw ServerProcessError(message: "server did not print its listening line; stderr: \(log)")
+        }
+        self.port = port
+    }
+
+    /// Sends SIGTERM and waits for the exit status (SIGKILL after `timeout` seconds).
+    @discardableResult
+    public func stop(timeout: TimeInterval = 15) -> Int32 {
+        guard process.isRunning else { return process.terminationStatus }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Kills the server with SIGKILL, as a crash would.
+    public func kill9() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Peak resident set size in bytes (`VmHWM`), nil once the process is gone.
+    public func peakRSS() -> Int? { ProcStatus.field("VmHWM", pid: pid) }
+
+    /// Current resident set size in bytes (`VmRSS`).
+    public func currentRSS() -> Int? { ProcStatus.field("VmRSS", pid: pid) }
+
+    /// What the server wrote to stderr so far.
+    public func stderr() -> String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    deinit { stop() }
+}
+
+/// The server process failed to start.
+public struct ServerProcessError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Reads `/proc/PID/status` fields given in kB.
+public enum ProcStatus {
+    /// The value of `name` in bytes, e.g. `VmHWM`.
+    public static func field(_ name: String, pid: Int32) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(name + ":") {
+            let digits = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first
+            return digits.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map { $0 * 1024 }
+        }
+        return nil
+    }
+}
