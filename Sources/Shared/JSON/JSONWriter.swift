@@ -79,7 +79,7 @@ public enum JSONWriter {
             case "\u{08}": out.append(contentsOf: "\\b".utf8)
             case "\u{0C}": out.append(contentsOf: "\\f".utf8)
             default:
-                if scalar.value < 0x20 || scalar.value > 0x7e && scalar.value != 0x7f {
+                if scalar.value < 0x20 || scalar.value > 0x7e {
                     for unit in String(scalar).utf16 { appendUnicodeEscape(unit, into: &out) }
                 } else {
                     out.append(UInt8(scalar.value))
