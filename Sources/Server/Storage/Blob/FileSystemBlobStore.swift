@@ -1,0 +1,142 @@
+import Shared
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Blobs as plain files: `root/public/sha512/<hex>` and `root/pvt/sha512/<hex>`.
+///
+/// The two folders are the truth about which blobs exist and their visibility, so a static server or rsync can
+/// mirror `public/` as it is. Uploads stream into `root/.tmp/` (same filesystem) and are published with `link`,
+/// so a torn file is never visible and a different file is never overwritten. fsck moves bad files to
+/// `root/quarantine/`.
+///
+/// Thread safety: every method may be called from any thread. Publishing, visibility changes and deletes of one
+/// digest are serialised by a per-digest (striped) lock within this process; another process on the same root
+/// (the `visibility` admin command) is not covered by that lock.
+public final class FileSystemBlobStore: BlobStore {
+    /// The store's root folder.
+    public let root: String
+    /// Folder of in-flight uploads.
+    public let temporaryDirectory: String
+    /// Folder that fsck --repair moves bad files into.
+    public let quarantineDirectory: String
+    /// Temp files younger than this are never swept, whatever their lock says (see `sweepTemporaryFiles`).
+    public let temporaryFileGracePeriod: Int64
+    let locks = StripedLock()
+
+    /// Opens (creating when missing) a store under `root`. Does not scan the store: cost does not grow with it.
+    public init(root: String, temporaryFileGracePeriod: Int64 = 60) throws(StorageError) {
+        self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
+        self.temporaryDirectory = self.root + "/.tmp"
+        self.quarantineDirectory = self.root + "/quarantine"
+        self.temporaryFileGracePeriod = temporaryFileGracePeriod
+        for visibility in Visibility.allCases {
+            try Posix.makeDirectories(directory(for: visibility, algorithm: .sha512))
+        }
+        try Posix.makeDirectories(temporaryDirectory)
+    }
+
+    /// The folder holding blobs of one visibility and algorithm, e.g. `root/pvt/sha512`.
+    public func directory(for visibility: Visibility, algorithm: HashAlgorithm) -> String {
+        "\(root)/\(visibility.folderName)/\(algorithm.rawValue)"
+    }
+
+    /// The final path of a blob with the given visibility.
+    public func path(for digest: Digest, visibility: Visibility) -> String {
+        "\(directory(for: visibility, algorithm: digest.algorithm))/\(digest.hex)"
+    }
+
+    public func locate(_ digest: Digest) throws(StorageError) -> Visibility? {
+        // Retried because a concurrent move from pvt/ to public/ can slip between the two lookups.
+        for _ in 0..<3 {
+            for visibility in [Visibility.public, .internal] {
+                if try Posix.lstatIfExists(path(for: digest, visibility: visibility)) != nil { return visibility }
+            }
+        }
+        return nil
+    }
+
+    public func openForReading(_ digest: Digest) throws(StorageError) -> OpenBlob? {
+        for _ in 0..<3 {
+            for visibility in [Visibility.public, .internal] {
+                let path = path(for: digest, visibility: visibility)
+                let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+                if fd < 0 {
+                    if errno == ENOENT { continue }
+                    throw StorageError.fromErrno(errno, call: "open", path: path)
+                }
+                var info = stat()
+                guard fstat(fd, &info) == 0 else {
+                    let code = errno
+                    close(fd)
+                    throw StorageError.fromErrno(code, call: "fstat", path: path)
+                }
+                guard Posix.isRegular(info) else {
+                    close(fd)
+                    throw StorageError.io(call: "fstat", path: path, errno: EISDIR)
+                }
+                return OpenBlob(fd: fd, size: Int64(info.st_size), visibility: visibility)
+            }
+        }
+        return nil
+    }
+
+    public func beginUpload(_ digest: Digest, visibility: Visibility, expectedSize: Int64) throws(StorageError) -> any BlobUpload {
+        try FileSystemUpload(store: self, digest: digest, visibility: visibility, expectedSize: expectedSize)
+    }
+
+    @discardableResult
+    public func setVisibility(_ digest: Digest, to visibility: Visibility) throws(StorageError) -> Bool {
+        let target = path(for: digest, visibility: visibility)
+        let source = path(for: digest, visibility: visibility.other)
+        return try locks.withLock(for: digest) { () throws(StorageError) -> Bool in
+            let inTarget = try Posix.lstatIfExists(target) != nil
+            let inSource = try Posix.lstatIfExists(source) != nil
+            switch (inSource, inTarget) {
+            case (true, true): throw StorageError.inBothFolders(digest)
+            case (false, true): return false
+            case (false, false): throw StorageError.notFound(digest)
+            case (true, false): break
+            }
+            // rename is atomic: a reader finds the blob under one name or the other, never neither (see `locate`).
+            if rename(source, target) != 0 { throw StorageError.fromErrno(errno, call: "rename", path: source) }
+            try Posix.fsyncDirectory(directory(for: visibility, algorithm: digest.algorithm))
+            try Posix.fsyncDirectory(directory(for: visibility.other, algorithm: digest.algorithm))
+            return true
+        }
+    }
+
+    @discardableResult
+    public func delete(_ digest: Digest) throws(StorageError) -> Visibility {
+        try locks.withLock(for: digest) { () throws(StorageError) -> Visibility in
+            var found: Visibility?
+            for visibility in Visibility.allCases {
+                guard try Posix.unlinkIfExists(path(for: digest, visibility: visibility)) else { continue }
+                found = visibility
+                try Posix.fsyncDirectory(directory(for: visibility, algorithm: digest.algorithm))
+            }
+            guard let found else { throw StorageError.notFound(digest) }
+            return found
+        }
+    }
+
+    /// Publishes a verified, fsynced temp file under the digest's final name (called by `FileSystemUpload.commit`).
+    ///
+    /// `link` never replaces an existing name, so a racer's identical file is kept and EEXIST means "already stored".
+    func publish(temporaryPath: String, digest: Digest, visibility: Visibility) throws(StorageError) -> CommitOutcome {
+        let final = path(for: digest, visibility: visibility)
+        return try locks.withLock(for: digest) { () throws(StorageError) -> CommitOutcome in
+            if try Posix.lstatIfExists(path(for: digest, visibility: visibility.other)) != nil {
+                throw StorageError.visibilityConflict(digest, stored: visibility.other, requested: visibility)
+            }
+            if link(temporaryPath, final) != 0 {
+                if errno == EEXIST { return .alreadyExisted }
+                throw StorageError.fromErrno(errno, call: "link", path: final)
+            }
+            try Posix.fsyncDirectory(directory(for: visibility, algorithm: digest.algorithm))
+            return .stored
+        }
+    }
+}

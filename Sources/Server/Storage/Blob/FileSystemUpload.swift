@@ -1,0 +1,125 @@
+import Shared
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One upload into a `FileSystemBlobStore`: a uniquely named temp file under `.tmp/` fed through SHA-512.
+///
+/// The temp file is created with O_CREAT|O_EXCL and mode 0644 and holds an exclusive `flock` while open, which tells
+/// `sweepTemporaryFiles` (of this or another process) that someone is still writing it.
+///
+/// Thread safety: one caller at a time, but the caller may change threads between calls (`write` on an event loop,
+/// `commit` on a worker). Every call takes an internal lock, which gives the hand-off its happens-before edge; the
+/// lock is never contended in that use, so it costs a few nanoseconds per `write`.
+final class FileSystemUpload: BlobUpload, @unchecked Sendable {
+    // @unchecked Sendable: the mutable state (`fd`, `hasher`, `written`, `closed`) is only touched under `lock`;
+    // the other stored properties are immutable.
+    let digest: Digest
+    let visibility: Visibility
+    let expectedSize: Int64
+    /// Path of the temp file.
+    let temporaryPath: String
+    private let store: FileSystemBlobStore
+    private let lock = Lock()
+    private var fd: Int32
+    private var hasher: StreamingHasher
+    private var written: Int64 = 0
+    private var closed = false
+
+    init(store: FileSystemBlobStore, digest: Digest, visibility: Visibility, expectedSize: Int64) throws(StorageError) {
+        self.store = store
+        self.digest = digest
+        self.visibility = visibility
+        self.expectedSize = expectedSize
+        self.hasher = StreamingHasher(algorithm: digest.algorithm)
+        var attempt = 0
+        while true {
+            let name = "\(digest.hex.prefix(16))-\(Hex.encode(Crypto.randomBytes(12))).upload"
+            let path = "\(store.temporaryDirectory)/\(name)"
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if fd >= 0 {
+                self.fd = fd
+                self.temporaryPath = path
+                break
+            }
+            attempt += 1
+            if errno != EEXIST || attempt >= 5 { throw StorageError.fromErrno(errno, call: "open", path: path) }
+        }
+        // Mode 0644 whatever the umask, so a static server mirroring public/ can read it.
+        if fchmod(fd, 0o644) != 0 || flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            close(fd)
+            unlink(temporaryPath)
+            throw StorageError.fromErrno(code, call: "fchmod/flock", path: temporaryPath)
+        }
+    }
+
+    deinit {
+        // A writer dropped without commit or abort (a connection torn down) must not leave its temp file behind.
+        if !closed {
+            close(fd)
+            unlink(temporaryPath)
+        }
+    }
+
+    var bytesWritten: Int64 { lock.withLock { written } }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws(StorageError) {
+        try lock.withLock { () throws(StorageError) in
+            guard !closed else { throw StorageError.uploadClosed(digest) }
+            guard written + Int64(bytes.count) <= expectedSize else {
+                let got = written + Int64(bytes.count)
+                closeAndRemoveLocked()
+                throw StorageError.tooLarge(expectedSize: expectedSize, got: got)
+            }
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+            let code = Posix.writeAll(fd, base, bytes.count)
+            if code != 0 {
+                closeAndRemoveLocked()
+                throw StorageError.fromErrno(code, call: "write", path: temporaryPath)
+            }
+            hasher.update(bytes)
+            written += Int64(bytes.count)
+        }
+    }
+
+    func commit() throws(StorageError) -> CommitOutcome {
+        try lock.withLock { () throws(StorageError) -> CommitOutcome in
+            guard !closed else { throw StorageError.uploadClosed(digest) }
+            let actual = hasher.finish()
+            guard actual == digest, written == expectedSize else {
+                closeAndRemoveLocked()
+                throw StorageError.digestMismatch(expected: digest, actual: actual, expectedSize: expectedSize,
+                                                  actualSize: written)
+            }
+            if fsync(fd) != 0 {
+                let code = errno
+                closeAndRemoveLocked()
+                throw StorageError.fromErrno(code, call: "fsync", path: temporaryPath)
+            }
+            let outcome: CommitOutcome
+            do throws(StorageError) {
+                outcome = try store.publish(temporaryPath: temporaryPath, digest: digest, visibility: visibility)
+            } catch {
+                closeAndRemoveLocked()
+                throw error
+            }
+            closeAndRemoveLocked()  // The published name is a second link; drop the temp one.
+            return outcome
+        }
+    }
+
+    func abort() {
+        lock.withLock { if !closed { closeAndRemoveLocked() } }
+    }
+
+    /// Closes and removes the temp file; must hold `lock`.
+    private func closeAndRemoveLocked() {
+        guard !closed else { return }
+        closed = true
+        close(fd)
+        unlink(temporaryPath)
+    }
+}

@@ -1,0 +1,133 @@
+import Shared
+
+extension MetadataIndex {
+    static let fileColumns = "digest, size, visibility, first_seen, has_instances"
+
+    /// Reads a `fileColumns` row starting at column 0.
+    static func fileRecord(_ row: SQLiteStatement) throws(IndexError) -> FileRecord {
+        let text = row.text(0)
+        guard let digest = try? Digest(parsing: text), let visibility = Visibility(rawValue: row.text(2)) else {
+            throw IndexError.corrupt("files row \(text.prefix(16))... has a bad digest or visibility")
+        }
+        return FileRecord(digest: digest, size: row.int64(1), visibility: visibility, firstSeen: row.text(3),
+                          hasInstances: row.int64(4) != 0)
+    }
+
+    /// Records a verified, stored blob (after a PUT commit or an fsck find): size and visibility as stored win over
+    /// whatever a batch declared. Returns the record.
+    @discardableResult
+    public func recordStored(_ digest: Digest, size: Int64, visibility: Visibility) throws(IndexError) -> FileRecord {
+        let now = nowText()
+        return try withConnection { (db) throws(IndexError) -> FileRecord in
+            try db.run("""
+                INSERT INTO files(digest, algorithm, size, visibility, first_seen, has_instances) VALUES (?, ?, ?, ?, ?, 1)
+                ON CONFLICT(digest) DO UPDATE SET size = excluded.size, visibility = excluded.visibility,
+                    has_instances = 1
+                """, [.text(digest.hex), .text(digest.algorithm.rawValue), .int(size), .text(visibility.rawValue), .text(now)])
+            guard let record = try Self.file(digest, db) else { throw IndexError.notFound("file \(digest.hex)") }
+            return record
+        }
+    }
+
+    /// Sets a known file's visibility (after the blob store moved it). Throws `.notFound` for an unknown digest.
+    @discardableResult
+    public func setVisibility(_ digest: Digest, to visibility: Visibility) throws(IndexError) -> FileRecord {
+        try withConnection { (db) throws(IndexError) -> FileRecord in
+            try db.run("UPDATE files SET visibility = ? WHERE digest = ?", [.text(visibility.rawValue), .text(digest.hex)])
+            guard let record = try Self.file(digest, db) else { throw IndexError.notFound("file \(digest.hex)") }
+            return record
+        }
+    }
+
+    /// Marks a file's blob as gone (deleted), keeping its history. Throws `.notFound` for an unknown digest.
+    @discardableResult
+    public func markInstancesGone(_ digest: Digest) throws(IndexError) -> FileRecord {
+        try withConnection { (db) throws(IndexError) -> FileRecord in
+            try db.run("UPDATE files SET has_instances = 0 WHERE digest = ?", [.text(digest.hex)])
+            guard let record = try Self.file(digest, db) else { throw IndexError.notFound("file \(digest.hex)") }
+            return record
+        }
+    }
+
+    /// The record of one file, or nil.
+    public func file(_ digest: Digest) throws(IndexError) -> FileRecord? {
+        try withConnection { (db) throws(IndexError) -> FileRecord? in try Self.file(digest, db) }
+    }
+
+    /// The record of one file with every batch that named it (newest first), or nil.
+    public func fileDetails(_ digest: Digest) throws(IndexError) -> FileDetails? {
+        try withConnection { (db) throws(IndexError) -> FileDetails? in
+            guard let file = try Self.file(digest, db) else { return nil }
+            let mentions = try db.query("""
+                SELECT b.id, bf.filename, b.author, b.message, b.uploaded
+                FROM batch_files bf JOIN batches b ON b.id = bf.batch_id
+                WHERE bf.digest = ? ORDER BY b.id DESC, bf.filename
+                """, [.text(digest.hex)]) {
+                FileMention(batchID: $0.int64(0), filename: $0.text(1), author: $0.text(2), message: $0.text(3),
+                            uploaded: $0.text(4))
+            }
+            return FileDetails(file: file, batches: mentions)
+        }
+    }
+
+    /// Files whose digest starts with `text` (when it is lowercase hex) or that a batch named with a filename
+    /// containing `text` (case-insensitive), most recently named first, at most `limit`, only of `visibilities`.
+    ///
+    /// Filename search uses a trigram full-text index for 3+ characters; shorter text looks at the newest
+    /// `MetadataIndex.shortQueryWindow` batch files only, so no query scans a whole table.
+    public func searchFiles(_ text: String, visibilities: Set<Visibility> = Set(Visibility.allCases),
+                            limit: Int = 100) throws(IndexError) -> [FileRecord] {
+        try withConnection { (db) throws(IndexError) -> [FileRecord] in
+            var seen = Set<Digest>()
+            var result: [FileRecord] = []
+            func add(_ record: FileRecord) {
+                guard result.count < limit, visibilities.contains(record.visibility), seen.insert(record.digest).inserted
+                else { return }
+                result.append(record)
+            }
+            if !text.isEmpty, text.utf8.allSatisfy(Hex.isLowercaseHexDigit) {
+                // Every digest with this prefix sorts in [text, text + "g"): a range scan of the primary key.
+                for record in try db.query("SELECT \(Self.fileColumns) FROM files WHERE digest >= ? AND digest < ? ORDER BY digest LIMIT ?",
+                                           [.text(text), .text(text + "g"), .int(Int64(limit))], Self.fileRecord) {
+                    add(record)
+                }
+            }
+            // Over-fetch so that dropping duplicates and hidden visibilities still fills the page most of the time.
+            let fetch = Int64(limit * 4)
+            let rows: [FileRecord]
+            if text.count >= 3 {
+                rows = try db.query("""
+                    SELECT \(Self.prefixed("f.", Self.fileColumns)) FROM batch_files_fts
+                    JOIN batch_files bf ON bf.rowid = batch_files_fts.rowid JOIN files f ON f.digest = bf.digest
+                    WHERE batch_files_fts MATCH ? ORDER BY batch_files_fts.rowid DESC LIMIT ?
+                    """, [.text(Self.ftsPhrase(text)), .int(fetch)], Self.fileRecord)
+            } else {
+                rows = try db.query("""
+                    SELECT \(Self.prefixed("f.", Self.fileColumns)) FROM
+                        (SELECT rowid, filename, digest FROM batch_files ORDER BY rowid DESC LIMIT ?) bf
+                    JOIN files f ON f.digest = bf.digest
+                    WHERE instr(lower(bf.filename), lower(?)) > 0 ORDER BY bf.rowid DESC LIMIT ?
+                    """, [.int(Self.shortQueryWindow), .text(text), .int(fetch)], Self.fileRecord)
+            }
+            rows.forEach(add)
+            return result
+        }
+    }
+
+    /// How many of the newest rows a search shorter than 3 characters looks at.
+    public static let shortQueryWindow: Int64 = 10_000
+
+    /// `text` as one FTS5 phrase: quoted, inner quotes doubled, so user text is never parsed as query syntax.
+    static func ftsPhrase(_ text: String) -> String {
+        "\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+    }
+
+    /// Prefixes each comma-separated column with a table alias.
+    static func prefixed(_ alias: String, _ columns: String) -> String {
+        columns.split(separator: ",").map { alias + $0.trimmingPrefix(" ") }.joined(separator: ", ")
+    }
+
+    static func file(_ digest: Digest, _ db: SQLiteConnection) throws(IndexError) -> FileRecord? {
+        try db.query("SELECT \(fileColumns) FROM files WHERE digest = ?", [.text(digest.hex)], fileRecord).first
+    }
+}

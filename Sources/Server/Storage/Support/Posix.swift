@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Thin helpers over the POSIX calls the filesystem store repeats, each turning errno into a `StorageError`.
+enum Posix {
+    /// Creates `path` and its missing parents with mode 0755; an existing folder is fine.
+    static func makeDirectories(_ path: String) throws(StorageError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw StorageError.fromErrno(errno, call: "mkdir", path: current)
+            }
+        }
+    }
+
+    /// Writes all `count` bytes at `base`, retrying short writes and EINTR; returns 0 or the failing errno.
+    static func writeAll(_ fd: Int32, _ base: UnsafeRawPointer, _ count: Int) -> Int32 {
+        var offset = 0
+        while offset < count {
+            let n = write(fd, base + offset, count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            offset += n
+        }
+        return 0
+    }
+
+    /// Makes a folder's entries durable (after a link, rename or unlink in it).
+    static func fsyncDirectory(_ path: String) throws(StorageError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw StorageError.fromErrno(errno, call: "open", path: path) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw StorageError.fromErrno(errno, call: "fsync", path: path) }
+    }
+
+    /// `lstat` of a path; nil when it does not exist.
+    static func lstatIfExists(_ path: String) throws(StorageError) -> stat? {
+        var info = stat()
+        if lstat(path, &info) == 0 { return info }
+        if errno == ENOENT || errno == ENOTDIR { return nil }
+        throw StorageError.fromErrno(errno, call: "lstat", path: path)
+    }
+
+    /// True when `info` describes a regular file.
+    static func isRegular(_ info: stat) -> Bool {
+        (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// True when `info` describes a folder.
+    static func isDirectory(_ info: stat) -> Bool {
+        (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Removes a file; false when it was already gone.
+    @discardableResult
+    static func unlinkIfExists(_ path: String) throws(StorageError) -> Bool {
+        if unlink(path) == 0 { return true }
+        if errno == ENOENT { return false }
+        throw StorageError.fromErrno(errno, call: "unlink", path: path)
+    }
+
+    /// Calls `body` with each entry name of a folder (without `.` and `..`), streaming: no list is built.
+    static func forEachEntry(in path: String, _ body: (String) throws(StorageError) -> Void) throws(StorageError) {
+        guard let dir = opendir(path) else {
+            if errno == ENOENT { return }
+            throw StorageError.fromErrno(errno, call: "opendir", path: path)
+        }
+        defer { closedir(dir) }
+        while true {
+            errno = 0
+            guard let entry = readdir(dir) else {
+                if errno != 0 { throw StorageError.fromErrno(errno, call: "readdir", path: path) }
+                return
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            try body(name)
+        }
+    }
+}

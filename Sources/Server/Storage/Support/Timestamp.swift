@@ -1,0 +1,26 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Wall-clock times as tooltool writes them: ISO-8601 UTC to the second, `YYYY-MM-DDTHH:MM:SSZ`.
+public enum Timestamp {
+    /// Seconds since the Unix epoch, now.
+    public static func now() -> Int64 {
+        Int64(time(nil))
+    }
+
+    /// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
+    public static func iso8601(_ seconds: Int64) -> String {
+        var t = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))"
+            + "T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))Z"
+    }
+}

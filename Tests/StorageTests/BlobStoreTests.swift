@@ -1,0 +1,164 @@
+import Shared
+import Testing
+@testable import Storage
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@Suite struct BlobStoreTests {
+    @Test func commitPublishesTheBytesUnderTheFinalNameAndRemovesTheTempFile() throws {
+        let root = TempRoot()
+        defer { root.remove() }
+        let store = try FileSystemBlobStore(root: root.path)
+        let blob = Blob(size: 300_000)
+        let writer = try store.beginUpload(blob.digest, visibility: .public, expectedSize: Int64(blob.bytes.count))
+        try writer.write(all: blob.bytes)
+        #expect(entries(store.temporaryDirectory).count == 1)
+        #expect(try writer.commit() == .stored)
+        #expect(readFile(store.path(for: blob.digest, visibility: .public)) == blob.bytes)
+        #expect(entries(store.temporaryDirectory).isEmpty)
+        #expect(try store.locate(blob.digest) == .public)
+        var info = stat()
+        #expect(stat(store.path(for: blob.digest, visibility: .public), &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o644)
+
+        let opened = try #require(try store.openForReading(blob.digest))
+        defer { close(opened.fd) }
+        #expect(opened.size == Int64(blob.bytes.count))
+        #expect(opened.visibility == .public)
+    }
+
+    @Test func digestMismatchLeavesNothingAndNamesBothDigests() throws {
+        let root = TempRoot()
+        defer { root.remove() }
+        let store = try FileSystemBlobStore(root: root.path)
+        let claimed = Blob(size: 1000)
+        let sent = Blob(size: 1000)
+        let writer = try store.beginUpload(claimed.digest, visibility: .internal, expectedSize: 1000)
+        try writer.write(all: sent.bytes)
+        let error = #expect(throws: StorageError.self) { try writer.commit() }
+        #expect(error == .digestMismatch(expected: claimed.digest, actual: sent.digest, expectedSize: 1000, actualSize: 1000))
+        #expect(error.map { "\($0)" }?.contains(sent.digest.hex) == true)
+        #expect(error.map { "\($0)" }?.contains(claimed.digest.hex) == true)
+        #expect(try store.locate(claimed.digest) == nil)
+        #expect(entries(store.temporaryDirectory).isEmpty)
+        #expect(throws: StorageError.uploadClosed(claimed.digest)) { try writer.commit() }
+    }
+
+    @Test func shortBodyFailsAndAbortRemovesTheTempFile() throws {
+        let root = TempRoot()
+        defer { root.remove() }
+        let store = try FileSystemBlobStore(root: root.path)
+        let blob = Blob(size: 5000)
+        let short = try store.beginUpload(blob.digest, visibility: .public, expectedSize: 5000)
+        try short.write(all: Array(blob.bytes.prefix(4000)))
+        let error = #expect(throws: StorageError.self) { try short.commit() }
+        guard case .digestMismatch(_, _, 5000, 4000)? = error else {
+            Issue.record("expected a size mismatch 5000/4000, got \(String(describing: error))")
+            return
+        }
+        let aborted = try store.beginUpload(blob.digest, visibility: .public, expectedSize: 5000)
+        try aborted.write(all: Array(blob.bytes.prefix(10)))
+        aborted.abort()
+        aborted.abort()
+        let long = try store.beginUpload(blob.digest, visibility: .public, expectedSize: 5000)
+        #expect(throws: StorageError.tooLarge(expectedSize: 5000, got: 5001)) { try long.write(all: blob.bytes + [0]) }
+        #expect(entries(store.temporaryDirectory).isEmpty)
+        #expect(try store.locate(blob.digest) == nil)
+    }
+
+    @Test func duplicateUploadReportsAlreadyExistedAndOtherVisibilityConflicts() throws {
+        let root = TempRoot()
+        defer { root.remove() }
+        let store = try FileSystemBlobStore(root: root.path)
+        let blob = Blob(size: 2048)
+        #expect(try upload(blob, to: store, visibility: .internal) == .stored)
+        #expect(try upload(blob, to: store, visibility: .internal) == .alreadyExisted)
+        #expect(throws: StorageError.visibilityConflict(blob.digest, stored: .internal, requested: .public)) {
+            try upload(blob, to: store, visibility: .public)
+        }
+        #expect(try store.locate(blob.digest) == .internal)
+        #expect(entries(store.directory(for: .public, algorithm: .sha512)).isEmpty)
+        #expect(entries(store.temporaryDirectory).isEmpty)
+    }
+
+    @Test func parallelUploadsOfOneDigestLeaveOneWholeFile() async throws {
+        let root = TempRoot()
+        defer { root.remove() }
+        let store = try FileSystemBlobStore(root: root.path)
+        let blob = Blob(size: 1 << 20)
+        let outcomes = try await withThrowingTaskGroup(of: CommitOutcome.self) { group in
+            for _ in 0..<16 {
+                group.addTask { try upload(blob, to: store, visibility: .public) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.count == 16)
+        #expect(outcomes.filter { $0 == .stored }.count == 1)
+        #expect(readFile(store.path(for: blob.digest, visibility: .public)) == blob.bytes)
+        #expect(entries(store.temporaryDirectory).isEmpty)
+    }
+
+    @Test func racingVisibilitiesNeverLeaveTheBlobInBothFolders() async throws {
+        let root = TempRoot()
+        defer { root.remove() }
+        let store = try FileSystemBlobStore(root: root.path)
+        let blob = Blob(size: 4096)
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<16 {
+                group.addTask { _ = try? upload(blob, to: store, visibility: index % 2 == 0 ? .public : .internal) }
+            }
+        }
+        let found = Visibility.allCases.filter { entries(store.directory(for: $0, algorithm: .sha512)) == [blob.digest.hex] }
+        #expect(found.count == 1)
+    }
+
+    @Test func setVisibilityMovesTheBlobAndDeleteRemovesIt() throws {
+        let root = TempRoot()
+        defer { root.remove() }
+        let store = try FileSystemBlobStore(root: root.path)
+        let blob = Blob(size: 100)
+        try upload(blob, to: store, visibility: .internal)
+        #expect(try store.setVisibility(blob.digest, to: .public) == true)
+        #expect(try store.setVisibility(blob.digest, to: .public) == false)
+        let opened = try #require(try store.openForReading(blob.digest))
+        close(opened.fd)
+        #expect(opened.visibility == .public)
+        #expect(readFile(store.path(for: blob.digest, visibility: .public)) == blob.bytes)
+        #expect(readFile(store.path(for: blob.digest, visibility: .internal)) == nil)
+
+        #expect(try store.delete(blob.digest) == .public)
+        #expect(try store.openForReading(blob.digest) == nil)
+        #expect(throws: StorageError.notFound(blob.digest)) { try store.delete(blob.digest) }
+        #expect(throws: StorageError.notFound(blob.digest)) { try store.setVisibility(blob.digest, to: .internal) }
+    }
+
+    @Test func sweepRemovesOnlyStaleUnlockedTempFiles() throws {
+        let root = TempRoot()
+        defer { root.remove() }
+        let store = try FileSystemBlobStore(root: root.path, temporaryFileGracePeriod: 0)
+        let stale = store.temporaryDirectory + "/dead.upload"
+        writeFile(stale, [1, 2, 3])
+        var old = [timespec(tv_sec: 1_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, stale, &old, 0) == 0)
+        let blob = Blob(size: 10)
+        let live = try store.beginUpload(blob.digest, visibility: .public, expectedSize: 10)
+        try live.write(all: Array(blob.bytes.prefix(5)))
+        let livePath = try #require(entries(store.temporaryDirectory).first { $0 != "dead.upload" })
+        _ = utimensat(AT_FDCWD, store.temporaryDirectory + "/" + livePath, &old, 0)
+
+        #expect(try store.sweepTemporaryFiles() == 1)
+        #expect(entries(store.temporaryDirectory) == [livePath])
+        try live.write(all: Array(blob.bytes.suffix(5)))
+        #expect(try live.commit() == .stored)
+    }
+
+    @Test func openForReadingIgnoresUnknownDigests() throws {
+        let root = TempRoot()
+        defer { root.remove() }
+        let store = try FileSystemBlobStore(root: root.path)
+        #expect(try store.openForReading(Blob(size: 1).digest) == nil)
+    }
+}
