@@ -67,22 +67,7 @@ enum Posix {
 
     /// Calls `body` with each entry name of a folder (without `.` and `..`), streaming: no list is built.
     static func forEachEntry(in path: String, _ body: (String) throws(StorageError) -> Void) throws(StorageError) {
-        guard let dir = opendir(path) else {
-            if errno == ENOENT { return }
-            throw StorageError.fromErrno(errno, call: "opendir", path: path)
-        }
-        defer { closedir(dir) }
-        while true {
-            errno = 0
-            guard let entry = readdir(dir) else {
-                if errno != 0 { throw StorageError.fromErrno(errno, call: "readdir", path: path) }
-                return
-            }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name == "." || name == ".." { continue }
-            try body(name)
-        }
+        guard let stream = try DirectoryStream(path: path) else { return }
+        while let name = try stream.next() { try body(name) }
     }
 }
