@@ -1,1 +1,7 @@
-print("tooltool: not implemented yet")
+import ClientCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+exit(Tooltool.main(arguments: Array(CommandLine.arguments.dropFirst()), environment: Tooltool.processEnvironment()))

@@ -1,0 +1,46 @@
+import Shared
+import Synchronization
+
+/// `tooltool fetch [FILE...]`: every record of the manifest (or those named), `-j` at a time.
+struct FetchCommand {
+    /// The parsed command line.
+    let options: Options
+
+    /// Fetches; fails naming every file that could not be fetched.
+    func run() throws(ClientError) -> Bool {
+        let manifest = try ManifestFile.load(options.manifest)
+        var records: [ManifestRecord] = []
+        var seen = Set<String>()
+        for record in manifest.records where seen.insert(record.filename).inserted {
+            if options.files.isEmpty || options.files.contains(record.filename) { records.append(record) }
+        }
+        var ok = true
+        for name in options.files where !seen.contains(name) {
+            Log.error("\(name) is not in the manifest \(options.manifest)")
+            ok = false
+        }
+        let token = try AuthenticationFile.token(options.authenticationFile)
+        let board = ProgressBoard(files: records.count, bytes: records.reduce(0) { $0 + $1.size })
+        let fetcher = FileFetcher(urls: options.urls, token: token,
+                                  policy: RetryPolicy(retries: options.retries, baseMilliseconds: options.retryBaseMilliseconds),
+                                  cache: options.cacheFolder.map(Cache.init(folder:)), board: board)
+        if let folder = options.cacheFolder { try FileSystem.makeDirectories(folder) }
+        let failed = Mutex<[String]>([])
+        let display = board.startDisplay()
+        let timeout = options.timeout
+        let selected = records
+        Threads.forEach(count: records.count, width: options.jobs, setUp: { try? CurlEasy(timeout: timeout) }) { index, easy in
+            if !fetcher.fetch(selected[index], easy: easy) {
+                failed.withLock { $0.append(selected[index].filename) }
+            }
+        }
+        board.stopDisplay(display)
+        Log.info(board.summary())
+        let failures = failed.withLock { $0 }
+        if !failures.isEmpty {
+            Log.error("failed to fetch: \(failures.sorted().joined(separator: ", "))")
+            ok = false
+        }
+        return ok
+    }
+}

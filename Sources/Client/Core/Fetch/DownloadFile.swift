@@ -1,0 +1,141 @@
+import Shared
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A download in progress: a temp file beside the target, fed and hashed as bytes arrive.
+///
+/// Keeps its bytes across attempts so a retry can resume with `Range`; `responseStarted` decides per answer
+/// whether to append (206 with the matching `Content-Range`) or start over (200). Used by one thread at a time.
+final class DownloadFile: ResponseSink {
+    /// The record being fetched.
+    let record: ManifestRecord
+    /// The temp file's path.
+    let path: String
+    /// Called with the bytes of this file on disk so far.
+    var onProgress: ((Int64) -> Void)?
+
+    private let fd: Int32
+    private var hasher: StreamingHasher
+    /// Bytes on disk (all hashed).
+    private(set) var written: Int64 = 0
+    /// The range start asked for in the current attempt.
+    var requestedStart: Int64 = 0
+    /// The current answer's status.
+    private(set) var status = 0
+    /// The current answer's headers.
+    private(set) var response: HTTPResponse?
+    /// The start of an error answer's body, for the log.
+    private(set) var errorBody: [UInt8] = []
+    /// Why the sink refused the answer, when it did.
+    private(set) var abortReason: String?
+    /// True when the abort means the server sends wrong data (go to the next server), not a passing glitch.
+    private(set) var abortIsMismatch = false
+
+    /// Creates the temp file beside `target`.
+    init(record: ManifestRecord, target: String) throws(ClientError) {
+        self.record = record
+        path = FileSystem.temporaryPath(beside: target)
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileSystem.error("cannot create", path) }
+        hasher = StreamingHasher(algorithm: record.algorithm)
+    }
+
+    deinit {
+        close(fd)
+        unlink(path)
+    }
+
+    /// Drops every byte so the next attempt starts over.
+    func reset() {
+        _ = ftruncate(fd, 0)
+        _ = lseek(fd, 0, SEEK_SET)
+        hasher = StreamingHasher(algorithm: record.algorithm)
+        written = 0
+        onProgress?(0)
+    }
+
+    /// Prepares for a new attempt.
+    func beginAttempt() {
+        status = 0
+        response = nil
+        errorBody.removeAll()
+        abortReason = nil
+        abortIsMismatch = false
+        requestedStart = written
+    }
+
+    func responseStarted(_ response: HTTPResponse) -> Bool {
+        self.response = response
+        status = response.status
+        let length = response.header("Content-Length").flatMap { Int64($0.trimmingWhitespace()) }
+        switch status {
+        case 200:
+            if written > 0 { reset() }
+            if let length, length != record.size {
+                return refuse("server announced \(length) bytes, expected \(record.size)", mismatch: true)
+            }
+        case 206:
+            let expected = "bytes \(requestedStart)-\(record.size - 1)/"
+            let range = response.header("Content-Range")?.trimmingWhitespace() ?? ""
+            let total = range.hasPrefix(expected) ? String(range.dropFirst(expected.count)) : nil
+            guard requestedStart > 0, let total, total == "*" || total == String(record.size) else {
+                reset()
+                return refuse("206 with Content-Range \(range.debugDescription), expected \"\(expected)\(record.size)\"",
+                              mismatch: false)
+            }
+            if let length, length != record.size - requestedStart {
+                reset()
+                return refuse("206 announced \(length) bytes, expected \(record.size - requestedStart)", mismatch: false)
+            }
+        default:
+            break
+        }
+        return true
+    }
+
+    func received(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard status == 200 || status == 206 else {
+            if errorBody.count < 4096 { errorBody.append(contentsOf: bytes.prefix(4096 - errorBody.count)) }
+            return true
+        }
+        guard written + Int64(bytes.count) <= record.size else {
+            return refuse("server sent more than the expected \(record.size) bytes", mismatch: true)
+        }
+        do {
+            try FileSystem.writeAll(fd, bytes, path: path)
+        } catch {
+            return refuse(error.message, mismatch: false)
+        }
+        hasher.update(bytes)
+        written += Int64(bytes.count)
+        onProgress?(written)
+        return true
+    }
+
+    /// After a complete 2xx answer: the digest when size and digest match, else why not.
+    func finish() -> Result<Void, ClientError> {
+        guard written == record.size else {
+            return .failure(ClientError(.verification, "got \(written) bytes, expected \(record.size)"))
+        }
+        let digest = hasher.finish()
+        hasher = StreamingHasher(algorithm: record.algorithm)
+        guard digest == record.digest else {
+            return .failure(ClientError(.verification,
+                                        "digest is \(digest.hex.prefix(16))..., expected \(record.digest.hex.prefix(16))..."))
+        }
+        return .success(())
+    }
+
+    /// Moves the verified file onto `target`.
+    func commit(to target: String) throws(ClientError) {
+        try FileSystem.rename(path, to: target)
+    }
+
+    private func refuse(_ reason: String, mismatch: Bool) -> Bool {
+        abortReason = reason
+        abortIsMismatch = mismatch
+        return false
+    }
+}

@@ -1,0 +1,64 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The process's stderr and stdout, shared by log lines and the live progress display.
+///
+/// All writes take one lock so a log line never lands in the middle of a progress redraw.
+public final class Terminal: Sendable {
+    /// The one instance for the process.
+    public static let shared = Terminal()
+
+    /// True when stderr is a terminal (progress is drawn live only then).
+    public let stderrIsTTY: Bool
+
+    private struct State {
+        var statusLine = ""
+    }
+
+    private let state = Mutex(State())
+
+    private init() {
+        stderrIsTTY = isatty(2) == 1
+    }
+
+    /// Writes one line to stderr, keeping any live status line below it.
+    public func writeLine(_ line: String) {
+        state.withLock { state in
+            var out = ""
+            if !state.statusLine.isEmpty { out += "\r\u{1b}[K" }
+            out += line + "\n"
+            if !state.statusLine.isEmpty { out += state.statusLine }
+            Terminal.writeAll(fd: 2, out)
+        }
+    }
+
+    /// Replaces the live status line on stderr (a terminal only); an empty string clears it.
+    public func setStatusLine(_ line: String) {
+        guard stderrIsTTY else { return }
+        state.withLock { state in
+            state.statusLine = line
+            Terminal.writeAll(fd: 2, "\r\u{1b}[K" + line)
+        }
+    }
+
+    /// Writes data (not log lines) to stdout.
+    public func writeOutput(_ text: String) {
+        state.withLock { _ in Terminal.writeAll(fd: 1, text) }
+    }
+
+    private static func writeAll(fd: Int32, _ text: String) {
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            offset += n
+        }
+    }
+}
