@@ -1,0 +1,86 @@
+import CHTTPParser
+import Glibc
+
+extension Connection {
+    /// The socket is readable: read one large block into the loop's shared buffer and parse it in place.
+    func readable() {
+        let parsing = state == .readingHead || state == .readingBody
+        guard parsing || state == .lingering else {
+            updateReadInterest()
+            return
+        }
+        let n = recv(fd, loop.readBuffer, loop.readBufferSize, 0)
+        if n > 0 {
+            if state == .lingering { return }  // discard what a refused client still sends
+            if state == .readingBody { lastReadProgress = monotonicNow() }
+            feed(UnsafeRawBufferPointer(start: loop.readBuffer, count: n))
+            if state != .closed { updateReadInterest() }
+        } else if n == 0 {
+            close()  // end of input: a short body aborts in close()
+        } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+            close()
+        }
+    }
+
+    /// Parses `data` (the loop buffer or the stash), acting on each pause; keeps unparsed bytes in the stash when
+    /// the connection must first answer the current request.
+    func feed(_ data: UnsafeRawBufferPointer) {
+        feeding = true
+        defer { feeding = false }
+        var offset = 0
+        while offset < data.count, state == .readingHead || state == .readingBody {
+            let rest = UnsafeRawBufferPointer(rebasing: data[offset...])
+            let parsed = parser.execute(rest)
+            offset += parsed
+            request.bytesIn += Int64(parsed)
+            let error = parser.errno
+            if error == HPE_OK {
+                if parsed == 0 { reject(.error(status: 400, name: "BadRequest", description: "the request could not be parsed")); return }
+                continue
+            }
+            if error == HPE_PAUSED {
+                parser.resume()
+                let event = pendingEvent
+                pendingEvent = nil
+                switch event {
+                case .headersComplete?: headersComplete()
+                case .messageComplete?: messageComplete()
+                case .consumerStopped(let response)?:
+                    request.forceClose = true
+                    startResponse(response)
+                case nil: break
+                }
+                continue
+            }
+            reject(request.rejection ?? parserRejection(error))
+            return
+        }
+        let keep = (state == .waitingForResponse || state == .writing) && !request.forceClose && !closeAfterResponse
+        if offset < data.count && keep {
+            stash.append(contentsOf: UnsafeRawBufferPointer(rebasing: data[offset...]))
+        }
+    }
+
+    /// Parses bytes that arrived while the previous response was pending.
+    func resumeFromStash() {
+        guard !stash.isEmpty, state == .readingHead else { return }
+        let pending = stash
+        stash = []
+        pending.withUnsafeBytes { feed($0) }
+    }
+
+    /// Answers a request the layer refuses and closes after the answer.
+    func reject(_ response: HTTPResponse) {
+        request.forceClose = true
+        startResponse(response)
+    }
+
+    /// The response for what http_parser rejected.
+    private func parserRejection(_ error: http_errno) -> HTTPResponse {
+        if error == HPE_HEADER_OVERFLOW {
+            return .error(status: 431, name: "RequestHeaderFieldsTooLarge", description: "the request head is too large")
+        }
+        let reason = String(cString: http_errno_description(error))
+        return .error(status: 400, name: "BadRequest", description: "malformed request: \(reason)")
+    }
+}

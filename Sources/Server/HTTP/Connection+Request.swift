@@ -1,0 +1,95 @@
+extension Connection {
+    /// Validates the complete head, asks the handler, and sets up what happens to the body.
+    func headersComplete() {
+        if let refusal = validateHead() {
+            reject(refusal)
+            return
+        }
+        let version = parser.version
+        let headers = request.headers
+        let contentLength = headers["Content-Length"].flatMap { Int64($0) }
+        let head = HTTPRequestHead(method: parser.method, target: String(decoding: request.url, as: UTF8.self),
+                                   version: version, headers: headers, contentLength: contentLength,
+                                   remoteAddress: remoteAddress)
+        request.head = head
+        keepAlive = parser.keepAlive
+        state = .readingBody
+        let hasBody = (contentLength ?? 0) > 0
+        switch loop.handler.handle(head) {
+        case .respond(let response):
+            if hasBody {
+                request.forceClose = true
+                startResponse(response)
+            } else {
+                request.decision = .response(response)
+            }
+        case .respondLater(let answer):
+            if hasBody {
+                request.forceClose = true
+                state = .waitingForResponse
+                armTimer()
+                updateReadInterest()
+                answer(makeResponder())
+            } else {
+                request.decision = .later(answer)
+            }
+        case .readBody(let consumer):
+            request.decision = .consumer(consumer)
+            if hasBody {
+                if version == .http11, headers["Expect"]?.lowercased() == "100-continue" {
+                    output.append(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                    flush()
+                }
+                lastReadProgress = monotonicNow()
+                armTimer()
+            }
+        }
+    }
+
+    /// The request (and its body, if read) is complete: act on the handler's decision.
+    func messageComplete() {
+        switch request.decision {
+        case .response(let response)?:
+            startResponse(response)
+        case .later(let answer)?:
+            state = .waitingForResponse
+            armTimer()
+            answer(makeResponder())
+        case .consumer(let consumer)?:
+            state = .waitingForResponse
+            armTimer()
+            consumer.end(responder: makeResponder())
+        case nil:
+            reject(.error(status: 500, name: "InternalServerError", description: "no decision for the request"))
+        }
+    }
+
+    /// The checks http_parser 2.9.4 does not make (see the server issue), in the order a client would fix them.
+    private func validateHead() -> HTTPResponse? {
+        let version = parser.version
+        if version != .http10 && version != .http11 {
+            return .error(status: 400, name: "BadRequest", description: "HTTP version must be 1.0 or 1.1, got \(version)")
+        }
+        let headers = request.headers
+        if headers.contains("Transfer-Encoding") {
+            return .error(status: 411, name: "LengthRequired",
+                          description: "request bodies need Content-Length; Transfer-Encoding is not accepted")
+        }
+        if headers.values("Host").count > 1 {
+            return .error(status: 400, name: "BadRequest", description: "more than one Host header")
+        }
+        let lengths = headers.values("Content-Length")
+        if Set(lengths).count > 1 {
+            return .error(status: 400, name: "BadRequest", description: "Content-Length headers that differ")
+        }
+        if let length = lengths.first, Int64(length) == nil {
+            return .error(status: 400, name: "BadRequest", description: "Content-Length must be a decimal number")
+        }
+        return nil
+    }
+
+    /// A responder for the current request, usable from any thread.
+    func makeResponder() -> HTTPResponder {
+        ConnectionResponder(loop: loop, connection: id, sequence: sequence)
+    }
+}

@@ -1,0 +1,109 @@
+import Glibc
+
+extension Connection {
+    /// Queues `response` (head, then body bytes or a sendfile segment) and starts writing it.
+    func startResponse(_ response: HTTPResponse) {
+        let isHead = request.head?.isHead ?? false
+        closeAfterResponse = request.forceClose || response.closeConnection || !keepAlive || loop.stopping
+        let headBytes = response.serializedHead(isHead: isHead, close: closeAfterResponse,
+                                                keepAliveHeader: keepAlive && request.head?.version == .http10)
+        output.append(headBytes)
+        var bodyBytes: Int64 = 0
+        if isHead || !response.allowsBody {
+            response.body.discard()
+        } else {
+            switch response.body {
+            case .empty: break
+            case .bytes(let bytes):
+                output.append(bytes)
+                bodyBytes = Int64(bytes.count)
+            case .file(let fd, let offset, let length):
+                if length <= 0 {
+                    Glibc.close(fd)
+                } else if output.appendFile(fd: fd, offset: offset, length: length) {
+                    bodyBytes = length
+                } else {
+                    close()
+                    return
+                }
+            }
+        }
+        responseBytes = Int64(headBytes.count) + bodyBytes
+        responseStatus = response.status
+        responseUser = response.logUser
+        state = .writing
+        lastWriteProgress = monotonicNow()
+        updateReadInterest()
+        armTimer()
+        flush()
+    }
+
+    /// Writes what the socket takes (sendfile for file segments); finishes the response once all is out.
+    func flush() {
+        while output.count > 0 {
+            let written = output.write(to: fd)
+            if written > 0 {
+                lastWriteProgress = monotonicNow()
+                continue
+            }
+            if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+                setWriteInterest(true)
+                return
+            }
+            close()  // peer gone, or the file shrank under a sendfile segment
+            return
+        }
+        setWriteInterest(false)
+        if state == .writing { responseFinished() }
+    }
+
+    /// The response is out: log it, then close, or get ready for the next request (which may be stashed already).
+    private func responseFinished() {
+        logResponse(bytesSent: responseBytes)
+        requestsServed += 1
+        if closeAfterResponse {
+            beginLinger()
+            return
+        }
+        state = .readingHead
+        request = RequestState()
+        sequence &+= 1
+        idleSince = monotonicNow()
+        headStart = idleSince
+        armTimer()
+        updateReadInterest()
+        if !feeding { resumeFromStash() }
+    }
+
+    /// Half-closes and discards input for a short while, so unread request bytes do not turn the close into a
+    /// reset that could destroy the response in the client's buffers.
+    private func beginLinger() {
+        stash = []
+        guard !loop.stopping else { close(); return }
+        shutdown(fd, Int32(SHUT_WR))
+        state = .lingering
+        lingerStart = monotonicNow()
+        armTimer()
+        updateReadInterest()
+    }
+
+    /// Hands one access-log entry to the log closure, if any.
+    func logResponse(bytesSent: Int64) {
+        guard let log = loop.accessLog else { return }
+        let started = request.started ? request.startTime : headStart
+        let path = request.head?.path ?? String(decoding: request.url.prefix { $0 != 0x3F }, as: UTF8.self)
+        log(HTTPAccessLogEntry(time: request.started ? request.startDate : .now, remoteAddress: remoteAddress,
+                               user: responseUser, method: request.head?.method ?? "-", path: path,
+                               status: responseStatus, bytesSent: max(bytesSent, 0), bytesReceived: request.bytesIn,
+                               duration: monotonicNow() - started))
+    }
+
+    /// A response from a responder, back on the loop thread; dropped unless this request still awaits it.
+    func deliver(_ response: HTTPResponse, sequence: UInt64) {
+        guard state == .waitingForResponse, sequence == self.sequence else {
+            response.body.discard()
+            return
+        }
+        startResponse(response)
+    }
+}

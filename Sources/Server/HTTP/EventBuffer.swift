@@ -1,0 +1,39 @@
+import CEvent
+import Glibc
+
+/// Owns one libevent `evbuffer` used as a connection's output queue. Loop thread only.
+///
+/// `EVBUFFER_FLAG_DRAINS_TO_FD` is set so `evbuffer_add_file` segments go out with sendfile instead of being read
+/// into memory.
+final class EventBuffer {
+    /// The `struct evbuffer *`.
+    let pointer: OpaquePointer
+
+    /// An empty buffer that drains to a socket.
+    init() throws {
+        guard let buffer = evbuffer_new() else { throw HTTPServerError(call: "evbuffer_new", message: "returned NULL") }
+        evbuffer_set_flags(buffer, UInt64(EVBUFFER_FLAG_DRAINS_TO_FD))
+        pointer = buffer
+    }
+
+    /// Bytes (including file segments) still queued.
+    var count: Int { evbuffer_get_length(pointer) }
+
+    /// Appends a copy of `bytes`.
+    func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { _ = evbuffer_add(pointer, $0.baseAddress, $0.count) }
+    }
+
+    /// Appends `length` bytes of `fd` from `offset` as a sendfile segment; the buffer then owns `fd`.
+    /// Returns false (and closes `fd`) on failure.
+    func appendFile(fd: Int32, offset: Int64, length: Int64) -> Bool {
+        if evbuffer_add_file(pointer, fd, offset, length) == 0 { return true }
+        close(fd)
+        return false
+    }
+
+    /// Writes as much as the socket takes; returns bytes written, or -1 with `errno` set.
+    func write(to fd: Int32) -> Int { Int(evbuffer_write(pointer, fd)) }
+
+    deinit { evbuffer_free(pointer) }
+}

@@ -1,0 +1,128 @@
+import CEvent
+import Glibc
+import Synchronization
+
+/// One event loop (one thread): accepts from the shared listening socket and drives its connections.
+///
+/// `@unchecked Sendable` because responders on other threads hold it: they only call `post`, which touches the
+/// `Mutex`-protected mailbox and `event_active` (thread-safe once `evthread_use_pthreads` ran). Everything else is
+/// touched only on the loop thread, or during set-up before that thread starts and after it ended.
+final class EventLoop: @unchecked Sendable {
+    /// Size of the read buffer every connection of this loop reads into (one per loop, not per connection).
+    let readBufferSize = 256 * 1024
+    /// The shared read buffer.
+    let readBuffer: UnsafeMutableRawPointer
+    /// The libevent base this loop runs.
+    let base: EventBase
+    /// Limits and timeouts.
+    let configuration: HTTPServerConfiguration
+    /// The app's router.
+    let handler: HTTPHandler
+    /// Where access-log entries go.
+    let accessLog: (@Sendable (HTTPAccessLogEntry) -> Void)?
+    /// Open connections over all loops (for the connection cap).
+    let openConnections: ConnectionCounter
+    /// The shared listening socket.
+    let listener: ListeningSocket
+    /// Connections of this loop by id.
+    var connections: [UInt64: Connection] = [:]
+    /// Id of the next connection.
+    var nextID: UInt64 = 0
+    /// True once a graceful stop began: no accepting, close after each response.
+    var stopping = false
+
+    private let mailbox = Mutex<[LoopMessage]>([])
+    private var wakeEvent: Event?
+    var acceptEvent: Event?
+    var stopTimer: Event?
+
+    /// A loop accepting from `listener`; call `run()` on its thread.
+    init(configuration: HTTPServerConfiguration, handler: HTTPHandler, accessLog: (@Sendable (HTTPAccessLogEntry) -> Void)?,
+         listener: ListeningSocket, openConnections: ConnectionCounter) throws {
+        self.configuration = configuration
+        self.handler = handler
+        self.accessLog = accessLog
+        self.listener = listener
+        self.openConnections = openConnections
+        base = try EventBase()
+        readBuffer = .allocate(byteCount: readBufferSize, alignment: 16)
+        let context = Unmanaged.passUnretained(self).toOpaque()  // the loop outlives its events (freed in run())
+        wakeEvent = try Event(base: base, fd: -1, what: 0, context: context, callback: loopWake)
+        acceptEvent = try Event(base: base, fd: listener.fd, what: EV_READ | EV_PERSIST, context: context, callback: loopAccept)
+        stopTimer = try Event(base: base, fd: -1, what: 0, context: context, callback: loopStopTimer)
+    }
+
+    /// Runs until stopped, then closes whatever is left and frees the loop's events.
+    func run() {
+        acceptEvent?.add()
+        event_base_loop(base.pointer, EVLOOP_NO_EXIT_ON_EMPTY)
+        for connection in Array(connections.values) { connection.close() }
+        acceptEvent = nil
+        stopTimer = nil
+        wakeEvent = nil
+        for message in mailbox.withLock({ messages in defer { messages = [] }; return messages }) {
+            if case .response(_, _, let response) = message { response.body.discard() }
+        }
+    }
+
+    /// Queues a message for the loop thread and wakes it; safe from any thread.
+    func post(_ message: LoopMessage) {
+        mailbox.withLock { $0.append(message) }
+        wakeEvent?.activate()
+    }
+
+    /// Drains the mailbox on the loop thread.
+    func wake() {
+        let messages = mailbox.withLock { messages in defer { messages = [] }; return messages }
+        for message in messages {
+            switch message {
+            case .response(let id, let sequence, let response):
+                if let connection = connections[id] {
+                    withExtendedLifetime(connection) { connection.deliver(response, sequence: sequence) }
+                } else {
+                    response.body.discard()
+                }
+            case .stop:
+                beginStop()
+            }
+        }
+    }
+
+    /// Forgets a closed connection; ends the loop when a stop is waiting for the last one.
+    func connectionClosed(_ connection: Connection) {
+        connections[connection.id] = nil
+        openConnections.value.subtract(1, ordering: .relaxed)
+        if stopping && connections.isEmpty { event_base_loopbreak(base.pointer) }
+    }
+
+    deinit {
+        acceptEvent = nil  // events go before their base
+        stopTimer = nil
+        wakeEvent = nil
+        readBuffer.deallocate()
+    }
+}
+
+/// A message for a loop thread.
+enum LoopMessage: Sendable {
+    /// A response from a responder.
+    case response(connection: UInt64, sequence: UInt64, HTTPResponse)
+    /// Begin a graceful stop.
+    case stop
+}
+
+/// Open connections over all loops.
+final class ConnectionCounter: Sendable {
+    /// The count.
+    let value = Atomic<Int>(0)
+    /// Zero.
+    init() {}
+}
+
+private func loop(_ context: UnsafeMutableRawPointer?) -> EventLoop {
+    Unmanaged<EventLoop>.fromOpaque(context!).takeUnretainedValue()
+}
+
+private let loopWake: event_callback_fn = { _, _, context in loop(context).wake() }
+private let loopAccept: event_callback_fn = { _, _, context in loop(context).acceptConnections() }
+private let loopStopTimer: event_callback_fn = { _, _, context in loop(context).finishStop() }

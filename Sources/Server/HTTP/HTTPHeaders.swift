@@ -1,0 +1,54 @@
+/// Header fields in the order they were sent or added; names compare case-insensitively (ASCII).
+public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
+    /// The fields as (name, value) pairs, in order.
+    public private(set) var fields: [(name: String, value: String)]
+
+    /// No fields.
+    public init() { fields = [] }
+
+    /// The given fields, in order.
+    public init(_ pairs: [(String, String)]) { fields = pairs.map { (name: $0.0, value: $0.1) } }
+
+    /// The literal's fields, in order.
+    public init(dictionaryLiteral elements: (String, String)...) { self.init(elements) }
+
+    /// The first value of `name`, or nil.
+    public subscript(name: String) -> String? {
+        fields.first { Self.equalNames($0.name, name) }?.value
+    }
+
+    /// Every value of `name`, in order.
+    public func values(_ name: String) -> [String] {
+        fields.filter { Self.equalNames($0.name, name) }.map(\.value)
+    }
+
+    /// True when at least one field is called `name`.
+    public func contains(_ name: String) -> Bool { fields.contains { Self.equalNames($0.name, name) } }
+
+    /// Appends a field (keeps any existing ones of that name).
+    public mutating func add(_ name: String, _ value: String) { fields.append((name: name, value: value)) }
+
+    /// Replaces every field called `name` with one field.
+    public mutating func replace(_ name: String, _ value: String) {
+        remove(name)
+        add(name, value)
+    }
+
+    /// Removes every field called `name`.
+    public mutating func remove(_ name: String) { fields.removeAll { Self.equalNames($0.name, name) } }
+
+    /// Number of fields.
+    public var count: Int { fields.count }
+
+    /// Iterates over the fields in order.
+    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
+
+    /// ASCII case-insensitive name comparison (header names are ASCII tokens).
+    static func equalNames(_ a: String, _ b: String) -> Bool {
+        let x = a.utf8, y = b.utf8
+        guard x.count == y.count else { return false }
+        return zip(x, y).allSatisfy { lower($0) == lower($1) }
+    }
+
+    private static func lower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
+}

@@ -1,0 +1,40 @@
+/// A request's line and headers, validated by the layer before any handler sees them.
+public struct HTTPRequestHead: Sendable {
+    /// The method as sent, e.g. `GET`.
+    public var method: String
+    /// The raw request-target, e.g. `/sha512/ab?x=1`.
+    public var target: String
+    /// The raw path: the target before any `?` (not percent-decoded).
+    public var path: String
+    /// The raw query after `?`, or nil when there is none.
+    public var query: String?
+    /// The request's HTTP version (1.0 or 1.1).
+    public var version: HTTPVersion
+    /// The header fields in order.
+    public var headers: HTTPHeaders
+    /// The `Content-Length`, or nil when the request has none (then it has no body).
+    public var contentLength: Int64?
+    /// The client's IP address.
+    public var remoteAddress: String
+
+    /// True for `HEAD`: the response keeps its real `Content-Length` but the layer sends no body.
+    public var isHead: Bool { method == "HEAD" }
+
+    /// A head with the given fields; `path` and `query` are split from `target`.
+    public init(method: String, target: String, version: HTTPVersion = .http11, headers: HTTPHeaders = HTTPHeaders(),
+                contentLength: Int64? = nil, remoteAddress: String = "") {
+        self.method = method
+        self.target = target
+        if let mark = target.firstIndex(of: "?") {
+            path = String(target[..<mark])
+            query = String(target[target.index(after: mark)...])
+        } else {
+            path = target
+            query = nil
+        }
+        self.version = version
+        self.headers = headers
+        self.contentLength = contentLength
+        self.remoteAddress = remoteAddress
+    }
+}

@@ -1,0 +1,36 @@
+/// A response: status, headers and body. The layer adds `Content-Length` and `Connection` itself.
+public struct HTTPResponse: Sendable {
+    /// Status code, e.g. 200.
+    public var status: Int
+    /// Header fields; a `Content-Length` here is kept only on a response to HEAD (the layer otherwise writes the
+    /// body's real length).
+    public var headers: HTTPHeaders
+    /// The body.
+    public var body: HTTPResponseBody
+    /// Close the connection once this response is sent.
+    public var closeConnection: Bool
+    /// Who made the request, for the access log only (never sent).
+    public var logUser: String?
+
+    /// A response with the given parts.
+    public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: HTTPResponseBody = .empty,
+                closeConnection: Bool = false, logUser: String? = nil) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.closeConnection = closeConnection
+        self.logUser = logUser
+    }
+
+    /// A JSON response: `text` as the body and `Content-Type: application/json`.
+    public static func json(status: Int, text: String, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+        var all = headers
+        all.replace("Content-Type", "application/json")
+        return HTTPResponse(status: status, headers: all, body: .bytes(Array(text.utf8)))
+    }
+
+    /// A plain-text response (`text/plain; charset=utf-8`).
+    public static func text(status: Int, _ text: String) -> HTTPResponse {
+        HTTPResponse(status: status, headers: ["Content-Type": "text/plain; charset=utf-8"], body: .bytes(Array(text.utf8)))
+    }
+}

@@ -1,0 +1,84 @@
+import Glibc
+import Synchronization
+
+/// A small HTTP/1.1 server on libevent's core with http_parser: `threads` event loops share one listening socket.
+///
+/// Use: `init`, then `start()` (binds, returns the port), then `run()` on the thread that should block, and
+/// `stop()` from anywhere (e.g. a signal-handling thread) for a graceful stop.
+///
+/// `@unchecked Sendable` because its mutable state (the loops, the listener, the stopped flag) lives in a `Mutex`;
+/// the rest is immutable.
+public final class HTTPServer: @unchecked Sendable {
+    /// The configuration the server was made with.
+    public let configuration: HTTPServerConfiguration
+    private let handler: HTTPHandler
+    private let accessLog: (@Sendable (HTTPAccessLogEntry) -> Void)?
+    private let state = Mutex<ServerState>(ServerState())
+
+    private struct ServerState {
+        var listener: ListeningSocket?
+        var loops: [EventLoop] = []
+        var stopped = false
+        var running = false
+    }
+
+    /// A server that routes every request to `handler` and reports each response to `accessLog`.
+    public init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: HTTPHandler,
+                accessLog: (@Sendable (HTTPAccessLogEntry) -> Void)? = nil) {
+        self.configuration = configuration
+        self.handler = handler
+        self.accessLog = accessLog
+    }
+
+    /// Binds the listening socket and prepares the loops; returns the bound port. Ignores SIGPIPE process-wide
+    /// (a client closing mid-response must not kill the server).
+    @discardableResult
+    public func start() throws -> Int {
+        signal(SIGPIPE, SIG_IGN)
+        if configuration.maxHeaderBytes > 64 * 1024 {
+            raiseParserHeaderLimit(to: configuration.maxHeaderBytes)
+        }
+        let listener = try ListeningSocket(host: configuration.host, port: configuration.port)
+        let counter = ConnectionCounter()
+        let loops = try (0..<max(1, configuration.threads)).map { _ in
+            try EventLoop(configuration: configuration, handler: handler, accessLog: accessLog, listener: listener,
+                          openConnections: counter)
+        }
+        state.withLock {
+            $0.listener = listener
+            $0.loops = loops
+            if $0.stopped { loops.forEach { $0.post(.stop) } }
+        }
+        return listener.port
+    }
+
+    /// The bound port once started.
+    public var port: Int? { state.withLock { $0.listener?.port } }
+
+    /// Runs the loops (the first on the calling thread) and blocks until `stop()` has finished them all.
+    public func run() {
+        let loops = state.withLock { state -> [EventLoop] in
+            guard !state.running else { return [] }
+            state.running = true
+            return state.loops
+        }
+        guard let first = loops.first else { return }
+        let threads = loops.dropFirst().map { LoopThread(loop: $0) }
+        first.run()
+        threads.forEach { $0.join() }
+        state.withLock {
+            $0.loops = []
+            $0.listener = nil
+        }
+    }
+
+    /// Graceful stop: stop accepting, let requests in flight finish (up to `gracefulStopTimeout`), then close
+    /// everything and let `run()` return. Thread-safe; may be called before `run()`.
+    public func stop() {
+        let loops = state.withLock { state -> [EventLoop] in
+            state.stopped = true
+            return state.loops
+        }
+        loops.forEach { $0.post(.stop) }
+    }
+}

@@ -1,0 +1,8 @@
+import Glibc
+
+/// Seconds on the monotonic clock, for timeouts (never goes back when the wall clock is changed).
+func monotonicNow() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1_000_000_000
+}

@@ -1,0 +1,48 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What a connection knows about the request it is reading or answering; reset for each request.
+/// Loop thread only (a plain value inside its `Connection`).
+struct RequestState {
+    /// What the handler decided, acted on when the message is complete.
+    enum Decision {
+        /// Send this response.
+        case response(HTTPResponse)
+        /// Give the app a responder.
+        case later((HTTPResponder) -> Void)
+        /// The body went to this consumer; call `end` with a responder.
+        case consumer(HTTPBodyConsumer)
+    }
+
+    /// Whether the first byte of this request has arrived.
+    var started = false
+    /// Wall-clock time of the first byte, for the access log.
+    var startDate = Date()
+    /// Monotonic time of the first byte, for the duration.
+    var startTime = 0.0
+    /// Raw request-target bytes seen so far.
+    var url: [UInt8] = []
+    /// The header name being read.
+    var field: [UInt8] = []
+    /// The header value being read.
+    var value: [UInt8] = []
+    /// True once a value callback came for the current field.
+    var inValue = false
+    /// Header fields read so far.
+    var headers = HTTPHeaders()
+    /// Bytes of head seen so far (request-target and header lines).
+    var headBytes = 0
+    /// Why the layer itself refuses the request, set by a callback before it makes the parser fail.
+    var rejection: HTTPResponse?
+    /// The validated head, once complete.
+    var head: HTTPRequestHead?
+    /// The handler's decision.
+    var decision: Decision?
+    /// Close after the response whatever the client asked (its body was not read).
+    var forceClose = false
+    /// Bytes of this request read from the socket.
+    var bytesIn: Int64 = 0
+}

@@ -1,0 +1,127 @@
+import Foundation
+import HTTPServer
+import Testing
+import TestSupport
+
+extension HTTPServerSuite {
+    /// GET/HEAD, file bodies, keep-alive, pipelining, responders, the access log.
+    @Suite struct Basics {
+        @Test func getAnswersBytesWithLengthAndNoServerHeader() throws {
+            let server = try TestServer()
+            defer { server.stop() }
+            let client = try RawHTTPClient(port: server.port)
+            let response = try client.request("GET", "/hello")
+            #expect(response.statusLine == "HTTP/1.1 200 OK")
+            #expect(response.text == "hello world")
+            #expect(response.header("Content-Length") == "11")
+            #expect(response.header("Server") == nil)
+            #expect(response.header("Connection") == nil)
+        }
+
+        @Test func fileBodyIsSentAndHeadHasLengthButNoBody() throws {
+            let directory = TemporaryDirectory()
+            let bytes = Fixtures.randomBytes(3 * 1024 * 1024 + 17)
+            let path = directory.file("blob")
+            try Fixtures.write(bytes, to: path)
+            let server = try TestServer()
+            defer { server.stop() }
+            let client = try RawHTTPClient(port: server.port)
+            let get = try client.request("GET", "/file", headers: [("X-File", path)])
+            #expect(get.status == 200)
+            #expect(get.header("Content-Length") == String(bytes.count))
+            #expect(get.body == bytes)
+            let head = try client.request("HEAD", "/file", headers: [("X-File", path)])
+            #expect(head.status == 200)
+            #expect(head.header("Content-Length") == String(bytes.count))
+            // Had HEAD sent a body, this response would be parsed from the middle of it.
+            let offset = try client.request("GET", "/file?100", headers: [("X-File", path)])
+            #expect(offset.status == 200)
+            #expect(offset.body == Array(bytes[100...]))
+        }
+
+        @Test func keepAliveServesManyRequestsOnOneConnection() throws {
+            let server = try TestServer()
+            defer { server.stop() }
+            let client = try RawHTTPClient(port: server.port)
+            for index in 0..<5 {
+                let response = try client.request("GET", "/query?\(index)")
+                #expect(response.status == 200)
+                #expect(response.text == "\(index)")
+            }
+        }
+
+        @Test func http10ClosesUnlessKeepAliveAsked() throws {
+            let server = try TestServer()
+            defer { server.stop() }
+            let plain = try RawHTTPClient(port: server.port)
+            plain.send("GET /hello HTTP/1.0\r\n\r\n")
+            let first = try plain.readResponse()
+            #expect(first.header("Connection") == "close")
+            #expect(plain.isClosedByPeer())
+            let kept = try RawHTTPClient(port: server.port)
+            kept.send("GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            #expect(try kept.readResponse().header("Connection") == "keep-alive")
+            kept.send("GET /query?2 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            #expect(try kept.readResponse().text == "2")
+        }
+
+        @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+            let server = try TestServer()
+            defer { server.stop() }
+            let client = try RawHTTPClient(port: server.port)
+            let one = "GET /query?1 HTTP/1.1\r\nHost: a\r\n\r\n"
+            let two = "GET /later?30 HTTP/1.1\r\nHost: a\r\n\r\n"  // answered from another thread, in between
+            let three = "GET /query?3 HTTP/1.1\r\nHost: a\r\n\r\n"
+            #expect(client.send(one + two + three))
+            #expect(try client.readResponse().text == "1")
+            #expect(try client.readResponse().text == "later")
+            #expect(try client.readResponse().text == "3")
+        }
+
+        @Test func respondLaterAnswersFromAnotherThread() throws {
+            let server = try TestServer()
+            defer { server.stop() }
+            let client = try RawHTTPClient(port: server.port)
+            let response = try client.request("GET", "/later?20")
+            #expect(response.status == 200)
+            #expect(response.text == "later")
+        }
+
+        @Test func accessLogHasPathWithoutQuery() throws {
+            let server = try TestServer()
+            defer { server.stop() }
+            let client = try RawHTTPClient(port: server.port)
+            _ = try client.request("GET", "/query?signature=secret")
+            #expect(server.log.wait { $0.count == 1 })
+            let entry = try #require(server.log.all.first)
+            #expect(entry.path == "/query")
+            #expect(entry.method == "GET")
+            #expect(entry.status == 200)
+            #expect(entry.remoteAddress == "127.0.0.1")
+            #expect(entry.bytesSent > 0 && entry.bytesReceived > 0)
+        }
+
+        @Test func unknownRouteIsTheHandlersBusiness() throws {
+            let server = try TestServer()
+            defer { server.stop() }
+            let client = try RawHTTPClient(port: server.port)
+            let response = try client.request("GET", "/nowhere")
+            #expect(response.status == 404)
+            #expect(response.header("Content-Type") == "application/json")
+            #expect(response.text == #"{"error": {"name": "NotFound", "description": "no route"}}"#)
+        }
+
+        @Test func bufferedBodyEchoesAndRefusesOversizeBodies() throws {
+            let server = try TestServer()
+            defer { server.stop() }
+            let client = try RawHTTPClient(port: server.port)
+            let echo = try client.request("POST", "/echo", body: Array("{\"a\": 1}".utf8))
+            #expect(echo.status == 200)
+            #expect(echo.text == "{\"a\": 1}")
+            let big = try client.request("POST", "/echo", body: [UInt8](repeating: 65, count: 2000))
+            #expect(big.status == 413)
+            #expect(big.text.contains("\"ContentTooLarge\""))
+            #expect(client.isClosedByPeer())
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import HTTPServer
+import Synchronization
+import Testing
+
+/// Every HTTP-layer suite nests in this one so they run one at a time (the streaming test measures RSS).
+@Suite(.serialized) struct HTTPServerSuite {}
+
+/// An in-process `HTTPServer` on 127.0.0.1 port 0, its `run()` on its own thread.
+final class TestServer: Sendable {
+    let server: HTTPServer
+    let port: Int
+    let log: Recorder<HTTPAccessLogEntry>
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Starts a server with `TestHandler` (or `handler`) and the defaults changed by `configure`.
+    init(handler: HTTPHandler? = nil, events: Recorder<String> = Recorder(),
+         configure: (inout HTTPServerConfiguration) -> Void = { _ in }) throws {
+        var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
+        configuration.lingerTimeout = 0.5
+        configure(&configuration)
+        let log = Recorder<HTTPAccessLogEntry>()
+        self.log = log
+        server = HTTPServer(configuration: configuration, handler: handler ?? TestHandler(events: events),
+                            accessLog: { log.append($0) })
+        port = try server.start()
+        let server = self.server, finished = self.finished
+        Thread.detachNewThread {
+            server.run()
+            finished.signal()
+        }
+    }
+
+    /// Stops the server; true when `run()` returned within `timeout` seconds.
+    @discardableResult
+    func stop(timeout: Double = 5) -> Bool {
+        server.stop()
+        return finished.wait(timeout: .now() + timeout) == .success
+    }
+
+    /// Whether `run()` has returned within `timeout` seconds (without asking it to stop).
+    func waitForRunToReturn(timeout: Double) -> Bool { finished.wait(timeout: .now() + timeout) == .success }
+}
+
+/// A thread-safe list of things that happened.
+final class Recorder<Element: Sendable>: Sendable {
+    private let items = Mutex<[Element]>([])
+    init() {}
+    func append(_ item: Element) { items.withLock { $0.append(item) } }
+    var all: [Element] { items.withLock { $0 } }
+
+    /// Polls until `condition` holds for the items, up to `timeout` seconds.
+    func wait(timeout: Double = 3, until condition: ([Element]) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition(all) { return true }
+            usleep(10_000)
+        }
+        return condition(all)
+    }
+}
