@@ -119,10 +119,11 @@ extension Connection {
         return 0
     }
 
-    /// Records why the layer refuses the request; the non-zero return makes http_parser stop with an error.
+    /// Records why the layer refuses the request; the return value makes http_parser stop with an error (-1, not
+    /// 1: from `on_headers_complete`, 1 would mean "skip the body").
     private func refuse(_ response: HTTPResponse) -> Int32 {
         request.rejection = request.rejection ?? response
-        return 1
+        return -1
     }
 }
 

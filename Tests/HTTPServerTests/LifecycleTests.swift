@@ -1,0 +1,103 @@
+import Foundation
+import HTTPServer
+import Testing
+import TestSupport
+
+extension HTTPServerSuite {
+    /// Timeouts, the connection cap, several loops, and graceful stop.
+    @Suite struct Lifecycle {
+        @Test func tricklingHeadIsCutAtTheDeadlineWhileOthersAreServed() throws {
+            let server = try TestServer { $0.headerTimeout = 0.8 }
+            defer { server.stop() }
+            let slow = try RawHTTPClient(port: server.port, timeout: 3)
+            let started = Date()
+            slow.send("GET /hello HTTP/1.1\r\nHost: a\r\n")
+            let other = try RawHTTPClient(port: server.port)
+            #expect(try other.request("GET", "/hello").status == 200)
+            for byte in "X-Y:z" {  // one byte every 150 ms; progress must not extend the deadline
+                usleep(150_000)
+                slow.send(String(byte))
+            }
+            let response = try slow.readResponse()
+            #expect(response.status == 408)
+            #expect(Date().timeIntervalSince(started) < 1.4)
+            #expect(slow.isClosedByPeer())
+        }
+
+        @Test func idleKeepAliveConnectionIsClosed() throws {
+            let server = try TestServer { $0.idleTimeout = 0.3 }
+            defer { server.stop() }
+            let client = try RawHTTPClient(port: server.port, timeout: 2)
+            #expect(try client.request("GET", "/hello").status == 200)
+            let started = Date()
+            #expect(client.isClosedByPeer())
+            #expect(Date().timeIntervalSince(started) < 1.5)
+        }
+
+        @Test func connectionCapEvictsIdleOrAnswers503() throws {
+            let server = try TestServer { $0.maxConnections = 2 }
+            defer { server.stop() }
+            let first = try RawHTTPClient(port: server.port, timeout: 3)
+            let second = try RawHTTPClient(port: server.port, timeout: 3)
+            first.send("GET /hello HTTP/1.1\r\n")  // both busy: mid-head
+            second.send("GET /hello HTTP/1.1\r\n")
+            usleep(50_000)
+            let refused = try RawHTTPClient(port: server.port, timeout: 3)
+            let busy = try refused.readResponse()
+            #expect(busy.status == 503)
+            #expect(busy.header("Content-Type") == "application/json")
+            #expect(busy.text.contains("\"ServiceUnavailable\""))
+            #expect(refused.isClosedByPeer())
+
+            first.send("Host: a\r\n\r\n")
+            #expect(try first.readResponse().status == 200)
+            usleep(20_000)
+            second.send("Host: a\r\n\r\n")
+            #expect(try second.readResponse().status == 200)
+            // Both idle now: a newcomer evicts the one idle longest (the first).
+            let newcomer = try RawHTTPClient(port: server.port, timeout: 3)
+            #expect(try newcomer.request("GET", "/hello").status == 200)
+            #expect(first.isClosedByPeer())
+            #expect(try second.request("GET", "/hello").status == 200)
+        }
+
+        @Test func severalLoopsShareOneSocket() throws {
+            let server = try TestServer { $0.threads = 3 }
+            defer { server.stop() }
+            let clients = try (0..<8).map { _ in try RawHTTPClient(port: server.port) }
+            for round in 0..<3 {
+                for (index, client) in clients.enumerated() {
+                    #expect(try client.request("GET", "/query?\(round)-\(index)").text == "\(round)-\(index)")
+                }
+            }
+        }
+
+        @Test func gracefulStopFinishesRequestsInFlight() throws {
+            let server = try TestServer()
+            let idle = try RawHTTPClient(port: server.port, timeout: 3)
+            #expect(try idle.request("GET", "/hello").status == 200)
+            let busy = try RawHTTPClient(port: server.port, timeout: 3)
+            busy.send("GET /later?300 HTTP/1.1\r\nHost: a\r\n\r\n")
+            usleep(50_000)
+            server.server.stop()
+            #expect(idle.isClosedByPeer())
+            let response = try busy.readResponse()
+            #expect(response.status == 200)
+            #expect(response.text == "later")
+            #expect(response.header("Connection") == "close")
+            #expect(server.waitForRunToReturn(timeout: 3))
+            #expect(throws: RawHTTPError.self) { try RawHTTPClient(port: server.port) }
+        }
+
+        @Test func gracefulStopIsBounded() throws {
+            let server = try TestServer { $0.gracefulStopTimeout = 0.3 }
+            let busy = try RawHTTPClient(port: server.port, timeout: 3)
+            busy.send("GET /later?3000 HTTP/1.1\r\nHost: a\r\n\r\n")
+            usleep(50_000)
+            let started = Date()
+            #expect(server.stop(timeout: 2))
+            #expect(Date().timeIntervalSince(started) < 1.5)
+            #expect(busy.isClosedByPeer())
+        }
+    }
+}
