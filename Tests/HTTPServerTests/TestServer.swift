@@ -8,8 +8,11 @@ import Testing
 
 /// An in-process `HTTPServer` on 127.0.0.1 port 0, its `run()` on its own thread.
 final class TestServer: Sendable {
+    /// The server under test.
     let server: HTTPServer
+    /// Its bound port.
     let port: Int
+    /// Every access-log entry it reported.
     let log: Recorder<HTTPAccessLogEntry>
     private let finished = DispatchSemaphore(value: 0)
 
@@ -45,8 +48,11 @@ final class TestServer: Sendable {
 /// A thread-safe list of things that happened.
 final class Recorder<Element: Sendable>: Sendable {
     private let items = Mutex<[Element]>([])
+    /// Empty.
     init() {}
+    /// Records `item`.
     func append(_ item: Element) { items.withLock { $0.append(item) } }
+    /// Everything recorded so far.
     var all: [Element] { items.withLock { $0 } }
 
     /// Polls until `condition` holds for the items, up to `timeout` seconds.

@@ -4,6 +4,8 @@ import CEvent
 final class Event {
     /// The `struct event *`.
     let pointer: OpaquePointer
+    /// Kept so the base is freed only after its last event.
+    private let base: EventBase
 
     /// `event_new` on `base` for `fd` (-1 for timers and wake-ups) with the `EV_*` flags in `what`.
     init(base: EventBase, fd: Int32, what: Int32, context: UnsafeMutableRawPointer?, callback: event_callback_fn) throws {
@@ -11,6 +13,7 @@ final class Event {
             throw HTTPServerError(call: "event_new", message: "returned NULL")
         }
         pointer = event
+        self.base = base
     }
 
     /// Makes the event pending, with a timeout in seconds when given (re-adding only moves the timeout).

@@ -32,7 +32,9 @@ final class EventLoop: @unchecked Sendable {
     var stopping = false
 
     private let mailbox = Mutex<[LoopMessage]>([])
-    private var wakeEvent: Event?
+    /// Assigned once in `init` (it needs `self` as context) and never again, so other threads may read it;
+    /// activating it after the loop ended is harmless.
+    private var wakeEvent: Event!
     var acceptEvent: Event?
     var stopTimer: Event?
 
@@ -59,7 +61,11 @@ final class EventLoop: @unchecked Sendable {
         for connection in Array(connections.values) { connection.close() }
         acceptEvent = nil
         stopTimer = nil
-        wakeEvent = nil
+        discardMailbox()
+    }
+
+    /// Drops queued responses (closing their files): the loop has ended.
+    private func discardMailbox() {
         for message in mailbox.withLock({ messages in defer { messages = [] }; return messages }) {
             if case .response(_, _, let response) = message { response.body.discard() }
         }
@@ -68,7 +74,7 @@ final class EventLoop: @unchecked Sendable {
     /// Queues a message for the loop thread and wakes it; safe from any thread.
     func post(_ message: LoopMessage) {
         mailbox.withLock { $0.append(message) }
-        wakeEvent?.activate()
+        wakeEvent.activate()
     }
 
     /// Drains the mailbox on the loop thread.
@@ -96,9 +102,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     deinit {
-        acceptEvent = nil  // events go before their base
-        stopTimer = nil
-        wakeEvent = nil
+        discardMailbox()  // responders that answered after the loop ended
         readBuffer.deallocate()
     }
 }

@@ -6,6 +6,18 @@ import Synchronization
 /// Use: `init`, then `start()` (binds, returns the port), then `run()` on the thread that should block, and
 /// `stop()` from anywhere (e.g. a signal-handling thread) for a graceful stop.
 ///
+/// What the layer answers by itself (JSON error body, `Content-Type: application/json`, then a close):
+/// - 400 `BadRequest`: anything http_parser rejects, a version other than 1.0/1.1, two `Host`, whitespace before a
+///   header's colon, a header line over `maxHeaderLineBytes`, differing or duplicate `Content-Length`, NUL bytes,
+///   and `Content-Length` together with `Transfer-Encoding` (http_parser refuses that pair before we see it).
+/// - 411 `LengthRequired`: any other request with `Transfer-Encoding` (request bodies are never chunked here).
+/// - 414 `URITooLong`: a request-target over `maxHeaderLineBytes`.
+/// - 431 `RequestHeaderFieldsTooLarge`: more than `maxHeaderCount` fields or a head over `maxHeaderBytes`.
+/// - 408 `RequestTimeout`: a head not complete within `headerTimeout` of its first byte.
+/// - 503 `ServiceUnavailable`: over `maxConnections` with no idle keep-alive connection to evict.
+/// Refused or closing connections are half-closed and drained for `lingerTimeout` (nothing is kept) so the
+/// answer is not lost to a reset. No `Server` header is ever sent.
+///
 /// `@unchecked Sendable` because its mutable state (the loops, the listener, the stopped flag) lives in a `Mutex`;
 /// the rest is immutable.
 public final class HTTPServer: @unchecked Sendable {
