@@ -1,3 +1,3 @@
 import ServerApp
 
-ServerCommand.main()
+ServerCommand.runMain()

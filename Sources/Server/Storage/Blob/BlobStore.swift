@@ -24,6 +24,9 @@ public protocol BlobStore: Sendable {
     /// Removes temp files left by uploads that no process is writing any more; returns how many it removed.
     @discardableResult
     func sweepTemporaryFiles() throws(StorageError) -> Int
+
+    /// nil when the store takes a write right now (for health checks); else what is wrong.
+    func checkWritable() -> String?
 }
 
 /// A blob opened for reading: the descriptor belongs to the caller, who must close it.

@@ -36,6 +36,24 @@ enum Schema {
                 first_seen TEXT NOT NULL,
                 has_instances INTEGER NOT NULL DEFAULT 0
             ) WITHOUT ROWID;
+            CREATE TABLE file_totals (
+                visibility TEXT PRIMARY KEY NOT NULL,
+                files INTEGER NOT NULL DEFAULT 0,
+                bytes INTEGER NOT NULL DEFAULT 0
+            ) WITHOUT ROWID;
+            INSERT INTO file_totals(visibility) VALUES ('public'), ('internal');
+            CREATE TRIGGER file_totals_insert AFTER INSERT ON files WHEN new.has_instances BEGIN
+                UPDATE file_totals SET files = files + 1, bytes = bytes + new.size WHERE visibility = new.visibility;
+            END;
+            CREATE TRIGGER file_totals_delete AFTER DELETE ON files WHEN old.has_instances BEGIN
+                UPDATE file_totals SET files = files - 1, bytes = bytes - old.size WHERE visibility = old.visibility;
+            END;
+            CREATE TRIGGER file_totals_update AFTER UPDATE OF size, visibility, has_instances ON files BEGIN
+                UPDATE file_totals SET files = files - 1, bytes = bytes - old.size
+                    WHERE visibility = old.visibility AND old.has_instances;
+                UPDATE file_totals SET files = files + 1, bytes = bytes + new.size
+                    WHERE visibility = new.visibility AND new.has_instances;
+            END;
             CREATE TABLE batches (
                 id INTEGER PRIMARY KEY,
                 author TEXT NOT NULL,

@@ -1,0 +1,91 @@
+import Foundation
+import HTTPServer
+import Shared
+import Storage
+
+extension BlobRoutes {
+    /// `PUT /sha512/<digest>?visibility=public|internal[&expires=..&signature=..]`: every check that the head allows
+    /// happens before a body byte is read; the body then streams through the hasher into a temp file.
+    func put(_ head: HTTPRequestHead, digest: Digest, caller: Caller) -> HTTPRequestAction {
+        let user = caller.user
+        guard let query = QueryString(head.query) else {
+            return .respond(APIResponse.error(400, "BadRequest", "the query string is malformed", close: true, user: user))
+        }
+        let visibilityName = query["visibility"] ?? Visibility.internal.rawValue
+        guard let visibility = Visibility(name: visibilityName) else {
+            return .respond(APIResponse.error(400, "BadVisibility",
+                                              "visibility must be public or internal, got \(visibilityName.debugDescription)",
+                                              close: true, user: user))
+        }
+        if let denial = authorizeUpload(query: query, digest: digest, visibility: visibility, caller: caller) {
+            var response = denial
+            response.closeConnection = true
+            return .respond(response)
+        }
+        guard let length = head.contentLength else {
+            return .respond(APIResponse.error(411, "LengthRequired", "a PUT needs a Content-Length header", close: true, user: user))
+        }
+        let limit = context.configuration.maxUploadSize
+        guard length <= limit else {
+            return .respond(APIResponse.error(413, "TooLarge", "the body has \(length) bytes; this server takes at most \(limit)",
+                                              close: true, user: user))
+        }
+        do {
+            if let stored = try context.store.locate(digest) {
+                if stored != visibility {
+                    return .respond(APIResponse.error(409, "VisibilityConflict",
+                        "\(digest.hex) is already stored as \(stored.rawValue), not \(visibility.rawValue)", close: true, user: user))
+                }
+                if head.headers["Expect"]?.lowercased() == "100-continue" {
+                    // The client waits before sending the body: answer now and spare it the upload.
+                    return .respond(uploaded(digest: digest, size: length, visibility: visibility, new: false, user: user))
+                }
+            }
+            let upload = try context.store.beginUpload(digest, visibility: visibility, expectedSize: length)
+            return .readBody(UploadConsumer(upload: upload, routes: self, user: user))
+        } catch {
+            return .respond(Self.response(for: error, digest: digest, user: user, close: true))
+        }
+    }
+
+    /// nil when the caller may upload: a valid signed URL, or a token with `upload.<visibility>`.
+    private func authorizeUpload(query: QueryString, digest: Digest, visibility: Visibility, caller: Caller) -> HTTPResponse? {
+        if query["signature"] != nil || query["expires"] != nil {
+            guard query.count("signature") == 1, query.count("expires") == 1, query.count("visibility") == 1,
+                  let signature = query["signature"], let expires = Int64(query["expires"] ?? ""),
+                  context.signer.verify(digest: digest, visibility: visibility, expires: expires, signature: signature) else {
+                return APIResponse.error(403, "BadSignature", "the upload URL's signature does not match", user: caller.user)
+            }
+            guard expires >= Int64(Date().timeIntervalSince1970) else {
+                return APIResponse.error(403, "SignatureExpired", "the upload URL expired at \(expires) (Unix time)", user: caller.user)
+            }
+            return nil
+        }
+        return Authorization.require(visibility.uploadPermission, caller)
+    }
+
+    /// The 200 answer to a PUT: the file's record, and whether this request stored it.
+    func uploaded(digest: Digest, size: Int64, visibility: Visibility, new: Bool, user: String?) -> HTTPResponse {
+        APIResponse.result([
+            "algorithm": .string(digest.algorithm.rawValue), "digest": .string(digest.hex), "size": .int(size),
+            "visibility": .string(visibility.rawValue), "new": .bool(new),
+        ], user: user)
+    }
+
+    /// The answer for a storage failure: 400, 409, 413, 507, or a bare 500.
+    static func response(for error: StorageError, digest: Digest, user: String?, close: Bool = false) -> HTTPResponse {
+        switch error {
+        case .digestMismatch:
+            return APIResponse.error(400, "DigestMismatch", "\(error)", close: close, user: user)
+        case .tooLarge:
+            return APIResponse.error(400, "SizeMismatch", "\(error)", close: true, user: user)
+        case .visibilityConflict:
+            return APIResponse.error(409, "VisibilityConflict", "\(error)", close: close, user: user)
+        case .diskFull:
+            ServerLog.error("disk full while storing \(digest.hex): \(error)")
+            return APIResponse.error(507, "InsufficientStorage", "the server's disk is full; try again later", close: close, user: user)
+        default:
+            return APIResponse.internalError("storing \(digest.hex)", error, user: user)
+        }
+    }
+}

@@ -1,0 +1,73 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HTTPServer
+import Shared
+import Storage
+
+/// `GET`/`HEAD /sha512/<digest>`: the hot path. One `open` per request, the body by sendfile, no SQLite.
+struct BlobRoutes: Sendable {
+    let context: ServerContext
+
+    /// Serves a blob with caching headers, `Range` and `If-None-Match`.
+    func get(_ head: HTTPRequestHead, digest: Digest, caller: Caller) -> HTTPResponse {
+        let blob: OpenBlob
+        do {
+            guard let found = try context.store.openForReading(digest) else {
+                return APIResponse.error(404, "NotFound", "no blob with digest \(digest.hex)", user: caller.user)
+            }
+            blob = found
+        } catch {
+            return APIResponse.internalError("opening \(digest.hex)", error, user: caller.user)
+        }
+        let needed: Permission? = blob.visibility == .internal
+            ? .downloadInternal : (context.configuration.anonymousPublic ? nil : .downloadPublic)
+        if let needed, var denial = Authorization.require(needed, caller) {
+            close(blob.fd)
+            denial.logUser = caller.user
+            return denial
+        }
+
+        let etag = "\"\(digest.hex)\""
+        var headers = HTTPHeaders()
+        headers.add("ETag", etag)
+        headers.add("Accept-Ranges", "bytes")
+        headers.add("Cache-Control", blob.visibility == .public
+            ? "public, max-age=31536000, immutable" : "private, max-age=31536000, immutable")
+
+        if let condition = head.headers["If-None-Match"], Self.matches(condition, etag: etag) {
+            close(blob.fd)
+            return HTTPResponse(status: 304, headers: headers, logUser: caller.user)
+        }
+        headers.add("Content-Type", "application/octet-stream")
+
+        var range = ByteRange.parse(head.headers["Range"], size: blob.size)
+        if let ifRange = head.headers["If-Range"], ifRange.trimmingWhitespace() != etag { range = .whole }
+        switch range {
+        case .whole:
+            return HTTPResponse(status: 200, headers: headers, body: .file(fd: blob.fd, offset: 0, length: blob.size),
+                                logUser: caller.user)
+        case .partial(let first, let last):
+            headers.add("Content-Range", "bytes \(first)-\(last)/\(blob.size)")
+            return HTTPResponse(status: 206, headers: headers,
+                                body: .file(fd: blob.fd, offset: first, length: last - first + 1), logUser: caller.user)
+        case .unsatisfiable:
+            close(blob.fd)
+            return APIResponse.error(416, "RangeNotSatisfiable", "the blob has \(blob.size) bytes",
+                                     headers: [("Content-Range", "bytes */\(blob.size)")], user: caller.user)
+        case .invalid(let reason):
+            close(blob.fd)
+            return APIResponse.error(400, "BadRange", reason, user: caller.user)
+        }
+    }
+
+    /// `If-None-Match: "a", "b"` or `*` against our ETag (weak comparison, as RFC 9110 asks for this header).
+    static func matches(_ condition: String, etag: String) -> Bool {
+        condition.split(separator: ",").contains { item in
+            var tag = item.trimmingWhitespace()
+            if tag == "*" { return true }
+            if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
+            return tag == etag
+        }
+    }
+}

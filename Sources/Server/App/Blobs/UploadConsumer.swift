@@ -1,0 +1,66 @@
+import HTTPServer
+import Shared
+import Storage
+
+/// Streams a PUT body into the blob store: `consume` on the loop thread (hash and append, nothing buffered),
+/// the commit (fsync, link, index) on the worker queue.
+final class UploadConsumer: HTTPBodyConsumer {
+    private let upload: any BlobUpload
+    private let routes: BlobRoutes
+    private let user: String?
+    private var finished = false
+
+    init(upload: any BlobUpload, routes: BlobRoutes, user: String?) {
+        self.upload = upload
+        self.routes = routes
+        self.user = user
+        routes.context.inFlight.begin(upload.digest)
+    }
+
+    func consume(_ chunk: UnsafeRawBufferPointer) -> HTTPResponse? {
+        do {
+            try upload.write(chunk)
+            return nil
+        } catch {
+            fail()
+            return BlobRoutes.response(for: error, digest: upload.digest, user: user, close: true)
+        }
+    }
+
+    func end(responder: any HTTPResponder) {
+        guard !finished else { return }
+        finished = true
+        let upload = self.upload, routes = self.routes, user = self.user
+        let context = routes.context
+        context.worker.async {
+            defer { context.inFlight.end(upload.digest) }
+            let response: HTTPResponse
+            do {
+                let outcome = try upload.commit()
+                let record = try context.index.recordStored(upload.digest, size: upload.expectedSize, visibility: upload.visibility)
+                context.metrics.uploadVerified()
+                response = routes.uploaded(digest: record.digest, size: record.size, visibility: record.visibility,
+                                           new: outcome == .stored, user: user)
+            } catch let error as StorageError {
+                context.metrics.uploadRejected()
+                response = BlobRoutes.response(for: error, digest: upload.digest, user: user)
+            } catch {
+                context.metrics.uploadRejected()
+                response = APIResponse.internalError("indexing \(upload.digest.hex)", error, user: user)
+            }
+            responder.send(response)
+        }
+    }
+
+    func abort() {
+        guard !finished else { return }
+        fail()
+    }
+
+    private func fail() {
+        finished = true
+        upload.abort()
+        routes.context.metrics.uploadRejected()
+        routes.context.inFlight.end(upload.digest)
+    }
+}

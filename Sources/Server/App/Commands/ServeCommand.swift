@@ -1,0 +1,119 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import HTTPServer
+import Shared
+import Storage
+
+/// `tooltool-server serve`: runs the HTTP server on the store.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the store over HTTP.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on; 0 picks a free one.") var port = 8080
+    @Option(name: .customLong("public-url"), help: "Base URL for signed upload URLs (default: the request's Host).")
+    var publicURL: String?
+    @Option(help: "Event loops sharing the listening socket (default: one per core).") var threads: Int?
+    @Option(name: .customLong("max-upload-size"), help: "Largest upload accepted, in bytes.")
+    var maxUploadSize: Int64 = ServerConfiguration().maxUploadSize
+    @Flag(name: .customLong("no-anonymous-public"), help: "Require download.public to fetch public blobs.")
+    var noAnonymousPublic = false
+    @Option(name: .customLong("signed-url-lifetime"), help: "Seconds a signed upload URL stays good.")
+    var signedURLLifetime: Int64 = 3600
+    @Option(name: .customLong("max-header-line"), help: "Longest header line, in bytes.")
+    var maxHeaderLine = HTTPServerConfiguration().maxHeaderLineBytes
+    @Option(name: .customLong("max-header-size"), help: "Largest request head, in bytes.")
+    var maxHeaderSize = HTTPServerConfiguration().maxHeaderBytes
+    @Option(name: .customLong("max-headers"), help: "Most header fields in one request.")
+    var maxHeaders = HTTPServerConfiguration().maxHeaderCount
+    @Option(name: .customLong("header-timeout"), help: "Seconds a client has to send a whole request head.")
+    var headerTimeout = HTTPServerConfiguration().headerTimeout
+    @Option(name: .customLong("body-timeout"), help: "Seconds a request body may stall.")
+    var bodyTimeout = HTTPServerConfiguration().bodyStallTimeout
+    @Option(name: .customLong("idle-timeout"), help: "Seconds an idle keep-alive connection is kept.")
+    var idleTimeout = HTTPServerConfiguration().idleTimeout
+    @Option(name: .customLong("max-connections"), help: "Most open connections; past it the oldest idle ones close.")
+    var maxConnections = HTTPServerConfiguration().maxConnections
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        guard maxUploadSize >= 0 else { throw ValidationError("--max-upload-size must not be negative") }
+        guard signedURLLifetime > 0 else { throw ValidationError("--signed-url-lifetime must be positive") }
+        if let publicURL {
+            guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                throw ValidationError("--public-url must be an http:// or https:// URL, got \(publicURL)")
+            }
+        }
+        for (name, value) in [("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout)]
+        where value <= 0 { throw ValidationError("\(name) must be positive, got \(value)") }
+        for (name, value) in [("--max-header-line", maxHeaderLine), ("--max-header-size", maxHeaderSize),
+                              ("--max-headers", maxHeaders), ("--max-connections", maxConnections)]
+        where value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
+    }
+
+    /// The configuration these flags describe.
+    var serverConfiguration: ServerConfiguration {
+        var configuration = ServerConfiguration()
+        configuration.root = store.root
+        configuration.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        configuration.maxUploadSize = maxUploadSize
+        configuration.anonymousPublic = !noAnonymousPublic
+        configuration.signedURLLifetime = signedURLLifetime
+        configuration.http.host = host
+        configuration.http.port = port
+        configuration.http.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        configuration.http.maxHeaderLineBytes = maxHeaderLine
+        configuration.http.maxHeaderBytes = maxHeaderSize
+        configuration.http.maxHeaderCount = maxHeaders
+        configuration.http.headerTimeout = headerTimeout
+        configuration.http.bodyStallTimeout = bodyTimeout
+        configuration.http.idleTimeout = idleTimeout
+        configuration.http.maxConnections = maxConnections
+        return configuration
+    }
+
+    func run() throws {
+        let configuration = serverConfiguration
+        signal(SIGPIPE, SIG_IGN)
+        let store: FileSystemBlobStore
+        let context: ServerContext
+        do {
+            store = try FileSystemBlobStore(root: configuration.root)
+            let swept = try store.sweepTemporaryFiles()
+            if swept > 0 { ServerLog.info("removed \(swept) stale temp file(s)") }
+            context = try ServerContext(configuration: configuration, store: store,
+                                        index: try MetadataIndex(root: configuration.root),
+                                        authIndex: try MetadataIndex(root: configuration.root))
+        } catch {
+            throw CommandFailure("cannot open the store at \(configuration.root): \(error)")
+        }
+        let metrics = context.metrics
+        let server = HTTPServer(configuration: configuration.http, handler: ServerHandler(context: context)) { entry in
+            metrics.recordRequest(method: entry.method, status: entry.status, sent: entry.bytesSent, received: entry.bytesReceived)
+            AccessLog.write(entry)
+        }
+        let boundPort: Int
+        do { boundPort = try server.start() } catch {
+            throw CommandFailure("cannot listen on \(configuration.http.host):\(configuration.http.port): \(error)")
+        }
+        let signals = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                ServerLog.info("signal \(number): stopping")
+                server.stop()
+            }
+            source.resume()
+            return source
+        }
+        StandardStreams.out("listening on http://\(configuration.http.host):\(boundPort)\n")
+        server.run()
+        signals.forEach { $0.cancel() }
+        context.authenticator.flush()
+        context.worker.sync(flags: .barrier) {}
+        ServerLog.info("stopped")
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tooltool-server`: serve the store, manage tokens, switch visibility, check the store.
+public struct ServerCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "tooltool-server",
+        abstract: "A content-addressed artifact store for CI, compatible with Mozilla's tooltool.",
+        subcommands: [ServeCommand.self, TokenCommand.self, VisibilityCommand.self, FsckCommand.self])
+
+    public init() {}
+
+    /// Parses the command line and runs the command; errors go to stderr as `error: ...` with a non-zero exit.
+    public static func runMain(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            Glibc.exit(0)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }  // --help and friends
+            let message = self.message(for: error)
+            if error is CommandFailure {
+                StandardStreams.err("error: \(message)\n")
+            } else {
+                StandardStreams.err("error: \(message)\n\(usageString(for: arguments))\n")
+            }
+            Glibc.exit(code.rawValue == 0 ? 1 : code.rawValue)
+        }
+    }
+
+    /// The usage text of the subcommand named in `arguments`, or the root's.
+    private static func usageString(for arguments: [String]) -> String {
+        let names = arguments.prefix { !$0.hasPrefix("-") }
+        let path: [any ParsableCommand.Type] = names.reduce(into: [ServerCommand.self]) { path, name in
+            if let next = path.last?.configuration.subcommands.first(where: { $0._commandName == name }) { path.append(next) }
+        }
+        return path.last.map { "Usage: " + ($0 == ServerCommand.self ? usageString() : $0.usageString()) }
+            ?? ""
+    }
+}
+
+/// A failure while running a command (not a usage error): printed as `error: <message>`, exit 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// `--root`, shared by every command that opens the store.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "The store root: public/, pvt/ and tooltool.sqlite live here.")
+    var root: String = "."
+}

@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HTTPServer
+import Shared
+
+/// Operations endpoints: heartbeats for load balancers and monitors, the version, Prometheus metrics.
+struct OpsRoutes: Sendable {
+    /// The version `/__version__` reports.
+    static let version = "0.1.0"
+
+    let context: ServerContext
+
+    /// `/__heartbeat__`: 200 when the store takes a write and SQLite answers, else 503. Runs on the worker queue.
+    func heartbeat(_ responder: any HTTPResponder) {
+        let context = self.context
+        context.worker.async {
+            var problems: [String] = []
+            if let problem = context.store.checkWritable() { problems.append(problem) }
+            do { _ = try context.index.visibilityTotals() } catch { problems.append("the index does not answer") ; ServerLog.error("heartbeat: \(error)") }
+            if problems.isEmpty {
+                responder.send(APIResponse.json(["status": "ok"]))
+            } else {
+                responder.send(APIResponse.error(503, "Unhealthy", problems.joined(separator: "; ")))
+            }
+        }
+    }
+
+    /// `/__version__`.
+    func versionInfo() -> HTTPResponse {
+        APIResponse.json(["name": "tooltool-swift", "version": .string(Self.version)])
+    }
+
+    /// `/metrics` in the Prometheus text format (the totals are one small indexed read).
+    func metrics(_ responder: any HTTPResponder) {
+        let context = self.context
+        context.worker.async {
+            do {
+                let text = context.metrics.render(totals: try context.index.visibilityTotals())
+                responder.send(HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4"],
+                                            body: .bytes(Array(text.utf8))))
+            } catch {
+                responder.send(APIResponse.internalError("metrics", error))
+            }
+        }
+    }
+}

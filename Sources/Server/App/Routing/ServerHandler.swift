@@ -1,0 +1,74 @@
+import HTTPServer
+import Shared
+
+/// The server's routes: it reads the request head, authenticates the caller and hands off to one route.
+///
+/// Runs on event-loop threads and must not block: blob GETs are one `open`; anything touching SQLite or fsync is
+/// answered later from the worker queue.
+struct ServerHandler: HTTPHandler {
+    let context: ServerContext
+    private let blobs: BlobRoutes
+    private let ops: OpsRoutes
+    private let api: APIRoutes
+
+    init(context: ServerContext) {
+        self.context = context
+        blobs = BlobRoutes(context: context)
+        ops = OpsRoutes(context: context)
+        api = APIRoutes(context: context)
+    }
+
+    func handle(_ head: HTTPRequestHead) -> HTTPRequestAction {
+        let path = head.path
+        let caller = context.authenticator.caller(authorization: head.headers["Authorization"])
+        if case .invalid(let reason) = caller {
+            var response = Authorization.unauthorized(reason)
+            response.closeConnection = head.contentLength ?? 0 > 0
+            return .respond(response)
+        }
+
+        if path.hasPrefix("/sha512/") {
+            return blobRoute(head, digestText: path.dropFirst("/sha512/".count), caller: caller)
+        }
+        switch path {
+        case "/__lbheartbeat__":
+            return only(["GET", "HEAD"], head) { .respond(APIResponse.json(["status": "ok"])) }
+        case "/__heartbeat__":
+            return only(["GET", "HEAD"], head) { .respondLater(ops.heartbeat) }
+        case "/__version__":
+            return only(["GET", "HEAD"], head) { .respond(ops.versionInfo()) }
+        case "/metrics":
+            return only(["GET", "HEAD"], head) { .respondLater(ops.metrics) }
+        default:
+            if let action = api.route(head, caller: caller) { return action }
+            return .respond(APIResponse.error(404, "NotFound", "no such route", close: head.contentLength ?? 0 > 0,
+                                              user: caller.user))
+        }
+    }
+
+    private func blobRoute(_ head: HTTPRequestHead, digestText: Substring, caller: Caller) -> HTTPRequestAction {
+        let digest: Digest
+        do {
+            digest = try Digest(parsing: digestText)
+        } catch {
+            return .respond(APIResponse.error(400, "BadDigest", error.description, close: head.contentLength ?? 0 > 0,
+                                              user: caller.user))
+        }
+        switch head.method {
+        case "GET", "HEAD": return .respond(blobs.get(head, digest: digest, caller: caller))
+        case "PUT": return blobs.put(head, digest: digest, caller: caller)
+        default: return .respond(Self.methodNotAllowed(["GET", "HEAD", "PUT"], head))
+        }
+    }
+
+    /// Runs `action` when the method is one of `methods`, else 405 with `Allow`.
+    func only(_ methods: [String], _ head: HTTPRequestHead, _ action: () -> HTTPRequestAction) -> HTTPRequestAction {
+        methods.contains(head.method) ? action() : .respond(Self.methodNotAllowed(methods, head))
+    }
+
+    /// 405 with the `Allow` header listing what the route takes.
+    static func methodNotAllowed(_ methods: [String], _ head: HTTPRequestHead) -> HTTPResponse {
+        APIResponse.error(405, "MethodNotAllowed", "\(head.method) is not allowed here; use \(methods.joined(separator: ", "))",
+                          close: head.contentLength ?? 0 > 0, headers: [("Allow", methods.joined(separator: ", "))])
+    }
+}

@@ -1,0 +1,23 @@
+import HTTPServer
+
+/// Everything `tooltool-server serve` can be told, with the defaults a checkout runs on.
+public struct ServerConfiguration: Sendable {
+    /// The store root: `public/`, `pvt/`, `tooltool.sqlite` and the temp folder live here. Default: the current folder.
+    public var root: String = "."
+    /// The base URL that signed upload URLs point at (`--public-url`); nil means the request's `Host`.
+    public var publicURL: String?
+    /// The largest upload accepted, in bytes (`--max-upload-size`). Default: 64 GiB.
+    public var maxUploadSize: Int64 = 64 << 30
+    /// Whether anyone may download public blobs (`--no-anonymous-public` turns it off: then `download.public` is needed).
+    public var anonymousPublic = true
+    /// How long a signed upload URL stays good, in seconds (`--signed-url-lifetime`). Default: one hour.
+    public var signedURLLifetime: Int64 = 3600
+    /// The largest JSON request body accepted, in bytes.
+    public var maxJSONBodySize = 1 << 20
+    /// How long a client is told to wait (`X-Retry-After`) while an upload of the same digest is in flight.
+    public var uploadRetryAfter = 30
+    /// The HTTP layer's settings: host (default 127.0.0.1), port (8080), threads, limits and timeouts.
+    public var http = HTTPServerConfiguration()
+
+    public init() {}
+}

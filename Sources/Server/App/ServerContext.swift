@@ -1,0 +1,33 @@
+import Dispatch
+import Shared
+import Storage
+
+/// What every route needs, built once by `serve`: the store, the index, auth, metrics and settings.
+///
+/// All members are Sendable and safe to use from any event-loop thread or from the worker queue.
+final class ServerContext: Sendable {
+    /// The settings `serve` was started with.
+    let configuration: ServerConfiguration
+    /// Where blobs live. Only this and `index` know about files and SQLite.
+    let store: any BlobStore
+    /// The metadata index used by worker-queue jobs (uploads, API routes).
+    let index: MetadataIndex
+    /// Bearer-token checks for the loop threads (with its own index connection).
+    let authenticator: Authenticator
+    /// Signs and checks upload URLs.
+    let signer: UploadSigner
+    /// Request and upload counters.
+    let metrics = Metrics()
+    /// PUTs in progress, by digest (for `/upload/complete` and races).
+    let inFlight = InFlightUploads()
+    /// Where blocking work goes (fsync, rename, SQLite writes): never on an event loop.
+    let worker = DispatchQueue(label: "tooltool.worker", qos: .userInitiated, attributes: .concurrent)
+
+    init(configuration: ServerConfiguration, store: any BlobStore, index: MetadataIndex, authIndex: MetadataIndex) throws {
+        self.configuration = configuration
+        self.store = store
+        self.index = index
+        self.authenticator = Authenticator(index: authIndex)
+        self.signer = UploadSigner(secret: try index.secret())
+    }
+}

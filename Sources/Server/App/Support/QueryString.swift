@@ -1,0 +1,54 @@
+/// A parsed `application/x-www-form-urlencoded` query: `a=1&b=two%20words`.
+struct QueryString {
+    /// Pairs in order, percent-decoded; `+` is a space.
+    let pairs: [(String, String)]
+
+    /// Parses a raw query; nil when it has a malformed percent escape or is not UTF-8.
+    init?(_ raw: String?) {
+        var pairs: [(String, String)] = []
+        for part in (raw ?? "").split(separator: "&", omittingEmptySubsequences: true) {
+            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = Self.decode(pieces[0]), let value = Self.decode(pieces.count > 1 ? pieces[1] : "") else { return nil }
+            pairs.append((name, value))
+        }
+        self.pairs = pairs
+    }
+
+    /// The first value of `name`.
+    subscript(name: String) -> String? { pairs.first { $0.0 == name }?.1 }
+
+    /// How many times `name` appears.
+    func count(_ name: String) -> Int { pairs.filter { $0.0 == name }.count }
+
+    static func decode(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "+"): bytes.append(0x20)
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next(), let low = iterator.next(),
+                      let value = Hex.byte(high, low) else { return nil }
+                bytes.append(value)
+            default: bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+}
+
+private enum Hex {
+    static func byte(_ high: UInt8, _ low: UInt8) -> UInt8? {
+        guard let h = nibble(high), let l = nibble(low) else { return nil }
+        return h << 4 | l
+    }
+
+    static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: return c - 0x30
+        case 0x61...0x66: return c - 0x61 + 10
+        case 0x41...0x46: return c - 0x41 + 10
+        default: return nil
+        }
+    }
+}
