@@ -39,6 +39,23 @@ extension HTTPServerSuite {
             #expect(offset.body == Array(bytes[100...]))
         }
 
+        @Test func fileBodyLargerThanTheSocketBufferIsSentWhole() throws {
+            // sendfile fills the socket buffer and would block many times over; libevent reports that as 0 bytes.
+            let directory = TemporaryDirectory()
+            let bytes = Fixtures.randomBytes(48 * 1024 * 1024 + 5)
+            let path = directory.file("blob")
+            try Fixtures.write(bytes, to: path)
+            let server = try TestServer()
+            defer { server.stop() }
+            let client = try RawHTTPClient(port: server.port)
+            let get = try client.request("GET", "/file", headers: [("X-File", path)])
+            #expect(get.status == 200)
+            #expect(get.body.count == bytes.count)
+            #expect(get.body == bytes)
+            let again = try client.request("GET", "/hello")
+            #expect(again.text == "hello world")
+        }
+
         @Test func keepAliveServesManyRequestsOnOneConnection() throws {
             let server = try TestServer()
             defer { server.stop() }

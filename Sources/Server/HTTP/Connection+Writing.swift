@@ -41,12 +41,15 @@ extension Connection {
     /// Writes what the socket takes (sendfile for file segments); finishes the response once all is out.
     func flush() {
         while output.count > 0 {
+            errno = 0
             let written = output.write(to: fd)
             if written > 0 {
                 lastWriteProgress = monotonicNow()
                 continue
             }
-            if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+            // libevent's sendfile path answers 0 (not -1) when the socket would block; errno still says EAGAIN.
+            // A 0 with errno clear means the file ended before its segment did.
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
                 setWriteInterest(true)
                 return
             }
