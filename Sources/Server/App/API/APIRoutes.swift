@@ -1,9 +1,65 @@
 import HTTPServer
+import Shared
 
-/// tooltool's upload-batch and file API (`/upload`, `/file`). Not served yet: every path falls through to 404.
+/// tooltool's upload-batch and file API: `/upload...` and `/file...`. Picks the route for a path and method;
+/// the routes themselves live in `UploadBatchRoutes` and `FileRoutes`.
+///
+/// Runs on event-loop threads: it only looks at the head and the caller. Every SQLite or filesystem call is made on
+/// `context.worker` (see `APIRoutes+Worker.swift`).
 struct APIRoutes: Sendable {
     let context: ServerContext
 
-    /// The action for an API path, or nil when the path is not an API route.
-    func route(_ head: HTTPRequestHead, caller: Caller) -> HTTPRequestAction? { nil }
+    /// The action for an API path, or nil when the path is not an API route (the router then answers 404).
+    func route(_ head: HTTPRequestHead, caller: Caller) -> HTTPRequestAction? {
+        let uploads = UploadBatchRoutes(api: self)
+        let files = FileRoutes(api: self)
+        let parts = head.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        switch Array(parts) {
+        case ["upload"]:
+            return only(["GET", "HEAD", "POST"], head) {
+                head.method == "POST" ? uploads.create(head, caller: caller) : uploads.search(head, caller: caller)
+            }
+        case ["file"]:
+            return only(["GET", "HEAD"], head) { files.search(head, caller: caller) }
+        case let p where p.count == 4 && p[0] == "upload" && p[1] == "complete" && p[2] == "sha512":
+            return only(["GET"], head) { withDigest(p[3], head, caller) { uploads.complete(digest: $0, caller: caller) } }
+        case let p where p.count == 3 && p[0] == "file" && p[1] == "sha512":
+            return only(["GET", "HEAD", "PATCH"], head) {
+                withDigest(p[2], head, caller) { digest in
+                    head.method == "PATCH" ? files.patch(head, digest: digest, caller: caller)
+                                           : files.get(digest: digest, caller: caller)
+                }
+            }
+        case let p where (p.count == 2 || (p.count == 3 && p[2] == "manifest")) && p[0] == "upload":
+            guard let id = Self.batchID(p[1]) else { return nil }
+            let manifest = p.count == 3
+            return only(["GET", "HEAD"], head) {
+                manifest ? uploads.manifest(id: id, caller: caller) : uploads.get(id: id, caller: caller)
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// Runs `action` when the method is one of `methods`, else 405 with `Allow`.
+    private func only(_ methods: [String], _ head: HTTPRequestHead, _ action: () -> HTTPRequestAction) -> HTTPRequestAction {
+        methods.contains(head.method) ? action() : .respond(ServerHandler.methodNotAllowed(methods, head))
+    }
+
+    /// Parses the digest of a path, or answers 400 `BadDigest`.
+    private func withDigest(_ text: Substring, _ head: HTTPRequestHead, _ caller: Caller,
+                            _ action: (Digest) -> HTTPRequestAction) -> HTTPRequestAction {
+        do {
+            return action(try Digest(parsing: text))
+        } catch {
+            return .respond(APIResponse.error(400, "BadDigest", error.description, close: head.contentLength ?? 0 > 0,
+                                              user: caller.user))
+        }
+    }
+
+    /// A batch id from a path segment: 1 to 18 ASCII digits (so it fits an Int64), else nil.
+    static func batchID(_ text: Substring) -> Int64? {
+        guard (1...18).contains(text.utf8.count), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        return Int64(text)
+    }
 }

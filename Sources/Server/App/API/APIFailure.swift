@@ -1,0 +1,62 @@
+import HTTPServer
+import Shared
+import Storage
+
+/// A refusal from the API routes: the status, the shared error body's name and description, and extra headers.
+///
+/// Route code throws it from anywhere (body parsing, validation, worker jobs); `APIRoutes.answer` turns it, and the
+/// storage layers' own errors, into the one JSON error shape.
+struct APIFailure: Error, Sendable {
+    /// HTTP status, e.g. 400.
+    let status: Int
+    /// The error body's `error.name`.
+    let name: String
+    /// The error body's `error.description`: what was expected and what was got.
+    let description: String
+    /// Extra response headers (e.g. `X-Retry-After`).
+    var headers: [(String, String)] = []
+
+    /// 400 with `name`.
+    static func badRequest(_ name: String, _ description: String) -> APIFailure {
+        APIFailure(status: 400, name: name, description: description)
+    }
+
+    /// 404 `NotFound`.
+    static func notFound(_ description: String) -> APIFailure {
+        APIFailure(status: 404, name: "NotFound", description: description)
+    }
+
+    /// The answer for this failure.
+    func response(user: String?) -> HTTPResponse {
+        APIResponse.error(status, name, description, headers: headers, user: user)
+    }
+
+    /// The client-side index errors (validation, conflicts, unknown keys); nil for the server's own failures.
+    init?(_ error: IndexError) {
+        switch error {
+        case .invalid(let reason): self = .badRequest("BadRequest", reason)
+        case .sizeConflict: self = .badRequest("SizeConflict", error.description)
+        case .visibilityConflict: self = .badRequest("VisibilityConflict", error.description)
+        case .notFound(let what): self = .notFound("\(what) not found")
+        case .sqlite, .corrupt: return nil
+        }
+    }
+
+    /// The blob-store errors a client can cause or should see; nil for the server's own failures.
+    init?(_ error: StorageError) {
+        switch error {
+        case .notFound: self = .notFound(error.description)
+        case .inBothFolders: self = APIFailure(status: 409, name: "InBothFolders", description: error.description)
+        case .visibilityConflict: self = APIFailure(status: 409, name: "VisibilityConflict", description: error.description)
+        case .diskFull: self = APIFailure(status: 507, name: "InsufficientStorage", description: "the server's disk is full; try again later")
+        default: return nil
+        }
+    }
+
+    init(status: Int, name: String, description: String, headers: [(String, String)] = []) {
+        self.status = status
+        self.name = name
+        self.description = description
+        self.headers = headers
+    }
+}

@@ -1,0 +1,82 @@
+import HTTPServer
+import Shared
+import Storage
+
+/// One operation of `PATCH /file/sha512/<digest>`.
+enum FileOperation: Equatable {
+    /// `{"op": "set_visibility", "visibility": "public" | "internal"}`.
+    case setVisibility(Visibility)
+    /// `{"op": "delete_instances"}`.
+    case deleteInstances
+
+    /// Parses the body: a JSON list of operations (400 for anything else, an unknown op or visibility).
+    static func list(_ document: JSONValue) throws(APIFailure) -> [FileOperation] {
+        guard let elements = document.arrayValue else {
+            throw .badRequest("BadRequest", "the body must be a JSON list of operations, got \(document.typeName)")
+        }
+        var operations: [FileOperation] = []
+        for (index, element) in elements.enumerated() {
+            guard element.objectValue != nil else {
+                throw .badRequest("BadRequest", "operation \(index) must be an object, got \(element.typeName)")
+            }
+            guard let op = element["op"]?.stringValue else {
+                throw .badRequest("BadRequest", "operation \(index) needs \"op\" as a string")
+            }
+            switch op {
+            case "delete_instances":
+                operations.append(.deleteInstances)
+            case "set_visibility":
+                guard let name = element["visibility"]?.stringValue, let visibility = Visibility(name: name) else {
+                    let got = element["visibility"].map { JSONWriter.write($0) } ?? "nothing"
+                    throw .badRequest("BadVisibility", "operation \(index): visibility must be public or internal, got \(got)")
+                }
+                operations.append(.setVisibility(visibility))
+            default:
+                throw .badRequest("BadOperation",
+                                  "operation \(index): op must be set_visibility or delete_instances, got \(op.debugDescription)")
+            }
+        }
+        return operations
+    }
+}
+
+extension FileRoutes {
+    /// `PATCH /file/sha512/<digest>` with a list of operations; needs `manage` (checked before the body is read).
+    /// Applies them in order and answers 200 with the updated FILE; 404 for an unknown digest; 409 with
+    /// `X-Retry-After` while a PUT of the digest is in flight (its outcome would race the change).
+    func patch(_ head: HTTPRequestHead, digest: Digest, caller: Caller) -> HTTPRequestAction {
+        if let denial = Authorization.require(.manage, caller) {
+            return .respond(UploadBatchRoutes.closing(denial, head))
+        }
+        let context = self.context
+        return api.withJSONBody(head, caller, "changing file \(digest.hex)") { document in
+            let operations = try FileOperation.list(document)
+            if context.inFlight.contains(digest) {
+                let seconds = context.configuration.uploadRetryAfter
+                throw APIFailure(status: 409, name: "UploadInProgress",
+                                 description: "an upload of \(digest.hex) is in progress; try again in \(seconds) s",
+                                 headers: [("X-Retry-After", String(seconds))])
+            }
+            var stored = try StoreReconciler(context: context).reconcile(digest) != nil
+            guard try context.index.file(digest) != nil else { throw APIFailure.notFound("no file with digest \(digest.hex)") }
+            for operation in operations {
+                switch operation {
+                case .setVisibility(let visibility):
+                    if stored {
+                        do { try context.store.setVisibility(digest, to: visibility) } catch StorageError.notFound { stored = false }
+                    }
+                    try context.index.setVisibility(digest, to: visibility)
+                    ServerLog.info("\(digest.hex) set to \(visibility.rawValue) by \(caller.user ?? "-")")
+                case .deleteInstances:
+                    if stored {
+                        do { try context.store.delete(digest) } catch StorageError.notFound {}
+                        stored = false
+                    }
+                    try context.index.markInstancesGone(digest)
+                    ServerLog.info("\(digest.hex) instances deleted by \(caller.user ?? "-")")
+                }
+            }
+            return APIResponse.result(try Self.details(digest, access: ReadAccess(seesInternal: true), context: context))
+        }
+    }
+}

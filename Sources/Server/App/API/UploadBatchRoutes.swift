@@ -1,0 +1,71 @@
+import HTTPServer
+import Shared
+import Storage
+
+/// `POST /upload` (create a batch and hand out signed `put_url`s) and `GET /upload/complete/sha512/<digest>`.
+/// The read side (`GET /upload...`) is in `UploadBatchRoutes+Read.swift`.
+struct UploadBatchRoutes: Sendable {
+    let api: APIRoutes
+    var context: ServerContext { api.context }
+
+    /// `POST /upload`. The token and its upload permissions are checked from the head (401/403 before the body is
+    /// read: a token needs at least one `upload.*`); the body then must name only visibilities it may upload.
+    func create(_ head: HTTPRequestHead, caller: Caller) -> HTTPRequestAction {
+        guard case .token(_, let user, let permissions) = caller else {
+            return .respond(Self.closing(Authorization.unauthorized("uploading needs a token with upload.public or upload.internal"), head))
+        }
+        guard permissions.contains(.uploadPublic) || permissions.contains(.uploadInternal) else {
+            return .respond(Self.closing(APIFailure(status: 403, name: "Forbidden",
+                description: "this token lacks the upload.public and upload.internal permissions").response(user: user), head))
+        }
+        let base: UploadURL
+        do { base = try UploadURL(publicURL: context.configuration.publicURL, host: head.headers["Host"]) } catch {
+            return .respond(Self.closing(error.response(user: user), head))
+        }
+        let context = self.context
+        return api.withJSONBody(head, caller, "creating a batch") { document in
+            let request = try UploadBatchRequest(document)
+            for visibility in request.visibilities.sorted(by: { $0.rawValue < $1.rawValue })
+            where !permissions.contains(visibility.uploadPermission) {
+                throw APIFailure(status: 403, name: "Forbidden",
+                                 description: "this token lacks the \(visibility.uploadPermission.rawValue) permission "
+                                     + "needed for \(visibility.rawValue) files")
+            }
+            // The store is the truth about what is stored: settle the index first so the batch is checked against it.
+            let reconciler = StoreReconciler(context: context)
+            var stored: Set<Digest> = []
+            for digest in Set(request.files.map(\.digest)) {
+                if try reconciler.reconcile(digest) != nil { stored.insert(digest) }
+            }
+            let batch = try context.index.createBatch(author: user, message: request.message, files: request.files)
+            let expires = Timestamp.now() + context.configuration.signedURLLifetime
+            var putURLs: [String: String] = [:]
+            for file in batch.files where !stored.contains(file.digest) {
+                putURLs[file.filename] = base.putURL(file.digest, visibility: file.visibility, expires: expires,
+                                                     signer: context.signer)
+            }
+            ServerLog.info("batch \(batch.id) by \(user): \(batch.files.count) file(s), \(putURLs.count) to upload")
+            return APIResponse.result(BatchJSON.batch(batch, putURLs: putURLs))
+        }
+    }
+
+    /// `GET /upload/complete/sha512/<digest>`: 202 `{}` (uploads are verified on arrival, nothing is left to queue),
+    /// or 409 with `X-Retry-After` while a PUT of that digest is still streaming. Needs a token.
+    func complete(digest: Digest, caller: Caller) -> HTTPRequestAction {
+        guard case .token(_, let user, _) = caller else { return .respond(ReadAccess.unauthorized) }
+        if context.inFlight.contains(digest) {
+            let seconds = context.configuration.uploadRetryAfter
+            return .respond(APIFailure(status: 409, name: "UploadInProgress",
+                                       description: "an upload of \(digest.hex) is still in progress; ask again in \(seconds) s",
+                                       headers: [("X-Retry-After", String(seconds))]).response(user: user))
+        }
+        return .respond(APIResponse.json([:], status: 202, user: user))
+    }
+
+    /// `response`, closing the connection when the request has a body we will not read.
+    static func closing(_ response: HTTPResponse, _ head: HTTPRequestHead) -> HTTPResponse {
+        var response = response
+        if head.contentLength ?? 0 > 0 { response.closeConnection = true }
+        return response
+    }
+}
