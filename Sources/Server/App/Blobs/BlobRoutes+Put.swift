@@ -31,14 +31,17 @@ extension BlobRoutes {
                                               close: true, user: user))
         }
         do {
-            if let stored = try context.store.locate(digest) {
-                if stored != visibility {
+            if let stored = try context.store.openForReading(digest) {
+                close(stored.fd)
+                if stored.visibility != visibility {
                     return .respond(APIResponse.error(409, "VisibilityConflict",
-                        "\(digest.hex) is already stored as \(stored.rawValue), not \(visibility.rawValue)", close: true, user: user))
+                        "\(digest.hex) is already stored as \(stored.visibility.rawValue), not \(visibility.rawValue)",
+                        close: true, user: user))
                 }
                 if head.headers["Expect"]?.lowercased() == "100-continue" {
-                    // The client waits before sending the body: answer now and spare it the upload.
-                    return .respond(uploaded(digest: digest, size: length, visibility: visibility, new: false, user: user))
+                    // The client waits before sending the body: answer now and spare it the upload. The JSON describes
+                    // the stored file, whatever length this request claimed.
+                    return .respond(uploaded(digest: digest, size: stored.size, visibility: visibility, new: false, user: user))
                 }
             }
             let upload = try context.store.beginUpload(digest, visibility: visibility, expectedSize: length)
