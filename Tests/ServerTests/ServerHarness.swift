@@ -1,0 +1,127 @@
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+/// A temp store with tokens made by the real `token create` command and a real `tooltool-server serve` on it.
+///
+/// Each test makes its own (Swift Testing runs tests in parallel); the server stops when the harness is released.
+final class ServerHarness {
+    /// Owns the store root; removed with the harness.
+    let directory: TemporaryDirectory
+    /// The running server.
+    let server: ServerProcess
+    /// Tokens by user name, as `token create` printed them.
+    let tokens: [String: String]
+
+    /// The store root.
+    var root: String { directory.path }
+    /// The server's port.
+    var port: Int { server.port }
+
+    /// Creates one token per entry of `tokens` (user name to permissions), then starts `serve` with `arguments`.
+    init(tokens: [String: [Permission]] = [:], arguments: [String] = [], prefix: String = "srv") throws {
+        directory = TemporaryDirectory(prefix: prefix)
+        var made: [String: String] = [:]
+        for (user, permissions) in tokens {
+            made[user] = try Self.createToken(root: directory.path, user: user, permissions: permissions)
+        }
+        self.tokens = made
+        server = try ServerProcess(root: directory.path, arguments: arguments)
+    }
+
+    /// Runs `tooltool-server token create` and returns the token it printed.
+    static func createToken(root: String, user: String, permissions: [Permission]) throws -> String {
+        let arguments = ["token", "create", "--root", root, "--user", user]
+            + permissions.flatMap { ["--permission", $0.rawValue] }
+        let result = try ProcessRunner.run(Binaries.server, arguments, timeout: 30)
+        try #require(result.status == 0, "token create failed: \(result.stderr)")
+        return result.stdout.trimmingCharacters(in: .newlines)
+    }
+
+    /// Runs `tooltool-server` with `arguments` (the root is not added).
+    static func command(_ arguments: [String], timeout: TimeInterval = 60) throws -> ProcessResult {
+        try ProcessRunner.run(Binaries.server, arguments, timeout: timeout)
+    }
+
+    /// One request on a fresh connection; `token` (a user name in `tokens`, or a raw token with `rawToken`) adds
+    /// `Authorization: Bearer`.
+    func request(_ method: String, _ target: String, user: String? = nil, rawToken: String? = nil,
+                 headers: [(String, String)] = [], body: [UInt8] = []) throws -> RawHTTPResponse {
+        let client = try RawHTTPClient(port: port)
+        return try client.request(method, target, headers: authorization(user: user, rawToken: rawToken) + headers, body: body)
+    }
+
+    /// The `Authorization` header for a user's token (or a raw token), or none.
+    func authorization(user: String? = nil, rawToken: String? = nil) -> [(String, String)] {
+        if let rawToken { return [("Authorization", "Bearer \(rawToken)")] }
+        guard let user else { return [] }
+        guard let token = tokens[user] else {
+            Issue.record("no token for user \(user)")
+            return []
+        }
+        return [("Authorization", "Bearer \(token)")]
+    }
+
+    /// `PUT /sha512/<digest of bytes>[?visibility=...]` with `bytes` as the body.
+    func put(_ bytes: [UInt8], digest: Digest? = nil, visibility: String? = nil, user: String?,
+             headers: [(String, String)] = []) throws -> RawHTTPResponse {
+        let digest = digest ?? Fixtures.digest(bytes)
+        let query = visibility.map { "?visibility=\($0)" } ?? ""
+        return try request("PUT", "/sha512/\(digest.hex)\(query)", user: user, headers: headers, body: bytes)
+    }
+
+    /// Where a blob of `visibility` lives on disk.
+    func blobPath(_ digest: Digest, _ visibility: Visibility) -> String {
+        "\(root)/\(visibility.folderName)/sha512/\(digest.hex)"
+    }
+
+    /// Drops `bytes` into the store by hand (as an admin copying files would); returns the digest.
+    @discardableResult
+    func storeByHand(_ bytes: [UInt8], _ visibility: Visibility) throws -> Digest {
+        let digest = Fixtures.digest(bytes)
+        try Fixtures.write(bytes, to: blobPath(digest, visibility))
+        return digest
+    }
+
+    /// Names of the files in the store's temp folder (in-flight uploads).
+    func temporaryFiles() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root + "/.tmp")) ?? [])
+            .filter { !$0.hasPrefix("heartbeat-") }
+    }
+
+    /// True when a file exists at `path`.
+    static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+}
+
+/// Helpers to read what the server answered.
+extension RawHTTPResponse {
+    /// The body parsed as JSON (fails the test when it is not JSON).
+    func json() throws -> JSONValue { try JSONParser.parse(body) }
+
+    /// `error.name` of the shared JSON error body.
+    var errorName: String? { (try? json())?["error"]?["name"]?.stringValue }
+
+    /// `error.description` of the shared JSON error body.
+    var errorDescription: String? { (try? json())?["error"]?["description"]?.stringValue }
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` seconds pass; returns its last value.
+func eventually(timeout: TimeInterval = 3, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(20_000)
+    }
+    return try condition()
+}
+
+/// Expects the shared JSON error body with `status`, `name` and `Content-Type: application/json` exactly.
+func expectError(_ response: RawHTTPResponse, _ status: Int, _ name: String,
+                 sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(response.status == status, "status line: \(response.statusLine), body: \(response.text)",
+            sourceLocation: sourceLocation)
+    #expect(response.header("Content-Type") == "application/json", sourceLocation: sourceLocation)
+    #expect(response.errorName == name, "body: \(response.text)", sourceLocation: sourceLocation)
+    #expect(!(response.errorDescription ?? "").isEmpty, "body: \(response.text)", sourceLocation: sourceLocation)
+}
