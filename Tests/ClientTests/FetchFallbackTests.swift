@@ -94,6 +94,32 @@ import TestSupport
         #expect(busy.requests.count == 2)
     }
 
+    @Test func aFailingFirstServerIsTriedOnceBeforeTheNext() throws {
+        // Backoff comes between rounds over all servers, so a broken first server costs one attempt, not a schedule.
+        let blob = Blob("a.bin", size: 50_000)
+        let broken = try FaultServer { _ in .respond(status: 503, headers: [], body: []) }
+        let honest = try Client.blobServer([blob])
+        let dir = TemporaryDirectory(prefix: "fetch")
+        let result = try fetch(blob, urls: [broken.url, honest.url], extra: ["--retries", "4"], dir: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(Client.holds(dir.path, "a.bin", blob.bytes))
+        #expect(broken.requests.count == 1)
+    }
+
+    @Test func resumeContinuesOnTheNextServer() throws {
+        // The content is named by its digest, so the bytes one server delivered before a cut are kept.
+        let blob = Blob("a.bin", size: 300_000)
+        let cutter = try FaultServer { _ in .cut(blob.bytes, after: 100_000) }
+        let second = try FaultServer { _ in .blob(blob.bytes) }
+        let dir = TemporaryDirectory(prefix: "fetch")
+        let result = try fetch(blob, urls: [cutter.url, second.url], dir: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(Client.holds(dir.path, "a.bin", blob.bytes))
+        #expect(cutter.requests.count == 1)
+        let range = try #require(second.requests.first?.header("Range"))
+        #expect(range.hasPrefix("bytes=") && range != "bytes=0-", "resumed at \(range)")
+    }
+
     @Test func retriesAreBoundedPerServer() throws {
         let blob = Blob("a.bin", size: 10)
         let broken = try FaultServer { _ in .respond(status: 502, headers: [], body: []) }

@@ -48,22 +48,45 @@ struct FileFetcher: Sendable {
             throw ClientError(.configuration, "not in the cache and no server URL given (--url or TOOLTOOL_URL)")
         }
         guard let easy else { throw ClientError(.network, "no HTTP handle available") }
-        var failures: [String] = []
-        for base in urls {
-            let file = try DownloadFile(record: record, target: target)
-            file.onProgress = { [board] bytes in board.update(record.filename, bytes: bytes, size: record.size) }
-            let download = ServerDownload(baseURL: base, token: token, policy: policy)
-            switch try download.run(file, easy: easy) {
-            case .success:
-                try file.commit(to: target)
-                cache?.insert(target, digest: record.digest)
-                Log.info("\(target): downloaded from \(base)")
-                return .download
-            case .failure(let error):
-                Log.warning("\(target): \(base) failed: \(error.message)")
-                failures.append("\(base): \(error.message)")
+        return try download(record, to: target, easy: easy)
+    }
+
+    /// Downloads from the servers in rounds: each round tries every server still in play once, in order, so a dead
+    /// first server costs one failed attempt, not a whole backoff schedule; between rounds it backs off (with
+    /// jitter, honouring `Retry-After`). A server that answers for good (4xx, wrong bytes) leaves play for this
+    /// file. Each server gets at most `1 + retries` attempts. Bytes already received are resumed with `Range`.
+    private func download(_ record: ManifestRecord, to target: String, easy: CurlEasy) throws(ClientError) -> ProgressBoard.Source {
+        let file = try DownloadFile(record: record, target: target)
+        file.onProgress = { [board] bytes in board.update(record.filename, bytes: bytes, size: record.size) }
+        var inPlay = urls
+        var failures: [String: String] = [:]
+        var retryAfter: Int?
+        for round in 0...policy.retries where !inPlay.isEmpty {
+            if round > 0 {
+                let delay = policy.delayMilliseconds(retry: round, retryAfter: retryAfter)
+                Log.debug("\(target): round \(round + 1) of \(policy.retries + 1) in \(delay) ms")
+                RetryPolicy.sleep(milliseconds: delay)
+            }
+            retryAfter = nil
+            for base in inPlay {
+                switch try ServerDownload(baseURL: base, token: token).attempt(file, easy: easy) {
+                case .success:
+                    try file.commit(to: target)
+                    cache?.insert(target, digest: record.digest)
+                    Log.info("\(target): downloaded from \(base)")
+                    return .download
+                case .retryable(let error, let after):
+                    Log.warning("\(target): \(base) failed: \(error.message)")
+                    failures[base] = error.message
+                    if let after { retryAfter = max(retryAfter ?? 0, after) }
+                case .permanent(let error):
+                    Log.warning("\(target): \(base) failed: \(error.message); not asking it again for this file")
+                    failures[base] = error.message
+                    inPlay.removeAll { $0 == base }
+                }
             }
         }
-        throw ClientError(.network, "could not be fetched from any server (\(failures.joined(separator: "; ")))")
+        let reasons = urls.map { "\($0): \(failures[$0] ?? "not tried")" }.joined(separator: "; ")
+        throw ClientError(.network, "could not be fetched from any server (\(reasons))")
     }
 }

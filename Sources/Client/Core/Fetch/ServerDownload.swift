@@ -1,64 +1,65 @@
 import Shared
 
-/// Fetches one record from one server: attempts with retries, backoff and resume, verifying as bytes arrive.
-///
-/// Retries: no connection, timeouts and stalls, cut connections and short bodies, 408, 429 and 5xx.
-/// Given up at once (so the caller moves to the next server): other statuses, a size or digest mismatch.
+/// One try at getting a file from one server: a GET (with `Range` when the temp file already holds bytes) whose
+/// body is hashed as it is written.
 struct ServerDownload {
     /// The server's base URL.
     let baseURL: String
-    /// The bearer token, when there is one.
+    /// The bearer token; libcurl keeps it from following a redirect to another host.
     let token: String?
-    /// Retries and backoff.
-    let policy: RetryPolicy
 
-    /// The blob's URL on this server: `<base>/sha512/<digest>`.
+    /// What one attempt came to.
+    enum Outcome {
+        /// The file is whole and verified.
+        case success
+        /// Worth another try later (no connection, timeout, cut body, 408, 429, 5xx); `retryAfter` in seconds.
+        case retryable(ClientError, retryAfter: Int?)
+        /// This server will not give us this file (4xx, wrong size or bytes): try the others only.
+        case permanent(ClientError)
+    }
+
+    /// `BASE/sha512/<digest>`, whatever trailing slashes `base` has.
     static func url(base: String, digest: Digest) -> String {
         var base = base
         while base.hasSuffix("/") { base.removeLast() }
         return base + Routes.blob(digest)
     }
 
-    /// Downloads `file.record` into `file`; on success the file holds the verified bytes.
-    func run(_ file: DownloadFile, easy: CurlEasy) throws(ClientError) -> Result<Void, ClientError> {
-        let url = ServerDownload.url(base: baseURL, digest: file.record.digest)
-        var lastError = ClientError(.network, "no attempt made")
-        var retryAfter: Int?
-        for attempt in 0...policy.retries {
-            if attempt > 0 {
-                let delay = policy.delayMilliseconds(retry: attempt, retryAfter: retryAfter)
-                Log.debug("\(file.record.filename): retry \(attempt) of \(policy.retries) on \(baseURL) in \(delay) ms")
-                RetryPolicy.sleep(milliseconds: delay)
+    /// Makes one attempt, resuming from `file.written` bytes (any server may serve the rest: the content is named by
+    /// its digest, and a resumed body is used only on a 206 with the matching `Content-Range`).
+    func attempt(_ file: DownloadFile, easy: CurlEasy) throws(ClientError) -> Outcome {
+        file.beginAttempt()
+        var request = HTTPRequest(url: ServerDownload.url(base: baseURL, digest: file.record.digest))
+        request.bearerToken = token
+        request.rangeStart = file.written
+        if file.written > 0 { Log.debug("\(file.record.filename): resuming at byte \(file.written) from \(baseURL)") }
+        switch try easy.perform(request, sink: file) {
+        case .failure(let failure):
+            let error = ClientError(.network, failure.message)
+            if failure.kind == .aborted && file.abortIsMismatch {
+                file.reset()
+                return .permanent(error)
             }
-            retryAfter = nil
-            file.beginAttempt()
-            var request = HTTPRequest(url: url)
-            request.bearerToken = token
-            request.rangeStart = file.written
-            if file.written > 0 { Log.debug("\(file.record.filename): resuming at byte \(file.written)") }
-            let outcome = try easy.perform(request, sink: file)
-            switch outcome {
-            case .failure(let failure):
-                lastError = ClientError(.network, failure.message)
-                if failure.kind == .aborted && file.abortIsMismatch { return .failure(lastError) }
-            case .success(let response):
-                switch response.status {
-                case 200, 206:
-                    if file.written < file.record.size {
-                        lastError = ClientError(.network, "short body: got \(file.written) of \(file.record.size) bytes")
-                        continue
-                    }
-                    return file.finish()
-                case 408, 429, 500...599:
-                    lastError = httpError(response, file)
-                    retryAfter = RetryPolicy.parseRetryAfter(response.header("Retry-After"))
-                default:
-                    return .failure(httpError(response, file))
+            return .retryable(error, retryAfter: nil)
+        case .success(let response):
+            switch response.status {
+            case 200, 206:
+                if file.written < file.record.size {
+                    return .retryable(ClientError(.network, "short body: got \(file.written) of \(file.record.size) bytes"),
+                                      retryAfter: nil)
                 }
+                switch file.finish() {
+                case .success: return .success
+                case .failure(let error):
+                    file.reset()
+                    return .permanent(error)
+                }
+            case 408, 429, 500...599:
+                return .retryable(httpError(response, file), retryAfter: RetryPolicy.parseRetryAfter(response.header("Retry-After")))
+            default:
+                return .permanent(httpError(response, file))
             }
-            if attempt < policy.retries { Log.debug("\(file.record.filename): \(baseURL): \(lastError.message)") }
         }
-        return .failure(lastError)
     }
 
     private func httpError(_ response: HTTPResponse, _ file: DownloadFile) -> ClientError {
