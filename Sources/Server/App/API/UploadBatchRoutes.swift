@@ -50,10 +50,14 @@ struct UploadBatchRoutes: Sendable {
     }
 
     /// `GET /upload/complete/sha512/<digest>`: 202 `{}` (uploads are verified on arrival, nothing is left to queue),
-    /// or 409 with `X-Retry-After` while a PUT of that digest is still streaming. Needs a token.
+    /// or 409 with `X-Retry-After` while a PUT of that digest is still streaming and the blob is not stored yet.
+    /// Needs a token.
+    ///
+    /// The store is asked too (one stat on the loop thread, like a blob GET's open) because a PUT's in-flight mark
+    /// is dropped only after its 200 went out: a client asking right after its PUT must not be told to wait.
     func complete(digest: Digest, caller: Caller) -> HTTPRequestAction {
         guard case .token(_, let user, _) = caller else { return .respond(ReadAccess.unauthorized) }
-        if context.inFlight.contains(digest) {
+        if context.inFlight.contains(digest), (try? context.store.locate(digest)) ?? nil == nil {
             let seconds = context.configuration.uploadRetryAfter
             return .respond(APIFailure(status: 409, name: "UploadInProgress",
                                        description: "an upload of \(digest.hex) is still in progress; ask again in \(seconds) s",
