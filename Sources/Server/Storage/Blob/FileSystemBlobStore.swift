@@ -49,9 +49,10 @@ public final class FileSystemBlobStore: BlobStore {
     }
 
     public func locate(_ digest: Digest) throws(StorageError) -> Visibility? {
-        // Retried because a concurrent move from pvt/ to public/ can slip between the two lookups.
+        // pvt/ first: a blob left in both folders counts as internal, as fsck settles it, so a dispute never makes a
+        // blob more visible. Retried because a concurrent move can slip between the two lookups.
         for _ in 0..<3 {
-            for visibility in [Visibility.public, .internal] {
+            for visibility in Self.lookupOrder {
                 if try Posix.lstatIfExists(path(for: digest, visibility: visibility)) != nil { return visibility }
             }
         }
@@ -60,7 +61,7 @@ public final class FileSystemBlobStore: BlobStore {
 
     public func openForReading(_ digest: Digest) throws(StorageError) -> OpenBlob? {
         for _ in 0..<3 {
-            for visibility in [Visibility.public, .internal] {
+            for visibility in Self.lookupOrder {
                 let path = path(for: digest, visibility: visibility)
                 let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
                 if fd < 0 {
@@ -82,6 +83,9 @@ public final class FileSystemBlobStore: BlobStore {
         }
         return nil
     }
+
+    /// Where lookups look first: pvt/, so a blob in both folders is served and refused as internal (see `locate`).
+    static let lookupOrder: [Visibility] = [.internal, .public]
 
     public func beginUpload(_ digest: Digest, visibility: Visibility, expectedSize: Int64) throws(StorageError) -> any BlobUpload {
         try FileSystemUpload(store: self, digest: digest, visibility: visibility, expectedSize: expectedSize)
