@@ -35,6 +35,22 @@ import TestSupport
         #expect(response.header("ETag") == "\"\(digest.hex)\"")
     }
 
+    /// A blob left in both folders by hand is a dispute fsck settles for pvt/; until then it must not be served
+    /// to anyone the pvt/ copy would refuse.
+    @Test func blobInBothFoldersIsTreatedAsPrivate() throws {
+        let harness = try ServerHarness(tokens: ["ci": [.downloadInternal], "up": [.uploadPublic]])
+        let bytes = Fixtures.randomBytes(1000)
+        let digest = try harness.storeByHand(bytes, .internal)
+        try harness.storeByHand(bytes, .public)
+
+        let anonymous = try harness.request("GET", "/sha512/\(digest.hex)")
+        #expect(anonymous.status == 401)
+        let allowed = try harness.request("GET", "/sha512/\(digest.hex)", user: "ci")
+        #expect(allowed.status == 200)
+        #expect(allowed.header("Cache-Control") == "private, \(Self.immutable)")
+        expectError(try harness.put(bytes, visibility: "public", user: "up"), 409, "VisibilityConflict")
+    }
+
     @Test func emptyBlobIsServed() throws {
         let harness = try ServerHarness()
         let digest = try harness.storeByHand([], .public)

@@ -171,6 +171,41 @@ import TestSupport
         #expect(try harness.put(bytes, visibility: "internal", user: "internal-only").status == 200)
     }
 
+    @Test func expectContinueGets100ThenTheBodyIsStored() throws {
+        let harness = try ServerHarness(tokens: Self.uploader)
+        let bytes = Fixtures.randomBytes(100_000)
+        let digest = Fixtures.digest(bytes)
+        let client = try RawHTTPClient(port: harness.port)
+        client.send("PUT /sha512/\(digest.hex) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.tokens["up"]!)\r\n"
+                    + "Content-Length: \(bytes.count)\r\nExpect: 100-continue\r\n\r\n")
+        let interim = try client.readResponse()
+        #expect(interim.status == 100)
+        client.send(bytes)
+        let response = try client.readResponse()
+        #expect(response.status == 200, "\(response.text)")
+        #expect(try response.json()["result"]?["new"]?.boolValue == true)
+        #expect(Fixtures.read(harness.blobPath(digest, .internal)) == bytes)
+    }
+
+    @Test func connectionStaysOpenAcrossUploadsAndDownloads() throws {
+        let harness = try ServerHarness(tokens: Self.uploader)
+        let first = Fixtures.randomBytes(30_000), second = Fixtures.randomBytes(40_000)
+        let client = try RawHTTPClient(port: harness.port)
+        let auth = harness.authorization(user: "up")
+        let put1 = try client.request("PUT", "/sha512/\(Fixtures.digest(first).hex)?visibility=public", headers: auth, body: first)
+        #expect(put1.status == 200)
+        #expect(put1.header("Connection") != "close")
+        let put2 = try client.request("PUT", "/sha512/\(Fixtures.digest(second).hex)", headers: auth, body: second)
+        #expect(put2.status == 200)
+        let get = try client.request("GET", "/sha512/\(Fixtures.digest(second).hex)", headers: auth)
+        #expect(get.body == second)
+        // A mismatch whose body was read whole leaves the connection usable too.
+        let mismatch = try client.request("PUT", "/sha512/\(Fixtures.digest([7]).hex)", headers: auth, body: second)
+        expectError(mismatch, 400, "DigestMismatch")
+        let after = try client.request("GET", "/sha512/\(Fixtures.digest(first).hex)")
+        #expect(after.body == first)
+    }
+
     @Test func duplicateUploadGives200WithNewFalse() throws {
         let harness = try ServerHarness(tokens: Self.uploader)
         let bytes = Fixtures.randomBytes(50_000)
