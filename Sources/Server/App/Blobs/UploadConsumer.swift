@@ -33,7 +33,6 @@ final class UploadConsumer: HTTPBodyConsumer {
         let upload = self.upload, routes = self.routes, user = self.user
         let context = routes.context
         context.worker.async {
-            defer { context.inFlight.end(upload.digest) }
             let response: HTTPResponse
             do {
                 let outcome = try upload.commit()
@@ -48,6 +47,9 @@ final class UploadConsumer: HTTPBodyConsumer {
                 context.metrics.uploadRejected()
                 response = APIResponse.internalError("indexing \(upload.digest.hex)", error, user: user)
             }
+            // The upload is over before the client hears so: an `upload/complete` right after this answer must not
+            // find it still in flight.
+            context.inFlight.end(upload.digest)
             responder.send(response)
         }
     }
