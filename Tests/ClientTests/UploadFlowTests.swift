@@ -3,25 +3,6 @@ import Shared
 import Testing
 import TestSupport
 
-/// Whether the real `tooltool-server` serves issue 4's upload API yet.
-///
-/// False while the binary is the placeholder ("not implemented yet") or does not route `POST /upload`; the suite
-/// below is then skipped with that reason. Nothing to change to enable it: it runs once the server has the API.
-enum ServerAvailability {
-    /// True once `POST /upload` is routed (any answer but 404/405).
-    static let uploadAPI: Bool = {
-        guard let help = try? ProcessRunner.run(Binaries.server, ["--help"], timeout: 20),
-              !(help.stdout + help.stderr).contains("not implemented yet") else { return false }
-        let root = TemporaryDirectory(prefix: "probe")
-        guard let server = try? ServerProcess(root: root.path) else { return false }
-        defer { server.stop() }
-        guard let client = try? RawHTTPClient(port: server.port),
-              let answer = try? client.request("POST", "/upload", headers: [("Content-Type", "application/json")],
-                                               body: Array("{}".utf8)) else { return false }
-        return answer.status != 404 && answer.status != 405
-    }()
-}
-
 /// A real server with a temp root and tokens for the tests.
 final class UploadFixture {
     let root = TemporaryDirectory(prefix: "server")
@@ -45,7 +26,7 @@ final class UploadFixture {
 }
 
 /// The upload flow, change-visibility and delete against the real server (issue 4's API).
-@Suite(.enabled(if: ServerAvailability.uploadAPI, "tooltool-server does not serve POST /upload yet (issue 4)"))
+@Suite
 struct UploadFlowTests {
     @Test func uploadThenFetchWhatWasUploaded() throws {
         let fixture = try UploadFixture()
