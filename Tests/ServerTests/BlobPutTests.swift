@@ -145,6 +145,21 @@ import TestSupport
         #expect(try harness.put(small, user: "up").status == 200)
     }
 
+    /// Clients like tooltool.py send the whole body without `Expect`; they must still read the refusal.
+    @Test func refusalsReachAClientThatSendsTheWholeBodyAnyway() throws {
+        let harness = try ServerHarness(tokens: Self.uploader, arguments: ["--max-upload-size", "1000000"])
+        let bytes = Fixtures.randomBytes(4 << 20)
+        let digest = Fixtures.digest(bytes)
+        let cases: [(user: String?, status: Int)] = [(nil, 401), ("reader", 403), ("up", 413)]
+        for item in cases {
+            let client = try RawHTTPClient(port: harness.port)
+            let response = try client.request("PUT", "/sha512/\(digest.hex)", headers: harness.authorization(user: item.user), body: bytes)
+            #expect(response.status == item.status, "\(item.user ?? "anonymous"): \(response.statusLine)")
+            #expect(response.header("Content-Type") == "application/json")
+        }
+        #expect(harness.temporaryFiles().isEmpty)
+    }
+
     @Test func uploadWithoutTokenGives401AndWithoutPermissionGives403BeforeTheBody() throws {
         let harness = try ServerHarness(tokens: Self.uploader)
         let bytes = Fixtures.randomBytes(4000)

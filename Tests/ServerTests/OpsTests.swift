@@ -143,6 +143,16 @@ import TestSupport
         #expect(harness.server.stderr().contains("stopped"))
     }
 
+    @Test func sigtermWithOnlyIdleConnectionsExitsAtOnce() throws {
+        let harness = try ServerHarness(arguments: ["--threads", "1"])
+        let idle = try RawHTTPClient(port: harness.port)
+        #expect(try idle.request("GET", "/__lbheartbeat__").status == 200)
+        let started = Date()
+        #expect(harness.server.stop() == 0)
+        #expect(Date().timeIntervalSince(started) < 3, "an idle keep-alive connection does not hold the stop")
+        #expect(idle.isClosedByPeer())
+    }
+
     @Test func startUpRemovesStaleTempFilesOnly() throws {
         let store = TemporaryDirectory(prefix: "sweep")
         let stale = store.file(".tmp/0123456789abcdef-stale.upload")
