@@ -81,6 +81,8 @@ extension HTTPServerSuite {
             usleep(50_000)
             server.server.stop()
             #expect(idle.isClosedByPeer())
+            // While the in-flight request drains, new clients are refused at once instead of queueing unanswered.
+            #expect(throws: RawHTTPError.self) { try RawHTTPClient(port: server.port) }
             let response = try busy.readResponse()
             #expect(response.status == 200)
             #expect(response.text == "later")

@@ -87,10 +87,13 @@ public final class HTTPServer: @unchecked Sendable {
     /// Graceful stop: stop accepting, let requests in flight finish (up to `gracefulStopTimeout`), then close
     /// everything and let `run()` return. Thread-safe; may be called before `run()`.
     public func stop() {
-        let loops = state.withLock { state -> [EventLoop] in
+        let (loops, listener) = state.withLock { state -> ([EventLoop], ListeningSocket?) in
             state.stopped = true
-            return state.loops
+            return (state.loops, state.listener)
         }
         loops.forEach { $0.post(.stop) }
+        // Refuse new connections now (and reset those queued but not accepted) rather than let them wait,
+        // unanswered, for the drain to end. The descriptor itself is closed once every loop has stopped.
+        if let listener { shutdown(listener.fd, Int32(SHUT_RD)) }
     }
 }
