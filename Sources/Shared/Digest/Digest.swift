@@ -9,16 +9,27 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible, Comparable {
     public let hex: String
 
     /// Parses a digest, accepting exactly `algorithm.hexLength` lowercase hex characters.
+    ///
+    /// It runs once per blob request, so the check is a plain loop over contiguous UTF-8: the text is copied into
+    /// a `String` first (the value is kept anyway), which keeps the loop out of unspecialized generic code.
     public init(parsing text: some StringProtocol, algorithm: HashAlgorithm = .sha512) throws(DigestError) {
-        let utf8 = text.utf8
-        guard utf8.count == algorithm.hexLength else {
-            throw DigestError.wrongLength(expected: algorithm.hexLength, got: text.count)
+        var hex = String(text)
+        let expected = algorithm.hexLength
+        let bad: (index: Int, byte: UInt8)?? = hex.withUTF8 { utf8 in
+            guard utf8.count == expected else { return .some(nil) }
+            for index in 0..<utf8.count where !Hex.isLowercaseHexDigit(utf8[index]) { return (index, utf8[index]) }
+            return nil
         }
-        for (index, byte) in utf8.enumerated() where !Hex.isLowercaseHexDigit(byte) {
-            throw DigestError.invalidCharacter(index: index, character: Character(Unicode.Scalar(byte)))
+        switch bad {
+        case nil:
+            break
+        case .some(nil):
+            throw DigestError.wrongLength(expected: expected, got: hex.count)
+        case .some(.some(let bad)):
+            throw DigestError.invalidCharacter(index: bad.index, character: Character(Unicode.Scalar(bad.byte)))
         }
         self.algorithm = algorithm
-        self.hex = String(text)
+        self.hex = hex
     }
 
     /// Makes a digest from raw bytes (as a hasher returns them).
