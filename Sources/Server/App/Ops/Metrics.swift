@@ -5,11 +5,17 @@ import Synchronization
 /// Counters for `/metrics` (Prometheus text format), shared by every event loop.
 final class Metrics: Sendable {
     private struct Counters {
-        var requests: [String: Int64] = [:]   // "METHOD STATUS"
+        var requests: [RequestKey: Int64] = [:]
         var bytesSent: Int64 = 0
         var bytesReceived: Int64 = 0
         var uploadsVerified: Int64 = 0
         var uploadsRejected: Int64 = 0
+    }
+
+    /// A method and status pair (a struct, not an interpolated string: this runs once per request).
+    private struct RequestKey: Hashable {
+        var method: String
+        var status: Int
     }
 
     private let counters = Mutex(Counters())
@@ -18,7 +24,7 @@ final class Metrics: Sendable {
     func recordRequest(method: String, status: Int, sent: Int64, received: Int64) {
         // Methods are bounded by the parser (http_parser knows a fixed set), so the label set stays small.
         counters.withLock {
-            $0.requests["\(method) \(status)", default: 0] += 1
+            $0.requests[RequestKey(method: method, status: status), default: 0] += 1
             $0.bytesSent += sent
             $0.bytesReceived += received
         }
@@ -34,9 +40,8 @@ final class Metrics: Sendable {
         let snapshot = counters.withLock { $0 }
         var out = "# HELP tooltool_http_requests_total HTTP requests answered, by method and status.\n"
         out += "# TYPE tooltool_http_requests_total counter\n"
-        for key in snapshot.requests.keys.sorted() {
-            let parts = key.split(separator: " ")
-            out += "tooltool_http_requests_total{method=\"\(parts[0])\",status=\"\(parts[1])\"} \(snapshot.requests[key]!)\n"
+        for key in snapshot.requests.keys.sorted(by: { ($0.method, $0.status) < ($1.method, $1.status) }) {
+            out += "tooltool_http_requests_total{method=\"\(key.method)\",status=\"\(key.status)\"} \(snapshot.requests[key]!)\n"
         }
         out += "# HELP tooltool_http_sent_bytes_total Bytes sent in responses (headers and bodies).\n"
         out += "# TYPE tooltool_http_sent_bytes_total counter\n"

@@ -11,16 +11,21 @@ enum StandardStreams {
     /// Writes `text` to stderr at once.
     static func err(_ text: String) { write(2, text) }
 
+    /// Writes `bytes` to stderr at once.
+    static func err(bytes: [UInt8]) { bytes.withUnsafeBytes { write(2, $0) } }
+
     private static func write(_ fd: Int32, _ text: String) {
         var text = text
-        text.withUTF8 { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return }
-                offset += n
-            }
+        text.withUTF8 { write(fd, UnsafeRawBufferPointer($0)) }
+    }
+
+    private static func write(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) {
+        var offset = 0
+        while offset < buffer.count {
+            let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            offset += n
         }
     }
 }
