@@ -2,7 +2,8 @@ import CEvent
 import Glibc
 
 extension EventLoop {
-    /// Accepts what is waiting (a bounded batch, for fairness between loops) and opens a connection for each.
+    /// Accepts what is waiting (a bounded batch, for fairness between loops) and deals the connections round robin
+    /// over the server's loops: this one opens its share, the others get theirs through their mailboxes.
     func acceptConnections() {
         for _ in 0..<64 {
             var storage = sockaddr_storage()
@@ -22,20 +23,33 @@ extension EventLoop {
                 refuseBusy(fd)
                 continue
             }
-            open(fd: fd, remoteAddress: SocketAddress.host(of: storage))
+            // Counted now, by the accepting loop, so the cap holds while a hand-off is in flight.
+            openConnections.value.add(1, ordering: .relaxed)
+            let remoteAddress = SocketAddress.host(of: storage)
+            if let owner = group.nextLoop(), owner !== self {
+                owner.post(.adopt(fd: fd, remoteAddress: remoteAddress))
+            } else {
+                open(fd: fd, remoteAddress: remoteAddress)
+            }
         }
     }
 
-    private func open(fd: Int32, remoteAddress: String) {
+    /// Opens a connection on this loop for an accepted socket already counted in `openConnections`.
+    func open(fd: Int32, remoteAddress: String) {
         nextID += 1
         do {
             let connection = try Connection(id: nextID, fd: fd, remoteAddress: remoteAddress, loop: self)
             connections[connection.id] = connection
-            openConnections.value.add(1, ordering: .relaxed)
             try connection.open()
         } catch {
-            if let connection = connections[nextID] { connection.close() } else { close(fd) }
+            if let connection = connections[nextID] { connection.close() } else { discardAdopted(fd) }
         }
+    }
+
+    /// Closes an accepted socket that never became a connection, and uncounts it.
+    func discardAdopted(_ fd: Int32) {
+        close(fd)
+        openConnections.value.subtract(1, ordering: .relaxed)
     }
 
     /// Closes this loop's longest-idle keep-alive connection; false when it has none.

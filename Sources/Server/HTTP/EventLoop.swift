@@ -24,6 +24,8 @@ final class EventLoop: @unchecked Sendable {
     let openConnections: ConnectionCounter
     /// The shared listening socket.
     let listener: ListeningSocket
+    /// The server's loops, to deal accepted connections among them.
+    let group: LoopGroup
     /// Connections of this loop by id.
     var connections: [UInt64: Connection] = [:]
     /// Id of the next connection.
@@ -40,12 +42,13 @@ final class EventLoop: @unchecked Sendable {
 
     /// A loop accepting from `listener`; call `run()` on its thread.
     init(configuration: HTTPServerConfiguration, handler: HTTPHandler, accessLog: (@Sendable (HTTPAccessLogEntry) -> Void)?,
-         listener: ListeningSocket, openConnections: ConnectionCounter) throws {
+         listener: ListeningSocket, openConnections: ConnectionCounter, group: LoopGroup) throws {
         self.configuration = configuration
         self.handler = handler
         self.accessLog = accessLog
         self.listener = listener
         self.openConnections = openConnections
+        self.group = group
         base = try EventBase()
         readBuffer = .allocate(byteCount: readBufferSize, alignment: 16)
         let context = Unmanaged.passUnretained(self).toOpaque()  // the loop outlives its events (freed in run())
@@ -67,7 +70,11 @@ final class EventLoop: @unchecked Sendable {
     /// Drops queued responses (closing their files): the loop has ended.
     private func discardMailbox() {
         for message in mailbox.withLock({ messages in defer { messages = [] }; return messages }) {
-            if case .response(_, _, let response) = message { response.body.discard() }
+            switch message {
+            case .response(_, _, let response): response.body.discard()
+            case .adopt(let fd, _): discardAdopted(fd)
+            case .stop: break
+            }
         }
     }
 
@@ -88,6 +95,8 @@ final class EventLoop: @unchecked Sendable {
                 } else {
                     response.body.discard()
                 }
+            case .adopt(let fd, let remoteAddress):
+                if stopping { discardAdopted(fd) } else { open(fd: fd, remoteAddress: remoteAddress) }
             case .stop:
                 beginStop()
             }
@@ -111,6 +120,8 @@ final class EventLoop: @unchecked Sendable {
 enum LoopMessage: Sendable {
     /// A response from a responder.
     case response(connection: UInt64, sequence: UInt64, HTTPResponse)
+    /// Take over a connection another loop accepted (already counted in `openConnections`).
+    case adopt(fd: Int32, remoteAddress: String)
     /// Begin a graceful stop.
     case stop
 }

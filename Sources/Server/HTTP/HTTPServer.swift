@@ -52,10 +52,12 @@ public final class HTTPServer: @unchecked Sendable {
         }
         let listener = try ListeningSocket(host: configuration.host, port: configuration.port)
         let counter = ConnectionCounter()
+        let group = LoopGroup()
         let loops = try (0..<max(1, configuration.threads)).map { _ in
             try EventLoop(configuration: configuration, handler: handler, accessLog: accessLog, listener: listener,
-                          openConnections: counter)
+                          openConnections: counter, group: group)
         }
+        group.setMembers(loops)
         state.withLock {
             $0.listener = listener
             $0.loops = loops
