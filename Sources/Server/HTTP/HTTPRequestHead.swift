@@ -25,9 +25,10 @@ public struct HTTPRequestHead: Sendable {
                 contentLength: Int64? = nil, remoteAddress: String = "") {
         self.method = method
         self.target = target
-        if let mark = target.firstIndex(of: "?") {
+        // Searched as bytes: a `Character` search costs more than the rest of a blob request's routing.
+        if let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
             path = String(target[..<mark])
-            query = String(target[target.index(after: mark)...])
+            query = String(target[target.utf8.index(after: mark)...])
         } else {
             path = target
             query = nil

@@ -7,7 +7,14 @@ extension HTTPResponse {
     /// The layer owns framing: it writes `Content-Length` (the body's, or the handler's own on a HEAD response)
     /// and `Connection`, drops any `Transfer-Encoding`, and skips fields whose name or value holds CR, LF or NUL.
     func serializedHead(isHead: Bool, close: Bool, keepAliveHeader: Bool) -> [UInt8] {
-        var text = "HTTP/1.1 \(status) \(HTTPStatus.reasonPhrase(status))\r\n"
+        // Built as bytes (not string interpolation): it runs once per response.
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        out.append(contentsOf: String(status).utf8)
+        out.append(0x20)
+        out.append(contentsOf: HTTPStatus.reasonPhrase(status).utf8)
+        out.append(contentsOf: "\r\n".utf8)
         var ownLength: String?
         for (name, value) in headers {
             if HTTPHeaders.equalNames(name, "Content-Length") {
@@ -16,19 +23,24 @@ extension HTTPResponse {
             }
             if HTTPHeaders.equalNames(name, "Connection") || HTTPHeaders.equalNames(name, "Transfer-Encoding") { continue }
             guard Self.isSafe(name), Self.isSafe(value) else { continue }
-            text += "\(name): \(value)\r\n"
+            out.append(contentsOf: name.utf8)
+            out.append(contentsOf: ": ".utf8)
+            out.append(contentsOf: value.utf8)
+            out.append(contentsOf: "\r\n".utf8)
         }
         if allowsBody {
             let length = isHead ? (ownLength.flatMap { Int64($0) } ?? body.count) : body.count
-            text += "Content-Length: \(length)\r\n"
+            out.append(contentsOf: "Content-Length: ".utf8)
+            out.append(contentsOf: String(length).utf8)
+            out.append(contentsOf: "\r\n".utf8)
         }
         if close {
-            text += "Connection: close\r\n"
+            out.append(contentsOf: "Connection: close\r\n".utf8)
         } else if keepAliveHeader {
-            text += "Connection: keep-alive\r\n"
+            out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
         }
-        text += "\r\n"
-        return Array(text.utf8)
+        out.append(contentsOf: "\r\n".utf8)
+        return out
     }
 
     private static func isSafe(_ text: String) -> Bool {
