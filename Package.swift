@@ -54,5 +54,7 @@ let package = Package(
         .testTarget(name: "ServerTests", dependencies: ["ServerApp", "tooltool-server", "TestSupport"]),
         .testTarget(name: "ClientTests",
                     dependencies: ["ClientCore", "tooltool", "tooltool-server", "TestSupport"]),
+        // Faults, bad input, security and fuzz regressions, end to end against the real binaries.
+        .testTarget(name: "ReliabilityTests", dependencies: ["Shared", "tooltool", "tooltool-server", "TestSupport"]),
     ]
 )

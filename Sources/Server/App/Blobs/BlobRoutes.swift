@@ -42,6 +42,9 @@ struct BlobRoutes: Sendable {
         headers.add("Content-Type", "application/octet-stream")
 
         var range = ByteRange.parse(head.headers["Range"], size: blob.size)
+        if range != .whole, head.headers.values("Range").count > 1 {
+            range = .invalid(reason: "only one Range header per request is supported")
+        }
         if let ifRange = head.headers["If-Range"], ifRange.trimmingWhitespace() != etag { range = .whole }
         switch range {
         case .whole:

@@ -1,0 +1,165 @@
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+/// A temp store with tokens made by the real `token create` command and a real `tooltool-server serve` on it.
+///
+/// The store root can be supplied (a tmpfs, a root reused after a crash); `restart` kills nothing, it starts a new
+/// server on the same root once the old one is gone.
+final class Store: @unchecked Sendable {
+    // @unchecked Sendable: threads of a test only read it; `server` changes only in `restart`, which a test calls
+    // when no other thread is using the store.
+    /// Owns the store root when the harness made it.
+    private let owned: TemporaryDirectory?
+    /// The store root.
+    let root: String
+    /// Tokens by user name, as `token create` printed them.
+    private(set) var tokens: [String: String] = [:]
+    /// The running server (replaced by `restart`).
+    private(set) var server: ServerProcess
+    private let arguments: [String]
+
+    /// The server's port.
+    var port: Int { server.port }
+
+    /// Creates one token per entry of `tokens`, then starts `serve` with `arguments` on `root` (a new temp folder
+    /// when nil).
+    init(root: String? = nil, tokens: [String: [Permission]] = [:], arguments: [String] = [], prefix: String = "rel") throws {
+        if let root {
+            owned = nil
+            self.root = root
+        } else {
+            let directory = TemporaryDirectory(prefix: prefix)
+            owned = directory
+            self.root = directory.path
+        }
+        var made: [String: String] = [:]
+        for (user, permissions) in tokens.sorted(by: { $0.key < $1.key }) {
+            made[user] = try Self.createToken(root: self.root, user: user, permissions: permissions)
+        }
+        self.tokens = made
+        self.arguments = arguments
+        server = try ServerProcess(root: self.root, arguments: arguments)
+    }
+
+    /// Starts a new server on the same root (the old one must have exited).
+    func restart() throws {
+        server.stop()
+        server = try ServerProcess(root: root, arguments: arguments)
+    }
+
+    /// Runs `tooltool-server token create` and returns the token it printed.
+    static func createToken(root: String, user: String, permissions: [Permission]) throws -> String {
+        let arguments = ["token", "create", "--root", root, "--user", user] + permissions.flatMap { ["--permission", $0.rawValue] }
+        let result = try ProcessRunner.run(Binaries.server, arguments, timeout: 30)
+        try #require(result.status == 0, "token create failed: \(result.stderr)")
+        return result.stdout.trimmingCharacters(in: .newlines)
+    }
+
+    /// Runs `tooltool-server ARGUMENTS --root ROOT`.
+    func command(_ arguments: [String], timeout: TimeInterval = 60) throws -> ProcessResult {
+        try ProcessRunner.run(Binaries.server, arguments + ["--root", root], timeout: timeout)
+    }
+
+    /// One request on a fresh connection, with `Authorization: Bearer` for `user`'s token when given.
+    func request(_ method: String, _ target: String, user: String? = nil, headers: [(String, String)] = [],
+                 body: [UInt8] = []) throws -> RawHTTPResponse {
+        let client = try RawHTTPClient(port: port)
+        return try client.request(method, target, headers: authorization(user) + headers, body: body)
+    }
+
+    /// The `Authorization` header for a user's token, or none.
+    func authorization(_ user: String?) -> [(String, String)] {
+        guard let user, let token = tokens[user] else { return [] }
+        return [("Authorization", "Bearer \(token)")]
+    }
+
+    /// `PUT /sha512/<digest of bytes>?visibility=...`.
+    func put(_ bytes: [UInt8], visibility: Visibility = .public, user: String?) throws -> RawHTTPResponse {
+        try request("PUT", "/sha512/\(Fixtures.digest(bytes).hex)?visibility=\(visibility.rawValue)", user: user, body: bytes)
+    }
+
+    /// Where a blob of `visibility` lives on disk.
+    func blobPath(_ digest: Digest, _ visibility: Visibility) -> String {
+        "\(root)/\(visibility.folderName)/sha512/\(digest.hex)"
+    }
+
+    /// Names of the files in the store's temp folder (in-flight uploads; the heartbeat probe excluded).
+    func temporaryFiles() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root + "/.tmp")) ?? []).filter { !$0.hasPrefix("heartbeat-") }
+    }
+
+    /// True when a normal GET of `bytes` (stored public) answers 200 with exactly those bytes.
+    func serves(_ bytes: [UInt8]) -> Bool {
+        guard let response = try? request("GET", "/sha512/\(Fixtures.digest(bytes).hex)") else { return false }
+        return response.status == 200 && response.body == bytes
+    }
+}
+
+/// Helpers to read what the server answered.
+extension RawHTTPResponse {
+    /// The body parsed as JSON.
+    func json() throws -> JSONValue { try JSONParser.parse(body) }
+    /// `error.name` of the shared JSON error body.
+    var errorName: String? { (try? json())?["error"]?["name"]?.stringValue }
+    /// `error.description` of the shared JSON error body.
+    var errorDescription: String? { (try? json())?["error"]?["description"]?.stringValue }
+    /// True when this is the shared JSON error body with `Content-Type: application/json` exactly.
+    var isJSONError: Bool {
+        header("Content-Type") == "application/json" && errorName != nil && !(errorDescription ?? "").isEmpty
+    }
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` seconds pass; returns its last value.
+func eventually(timeout: TimeInterval = 5, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(20_000)
+    }
+    return try condition()
+}
+
+/// Expects the shared JSON error body with `status` and `name`.
+func expectError(_ response: RawHTTPResponse, _ status: Int, _ name: String, _ comment: String = "",
+                 sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(response.status == status, "\(comment) status line: \(response.statusLine), body: \(response.text)",
+            sourceLocation: sourceLocation)
+    #expect(response.isJSONError, "\(comment) body: \(response.text)", sourceLocation: sourceLocation)
+    #expect(response.errorName == name, "\(comment) body: \(response.text)", sourceLocation: sourceLocation)
+}
+
+/// True when a file exists at `path`.
+func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+/// Runs `body` for each index on its own thread and returns the results in order (every thread is joined).
+func inParallel<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> T) -> [T] {
+    let results = ResultBox<T>(count: count)
+    let group = DispatchGroup()
+    for index in 0..<count {
+        group.enter()
+        Thread.detachNewThread {
+            results.set(index, body(index))
+            group.leave()
+        }
+    }
+    group.wait()
+    return results.values
+}
+
+/// Results written by several threads, each to its own slot.
+final class ResultBox<T: Sendable>: @unchecked Sendable {
+    // @unchecked Sendable: every access takes `lock`.
+    private let lock = NSLock()
+    private var slots: [T?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ value: T) { lock.withLock { slots[index] = value } }
+    var values: [T] { lock.withLock { slots.map { $0! } } }
+}
+
+/// A set-up step of a test failed.
+struct SetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
