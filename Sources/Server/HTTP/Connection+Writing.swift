@@ -43,9 +43,13 @@ extension Connection {
         responseUser = response.logUser
         state = .writing
         lastWriteProgress = monotonicNow()
-        updateReadInterest()
-        armTimer()
         flush()
+        // Most responses leave in that one write. Only one still in progress stops reading (backpressure) and
+        // needs the write deadline: doing this first cost two epoll_ctl calls per request.
+        if state == .writing {
+            updateReadInterest()
+            armTimer()
+        }
     }
 
     /// Writes what the socket takes (sendfile for file segments); finishes the response once all is out.
