@@ -6,21 +6,26 @@ import Synchronization
 /// Turns an `Authorization: Bearer <token>` header into a `Caller`, without SQLite work on the hot path.
 ///
 /// Lookups are cached by the token's SHA-256. The cache is dropped whenever the index's token generation moves
-/// (a token created or revoked, also by the `token` command in another process); checking that costs one
-/// `PRAGMA data_version` per authenticated request. Last-used times are collected and written in batches.
+/// (a token created or revoked, also by the `token` command in another process). Checking that costs a
+/// `PRAGMA data_version` on one SQLite connection shared by every loop, so it is done at most every
+/// `changeCheckInterval` (revocation takes effect within that time), and before trusting a cached "unknown token",
+/// so a token created a moment ago works at once. Last-used times are collected and written in batches.
 final class Authenticator: Sendable {
     private struct State {
         var cache: [[UInt8]: TokenRecord?] = [:]
         var dataVersion: Int64 = -1
         var generation: Int64 = -1
+        var nextChangeCheck: ContinuousClock.Instant?
         var pendingTouches: Set<Int64> = []
-        var lastFlush = Date()
+        var lastFlush = ContinuousClock.now
     }
 
     /// The most tokens (valid or not) remembered; past it the cache starts over.
     static let cacheLimit = 4096
     /// How often last-used times are written.
-    static let touchInterval: TimeInterval = 30
+    static let touchInterval: Duration = .seconds(30)
+    /// How stale the cache may be: token changes made elsewhere are seen within this time.
+    static let changeCheckInterval: Duration = .milliseconds(250)
 
     private let index: MetadataIndex
     private let state = Mutex(State())
@@ -40,31 +45,36 @@ final class Authenticator: Sendable {
         let token = parts[1].trimmingCharacters(in: .whitespaces)
         guard !token.isEmpty else { return .invalid(reason: "the bearer token is empty") }
         guard let record = lookup(token) else { return .invalid(reason: "the token is unknown or revoked") }
-        noteUse(record.id)
         return .token(id: record.id, user: record.user, permissions: record.permissions)
     }
 
+    /// The token's record (nil: unknown or revoked); a cache hit also notes the use, under the same lock.
     private func lookup(_ token: String) -> TokenRecord? {
         let key = Crypto.sha256(token)
         do {
-            let version = try index.dataVersion()
+            var due: Set<Int64>?
             let cached: TokenRecord?? = try state.withLock { (state) throws(IndexError) -> TokenRecord?? in
-                if version != state.dataVersion {
-                    state.dataVersion = version
-                    let generation = try index.tokenGeneration()
-                    if generation != state.generation {
-                        state.generation = generation
-                        state.cache.removeAll(keepingCapacity: true)
-                    }
+                let now = ContinuousClock.now
+                if state.nextChangeCheck.map({ now >= $0 }) ?? true {
+                    try dropCacheIfTokensChanged(&state, now: now)
                 }
-                return state.cache[key]
+                var cached = state.cache[key]
+                if case .some(nil) = cached {  // a negative answer may predate the token's creation: check now
+                    try dropCacheIfTokensChanged(&state, now: now)
+                    cached = state.cache[key]
+                }
+                if case .some(.some(let record)) = cached { due = noteUse(record.id, &state, now: now) }
+                return cached
             }
+            if let due { DispatchQueue.global(qos: .utility).async { self.write(due) } }
             if let cached { return cached }
             let record = try index.authenticate(token: token)
-            state.withLock { state in
+            due = state.withLock { state in
                 if state.cache.count >= Self.cacheLimit { state.cache.removeAll(keepingCapacity: true) }
                 state.cache[key] = .some(record)
+                return record.flatMap { noteUse($0.id, &state, now: .now) }
             }
+            if let due { DispatchQueue.global(qos: .utility).async { self.write(due) } }
             return record
         } catch {
             ServerLog.error("token lookup failed: \(error)")
@@ -72,15 +82,26 @@ final class Authenticator: Sendable {
         }
     }
 
-    private func noteUse(_ id: Int64) {
-        let due: Set<Int64>? = state.withLock { state in
-            state.pendingTouches.insert(id)
-            guard Date().timeIntervalSince(state.lastFlush) >= Self.touchInterval else { return nil }
-            state.lastFlush = Date()
-            defer { state.pendingTouches.removeAll() }
-            return state.pendingTouches
+    /// Asks the index whether anything changed since the last check and, if tokens did, empties the cache.
+    private func dropCacheIfTokensChanged(_ state: inout State, now: ContinuousClock.Instant) throws(IndexError) {
+        state.nextChangeCheck = now + Self.changeCheckInterval
+        let version = try index.dataVersion()
+        guard version != state.dataVersion else { return }
+        state.dataVersion = version
+        let generation = try index.tokenGeneration()
+        if generation != state.generation {
+            state.generation = generation
+            state.cache.removeAll(keepingCapacity: true)
         }
-        if let due { DispatchQueue.global(qos: .utility).async { self.write(due) } }
+    }
+
+    /// Notes a use; returns the pending touches when they are due to be written.
+    private func noteUse(_ id: Int64, _ state: inout State, now: ContinuousClock.Instant) -> Set<Int64>? {
+        state.pendingTouches.insert(id)
+        guard now - state.lastFlush >= Self.touchInterval else { return nil }
+        state.lastFlush = now
+        defer { state.pendingTouches.removeAll() }
+        return state.pendingTouches
     }
 
     /// Writes pending last-used times now (at shutdown).
