@@ -123,6 +123,27 @@ import TestSupport
         #expect(store.serves(third) && store.serves(first))
     }
 
+    /// A blob removed by hand behind the server's back: fsck brings the index in line (the folders are the truth),
+    /// so the file is no longer counted or listed as stored; a second fsck finds nothing left to correct.
+    @Test func blobRemovedByHandIsReconciledByFsck() throws {
+        let store = try Store(tokens: Self.uploader)
+        let kept = Fixtures.randomBytes(1000), removed = Fixtures.randomBytes(2000)
+        #expect(try store.put(kept, user: "up").status == 200)
+        #expect(try store.put(removed, user: "up").status == 200)
+        let digest = Fixtures.digest(removed)
+        try FileManager.default.removeItem(atPath: store.blobPath(digest, .public))
+        store.server.stop()
+        let fsck = try store.command(["fsck"])
+        #expect(fsck.status == 0, "\(fsck.stdout)")
+        #expect(fsck.stdout.contains("reconciled\t\(digest.hex)"), "\(fsck.stdout)")
+        #expect(!fsck.stdout.contains(Fixtures.digest(kept).hex), "\(fsck.stdout)")
+        let again = try store.command(["fsck"])
+        #expect(again.status == 0 && !again.stdout.contains("reconciled"), "\(again.stdout)")
+        try store.restart()
+        let metrics = try store.request("GET", "/metrics").text
+        #expect(metrics.contains("tooltool_files{visibility=\"public\"} 1"), "\(metrics)")
+    }
+
     /// 16 PUTs of one digest at once, racing PATCH visibility switches and deletes: every answer is one the API
     /// allows, and at the end there is at most one whole file, in the folder the index names.
     @Test func parallelPutsRacingVisibilitySwitchesAndDeletes() throws {

@@ -12,7 +12,7 @@ extension FileSystemBlobStore {
     /// regular file, or a digest present in both folders: the `public/` copy is the stray, so a dispute never makes
     /// a blob more visible). With `repair`, moves them into `quarantine/` (never deletes). With an `index`, adds
     /// verified blobs that have no record (hand-copied ones) and corrects records that disagree with the folders,
-    /// which are the truth. Blocking and long: an admin command, not a request.
+    /// which are the truth, including records of blobs that are in neither folder any more. Blocking and long: an admin command, not a request.
     public func check(index: MetadataIndex?, repair: Bool) throws -> FsckReport {
         var report = FsckReport()
         for visibility in [Visibility.public, .internal] {
@@ -56,6 +56,19 @@ extension FileSystemBlobStore {
                     try index.recordStored(digest, size: computed.size, visibility: visibility)
                     if record == nil { report.indexed.append(digest) } else { report.reconciled.append(digest) }
                 }
+            }
+        }
+        if let index {
+            // The other direction: records that say stored while neither folder has the blob (removed by hand).
+            var after = ""
+            while true {
+                let page = try index.storedFiles(after: after, limit: 1000)
+                for record in page where try locate(record.digest) == nil {
+                    try index.markInstancesGone(record.digest)
+                    report.reconciled.append(record.digest)
+                }
+                guard let last = page.last else { break }
+                after = last.digest.hex
             }
         }
         return report

@@ -114,6 +114,15 @@ extension MetadataIndex {
         }
     }
 
+    /// Up to `limit` records, in digest order after `after`, that say their blob is stored. fsck pages through them
+    /// to find records whose blob has gone from both folders.
+    public func storedFiles(after: String, limit: Int) throws(IndexError) -> [FileRecord] {
+        try withConnection { (db) throws(IndexError) -> [FileRecord] in
+            try db.query("SELECT \(Self.fileColumns) FROM files WHERE has_instances = 1 AND digest > ? ORDER BY digest LIMIT ?",
+                         [.text(after), .int(Int64(limit))], Self.fileRecord)
+        }
+    }
+
     /// How many of the newest rows a search shorter than 3 characters looks at.
     public static let shortQueryWindow: Int64 = 10_000
 
