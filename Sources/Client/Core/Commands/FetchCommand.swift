@@ -25,6 +25,10 @@ struct FetchCommand {
                                   policy: RetryPolicy(retries: options.retries, baseMilliseconds: options.retryBaseMilliseconds),
                                   cache: options.cacheFolder.map(Cache.init(folder:)), board: board)
         if let folder = options.cacheFolder { try FileSystem.makeDirectories(folder) }
+        for folder in Set(records.map { FileSystem.directory(of: $0.filename) } + (options.cacheFolder.map { [$0] } ?? [])) {
+            let removed = FileSystem.removeAbandonedTemporaryFiles(in: folder)
+            if removed > 0 { Log.info("removed \(removed) temp file(s) left in \(folder) by an interrupted fetch") }
+        }
         let failed = Mutex<[String]>([])
         let display = board.startDisplay()
         let timeout = options.timeout

@@ -39,6 +39,8 @@ final class DownloadFile: ResponseSink {
         path = FileSystem.temporaryPath(beside: target)
         fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileSystem.error("cannot create", path) }
+        // Held until the process ends: tells `removeAbandonedTemporaryFiles` that someone still writes this file.
+        _ = flock(fd, LOCK_EX | LOCK_NB)
         hasher = StreamingHasher(algorithm: record.algorithm)
     }
 
