@@ -123,6 +123,7 @@ import TestSupport
             Case("version 2.0", "GET /sha512/{D} HTTP/2.0\r\nHost: a\r\n\r\n", 400, "BadRequest"),
             Case("version 0.9", "GET /sha512/{D} HTTP/0.9\r\nHost: a\r\n\r\n", 400, "BadRequest"),
             Case("two Host", get("/sha512/{D}", "Host: b\r\n"), 400, "BadRequest"),
+            Case("no Host in 1.1", "GET /sha512/{D} HTTP/1.1\r\n\r\n", 400, "BadRequest"),
             Case("space before colon", get("/sha512/{D}", "X-A : b\r\n"), 400, "BadRequest"),
             Case("bad header name", get("/sha512/{D}", "X(A): b\r\n"), 400, "BadRequest"),
             Case("NUL in header value", get("/sha512/{D}", "X-A: b\u{0}c\r\n"), 400, "BadRequest"),

@@ -78,6 +78,10 @@ extension Connection {
         if headers.values("Host").count > 1 {
             return .error(status: 400, name: "BadRequest", description: "more than one Host header")
         }
+        if version == .http11, !headers.contains("Host") {
+            // RFC 9112 section 3.2: an HTTP/1.1 request without Host must be answered 400.
+            return .error(status: 400, name: "BadRequest", description: "an HTTP/1.1 request needs a Host header")
+        }
         let lengths = headers.values("Content-Length")
         if Set(lengths).count > 1 {
             return .error(status: 400, name: "BadRequest", description: "Content-Length headers that differ")
