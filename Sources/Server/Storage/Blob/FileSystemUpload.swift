@@ -13,9 +13,15 @@ import Darwin
 /// Thread safety: one caller at a time, but the caller may change threads between calls (`write` on an event loop,
 /// `commit` on a worker). Every call takes an internal lock, which gives the hand-off its happens-before edge; the
 /// lock is never contended in that use, so it costs a few nanoseconds per `write`.
+///
+/// Speed: uploads of `pipelineThreshold` bytes or more are hashed on a second core (`HashPipeline`) while the
+/// caller writes.
 final class FileSystemUpload: BlobUpload, @unchecked Sendable {
     // @unchecked Sendable: the mutable state (`fd`, `hasher`, `written`, `closed`) is only touched under `lock`;
     // the other stored properties are immutable.
+    /// Uploads at least this large hash on a second core.
+    static let pipelineThreshold: Int64 = 4 * 1024 * 1024
+
     let digest: Digest
     let visibility: Visibility
     let expectedSize: Int64
@@ -24,7 +30,7 @@ final class FileSystemUpload: BlobUpload, @unchecked Sendable {
     private let store: FileSystemBlobStore
     private let lock = Lock()
     private var fd: Int32
-    private var hasher: StreamingHasher
+    private let hasher: HashPipeline
     private var written: Int64 = 0
     private var closed = false
 
@@ -33,7 +39,7 @@ final class FileSystemUpload: BlobUpload, @unchecked Sendable {
         self.digest = digest
         self.visibility = visibility
         self.expectedSize = expectedSize
-        self.hasher = StreamingHasher(algorithm: digest.algorithm)
+        self.hasher = HashPipeline(algorithm: digest.algorithm, threaded: expectedSize >= Self.pipelineThreshold)
         var attempt = 0
         while true {
             let name = "\(digest.hex.prefix(16))-\(Hex.encode(Crypto.randomBytes(12))).upload"
