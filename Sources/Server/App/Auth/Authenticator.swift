@@ -38,6 +38,10 @@ final class Authenticator: Sendable {
     /// The caller behind an `Authorization` header value (nil: no header).
     func caller(authorization: String?) -> Caller {
         guard let authorization else { return .anonymous }
+        if let token = Self.plainBearerToken(authorization) {
+            guard let record = lookup(token) else { return .invalid(reason: "the token is unknown or revoked") }
+            return .token(id: record.id, user: record.user, permissions: record.permissions)
+        }
         let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             return .invalid(reason: "the Authorization header must be \"Bearer <token>\"")
@@ -46,6 +50,23 @@ final class Authenticator: Sendable {
         guard !token.isEmpty else { return .invalid(reason: "the bearer token is empty") }
         guard let record = lookup(token) else { return .invalid(reason: "the token is unknown or revoked") }
         return .token(id: record.id, user: record.user, permissions: record.permissions)
+    }
+
+    /// The token of the usual `Bearer <token>` (any case of `Bearer`, one space, a token of visible ASCII), read as
+    /// bytes; nil for anything else, which the general parser then handles. Foundation's `trimmingCharacters`
+    /// cost a tenth of the server's time on authenticated small GETs.
+    static func plainBearerToken(_ header: String) -> String? {
+        let utf8 = header.utf8
+        guard utf8.count > 7 else { return nil }
+        var index = utf8.startIndex
+        for expected in "bearer".utf8 {
+            guard utf8[index] | 0x20 == expected else { return nil }
+            index = utf8.index(after: index)
+        }
+        guard utf8[index] == 0x20 else { return nil }
+        let start = utf8.index(after: index)
+        guard utf8[start...].allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else { return nil }
+        return String(header[start...])
     }
 
     /// The token's record (nil: unknown or revoked); a cache hit also notes the use, under the same lock.
