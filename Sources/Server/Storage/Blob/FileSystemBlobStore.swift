@@ -25,6 +25,9 @@ public final class FileSystemBlobStore: BlobStore {
     /// Temp files younger than this are never swept, whatever their lock says (see `sweepTemporaryFiles`).
     public let temporaryFileGracePeriod: Int64
     let locks = StripedLock()
+    /// Open descriptors of `pvt/sha512` and `public/sha512`: reads open blobs relative to them, so the kernel walks
+    /// one path component per lookup instead of the whole root path (a third of a small GET's `open` time).
+    private let internalDirectory: Int32, publicDirectory: Int32
 
     /// Opens (creating when missing) a store under `root`. Does not scan the store: cost does not grow with it.
     public init(root: String, temporaryFileGracePeriod: Int64 = 60) throws(StorageError) {
@@ -33,9 +36,28 @@ public final class FileSystemBlobStore: BlobStore {
         self.quarantineDirectory = self.root + "/quarantine"
         self.temporaryFileGracePeriod = temporaryFileGracePeriod
         for visibility in Visibility.allCases {
-            try Posix.makeDirectories(directory(for: visibility, algorithm: .sha512))
+            try Posix.makeDirectories("\(self.root)/\(visibility.folderName)/\(HashAlgorithm.sha512.rawValue)")
         }
         try Posix.makeDirectories(temporaryDirectory)
+        // Nothing may throw once both descriptors are stored: `deinit` would then close them a second time.
+        var descriptors: [Int32] = []
+        for visibility in [Visibility.internal, .public] {
+            let path = "\(self.root)/\(visibility.folderName)/\(HashAlgorithm.sha512.rawValue)"
+            let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard fd >= 0 else {
+                let code = errno
+                descriptors.forEach { close($0) }
+                throw StorageError.fromErrno(code, call: "open", path: path)
+            }
+            descriptors.append(fd)
+        }
+        internalDirectory = descriptors[0]
+        publicDirectory = descriptors[1]
+    }
+
+    deinit {
+        close(internalDirectory)
+        close(publicDirectory)
     }
 
     /// The folder holding blobs of one visibility and algorithm, e.g. `root/pvt/sha512`.
@@ -62,21 +84,21 @@ public final class FileSystemBlobStore: BlobStore {
     public func openForReading(_ digest: Digest) throws(StorageError) -> OpenBlob? {
         for _ in 0..<3 {
             for visibility in Self.lookupOrder {
-                let path = path(for: digest, visibility: visibility)
-                let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+                let directory = visibility == .internal ? internalDirectory : publicDirectory
+                let fd = openat(directory, digest.hex, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
                 if fd < 0 {
                     if errno == ENOENT { continue }
-                    throw StorageError.fromErrno(errno, call: "open", path: path)
+                    throw StorageError.fromErrno(errno, call: "open", path: path(for: digest, visibility: visibility))
                 }
                 var info = stat()
                 guard fstat(fd, &info) == 0 else {
                     let code = errno
                     close(fd)
-                    throw StorageError.fromErrno(code, call: "fstat", path: path)
+                    throw StorageError.fromErrno(code, call: "fstat", path: path(for: digest, visibility: visibility))
                 }
                 guard Posix.isRegular(info) else {
                     close(fd)
-                    throw StorageError.io(call: "fstat", path: path, errno: EISDIR)
+                    throw StorageError.io(call: "fstat", path: path(for: digest, visibility: visibility), errno: EISDIR)
                 }
                 return OpenBlob(fd: fd, size: Int64(info.st_size), visibility: visibility)
             }
