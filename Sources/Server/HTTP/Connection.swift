@@ -29,8 +29,9 @@ final class Connection {
     let fd: Int32
     /// The client's address.
     let remoteAddress: String
-    /// The owning loop (it outlives its connections).
-    unowned let loop: EventLoop
+    /// The owning loop. `unowned(unsafe)` (no reference counting on each use) because the loop outlives its
+    /// connections: it closes every one of them before `run()` returns.
+    unowned(unsafe) let loop: EventLoop
     /// Current state.
     var state = State.readingHead
     /// The request in progress.

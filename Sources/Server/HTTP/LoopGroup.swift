@@ -6,10 +6,15 @@ import Synchronization
 /// loop served about two thirds of them and the other core sat half idle.
 ///
 /// `@unchecked Sendable` because `members` is written once, in `HTTPServer.start()` before any loop thread runs,
-/// and only read afterwards; the counter is atomic. The references are weak so loops and group form no cycle.
+/// and only read afterwards; the counter is atomic.
+///
+/// The references are `unowned(unsafe)` so loops and group form no cycle, and not `weak`: a weak reference gives
+/// the loop a side table, which sends every retain and release of it (one per connection callback) down the slow
+/// path. It is safe because only a running loop deals connections, and the server keeps every loop alive until
+/// all of them have stopped running.
 final class LoopGroup: @unchecked Sendable {
     private struct Member {
-        weak var loop: EventLoop?
+        unowned(unsafe) let loop: EventLoop
     }
 
     private var members: [Member] = []
@@ -21,7 +26,7 @@ final class LoopGroup: @unchecked Sendable {
     /// Records the loops, in the order connections are dealt to them.
     func setMembers(_ loops: [EventLoop]) { members = loops.map { Member(loop: $0) } }
 
-    /// The loop that should own the next connection (round robin); nil when it is gone.
+    /// The loop that should own the next connection (round robin); nil before `setMembers`.
     func nextLoop() -> EventLoop? {
         guard !members.isEmpty else { return nil }
         let turn = next.wrappingAdd(1, ordering: .relaxed).oldValue
