@@ -42,7 +42,8 @@ enum FileOperation: Equatable {
 
 extension FileRoutes {
     /// `PATCH /file/sha512/<digest>` with a list of operations; needs `manage` (checked before the body is read).
-    /// Applies them in order and answers 200 with the updated FILE; 404 for an unknown digest; 409 with
+    /// Applies them in order and answers 200 with the updated FILE (its batches as the caller may read them); 404 for
+    /// an unknown digest; 409 with
     /// `X-Retry-After` while a PUT of the digest is in flight (its outcome would race the change).
     func patch(_ head: HTTPRequestHead, digest: Digest, caller: Caller) -> HTTPRequestAction {
         if let denial = Authorization.require(.manage, caller) {
@@ -76,7 +77,13 @@ extension FileRoutes {
                     ServerLog.info("\(digest.hex) instances deleted by \(caller.user ?? "-")")
                 }
             }
-            return APIResponse.result(try Self.details(digest, access: ReadAccess(seesInternal: true), context: context))
+            // `manage` changes files but does not read internal ones: without `download.internal` the answer for a
+            // file that is internal now is its bare record (no filenames, authors or messages from its batches).
+            let access = ReadAccess(seesInternal: caller.has(.downloadInternal))
+            if let file = try context.index.file(digest), !access.sees(file) {
+                return APIResponse.result(FileJSON.details(file, batches: []))
+            }
+            return APIResponse.result(try Self.details(digest, access: access, context: context))
         }
     }
 }
