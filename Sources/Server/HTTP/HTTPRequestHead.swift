@@ -25,10 +25,14 @@ public struct HTTPRequestHead: Sendable {
                 contentLength: Int64? = nil, remoteAddress: String = "") {
         self.method = method
         self.target = target
-        // Searched as bytes: a `Character` search costs more than the rest of a blob request's routing.
-        if let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
-            path = String(target[..<mark])
-            query = String(target[target.utf8.index(after: mark)...])
+        // Searched as contiguous bytes: a `Character` (or even `UTF8View`) search cost more than the rest of a blob
+        // request's routing.
+        var copy = target
+        let mark: Int? = copy.withUTF8 { bytes in bytes.firstIndex(of: UInt8(ascii: "?")) }
+        if let mark {
+            let index = target.utf8.index(target.utf8.startIndex, offsetBy: mark)
+            path = String(target[..<index])
+            query = String(target[target.utf8.index(after: index)...])
         } else {
             path = target
             query = nil

@@ -7,14 +7,14 @@ extension HTTPResponse {
     /// The layer owns framing: it writes `Content-Length` (the body's, or the handler's own on a HEAD response)
     /// and `Connection`, drops any `Transfer-Encoding`, and skips fields whose name or value holds CR, LF or NUL.
     func serializedHead(isHead: Bool, close: Bool, keepAliveHeader: Bool) -> [UInt8] {
-        // Built as bytes (not string interpolation): it runs once per response.
+        // Built as bytes with one copy per piece (not string interpolation): it runs once per response.
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        out.append(contentsOf: "HTTP/1.1 ".utf8)
-        out.append(contentsOf: String(status).utf8)
+        out.appendUTF8("HTTP/1.1 ")
+        out.appendUTF8(String(status))
         out.append(0x20)
-        out.append(contentsOf: HTTPStatus.reasonPhrase(status).utf8)
-        out.append(contentsOf: "\r\n".utf8)
+        out.appendUTF8(HTTPStatus.reasonPhrase(status))
+        out.appendUTF8("\r\n")
         var ownLength: String?
         for (name, value) in headers {
             if HTTPHeaders.equalNames(name, "Content-Length") {
@@ -23,27 +23,28 @@ extension HTTPResponse {
             }
             if HTTPHeaders.equalNames(name, "Connection") || HTTPHeaders.equalNames(name, "Transfer-Encoding") { continue }
             guard Self.isSafe(name), Self.isSafe(value) else { continue }
-            out.append(contentsOf: name.utf8)
-            out.append(contentsOf: ": ".utf8)
-            out.append(contentsOf: value.utf8)
-            out.append(contentsOf: "\r\n".utf8)
+            out.appendUTF8(name)
+            out.appendUTF8(": ")
+            out.appendUTF8(value)
+            out.appendUTF8("\r\n")
         }
         if allowsBody {
             let length = isHead ? (ownLength.flatMap { Int64($0) } ?? body.count) : body.count
-            out.append(contentsOf: "Content-Length: ".utf8)
-            out.append(contentsOf: String(length).utf8)
-            out.append(contentsOf: "\r\n".utf8)
+            out.appendUTF8("Content-Length: ")
+            out.appendUTF8(String(length))
+            out.appendUTF8("\r\n")
         }
         if close {
-            out.append(contentsOf: "Connection: close\r\n".utf8)
+            out.appendUTF8("Connection: close\r\n")
         } else if keepAliveHeader {
-            out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+            out.appendUTF8("Connection: keep-alive\r\n")
         }
-        out.append(contentsOf: "\r\n".utf8)
+        out.appendUTF8("\r\n")
         return out
     }
 
     private static func isSafe(_ text: String) -> Bool {
-        !text.utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 }
+        var text = text
+        return text.withUTF8 { !$0.contains { $0 == 13 || $0 == 10 || $0 == 0 } }
     }
 }

@@ -16,19 +16,19 @@ enum AccessLog {
         var line: [UInt8] = []
         line.reserveCapacity(160 + entry.path.utf8.count)
         appendTimestamp(entry.time, to: &line)
-        line.append(contentsOf: " ACCESS ".utf8)
-        line.append(contentsOf: entry.remoteAddress.utf8)
+        line.appendUTF8(" ACCESS ")
+        line.appendUTF8(entry.remoteAddress)
         line.append(0x20)
-        line.append(contentsOf: (entry.user ?? "-").utf8)
+        line.appendUTF8(entry.user ?? "-")
         line.append(0x20)
-        line.append(contentsOf: entry.method.utf8)
+        line.appendUTF8(entry.method)
         line.append(0x20)
         appendSanitized(entry.path, to: &line)
         line.append(0x20)
         appendDecimal(Int64(entry.status), to: &line)
-        line.append(contentsOf: " sent=".utf8)
+        line.appendUTF8(" sent=")
         appendDecimal(entry.bytesSent, to: &line)
-        line.append(contentsOf: " received=".utf8)
+        line.appendUTF8(" received=")
         appendDecimal(entry.bytesReceived, to: &line)
         line.append(0x20)
         // Milliseconds with one decimal, e.g. `0.3ms`.
@@ -36,7 +36,7 @@ enum AccessLog {
         appendDecimal(tenths / 10, to: &line)
         line.append(0x2E)
         appendDecimal(tenths % 10, to: &line)
-        line.append(contentsOf: "ms\n".utf8)
+        line.appendUTF8("ms\n")
         StandardStreams.err(bytes: line)
     }
 
@@ -52,10 +52,14 @@ enum AccessLog {
         let hexDigits: StaticString = "0123456789ABCDEF"
         var copy = path
         copy.withUTF8 { bytes in
+            if bytes.count <= 512 && !bytes.contains(where: { $0 < 0x21 || $0 == 0x7f }) {
+                line.append(contentsOf: bytes)  // the usual case: nothing to escape, one copy
+                return
+            }
             var written = 0
             for byte in bytes {
                 if written >= 512 && byte & 0xC0 != 0x80 {  // never inside a UTF-8 sequence
-                    line.append(contentsOf: "...".utf8)
+                    line.appendUTF8("...")
                     return
                 }
                 if byte < 0x21 || byte == 0x7f {
@@ -124,5 +128,13 @@ enum AccessLog {
         line.append(0x2E)
         appendPadded(millis, width: 3, to: &line)
         line.append(0x5A)
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends the UTF-8 bytes of `text` with one copy (`append(contentsOf: text.utf8)` goes byte by byte).
+    fileprivate mutating func appendUTF8(_ text: String) {
+        var text = text
+        text.withUTF8 { append(contentsOf: $0) }
     }
 }
