@@ -5,7 +5,7 @@ extension Connection {
     /// A new request begins: its head deadline starts now (a new connection's started at accept).
     func onMessageBegin() -> Int32 {
         request.started = true
-        request.startDate = .now
+        request.startDate = wallClockNow()
         request.startTime = monotonicNow()
         if requestsServed > 0 {
             headStart = request.startTime
@@ -16,7 +16,7 @@ extension Connection {
 
     /// More request-target bytes.
     func onURL(_ bytes: UnsafeRawBufferPointer) -> Int32 {
-        request.url.append(contentsOf: bytes)
+        request.url.appendBytes(bytes)
         request.headBytes += bytes.count
         if request.url.count > loop.configuration.maxHeaderLineBytes {
             return refuse(.error(status: 414, name: "URITooLong",
@@ -30,7 +30,7 @@ extension Connection {
         if request.inValue {
             if let refusal = commitField() { return refuse(refusal) }
         }
-        request.field.append(contentsOf: bytes)
+        request.field.appendBytes(bytes)
         request.headBytes += bytes.count
         return checkLine(bytes)
     }
@@ -38,7 +38,7 @@ extension Connection {
     /// More header-value bytes.
     func onHeaderValue(_ bytes: UnsafeRawBufferPointer) -> Int32 {
         request.inValue = true
-        request.value.append(contentsOf: bytes)
+        request.value.appendBytes(bytes)
         request.headBytes += bytes.count
         return checkLine(bytes)
     }
@@ -113,7 +113,7 @@ extension Connection {
             return refuse(.error(status: 431, name: "RequestHeaderFieldsTooLarge",
                                  description: "the request head is longer than \(limit) bytes"))
         }
-        if bytes.contains(0) {
+        if let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil {  // memchr: a byte loop cost 800 instructions a request
             return refuse(.error(status: 400, name: "BadRequest", description: "NUL byte in the request head"))
         }
         return 0

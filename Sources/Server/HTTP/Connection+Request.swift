@@ -70,23 +70,33 @@ extension Connection {
         if version != .http10 && version != .http11 {
             return .error(status: 400, name: "BadRequest", description: "HTTP version must be 1.0 or 1.1, got \(version)")
         }
-        let headers = request.headers
-        if headers.contains("Transfer-Encoding") {
+        // One pass over the fields (not a `values` array and a `Set` per name: they were 4% of a small GET).
+        var hosts = 0, transferEncoding = false, length: String?, lengthsDiffer = false
+        for (name, value) in request.headers {
+            if HTTPHeaders.equalNames(name, "Host") {
+                hosts += 1
+            } else if HTTPHeaders.equalNames(name, "Content-Length") {
+                if let first = length, first != value { lengthsDiffer = true }
+                length = length ?? value
+            } else if HTTPHeaders.equalNames(name, "Transfer-Encoding") {
+                transferEncoding = true
+            }
+        }
+        if transferEncoding {
             return .error(status: 411, name: "LengthRequired",
                           description: "request bodies need Content-Length; Transfer-Encoding is not accepted")
         }
-        if headers.values("Host").count > 1 {
+        if hosts > 1 {
             return .error(status: 400, name: "BadRequest", description: "more than one Host header")
         }
-        if version == .http11, !headers.contains("Host") {
+        if version == .http11, hosts == 0 {
             // RFC 9112 section 3.2: an HTTP/1.1 request without Host must be answered 400.
             return .error(status: 400, name: "BadRequest", description: "an HTTP/1.1 request needs a Host header")
         }
-        let lengths = headers.values("Content-Length")
-        if Set(lengths).count > 1 {
+        if lengthsDiffer {
             return .error(status: 400, name: "BadRequest", description: "Content-Length headers that differ")
         }
-        if let length = lengths.first, Int64(length) == nil {
+        if let length, Int64(length) == nil {
             return .error(status: 400, name: "BadRequest", description: "Content-Length must be a decimal number")
         }
         return nil

@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import Glibc
 
 extension Connection {
@@ -83,7 +88,7 @@ extension Connection {
             return
         }
         state = .readingHead
-        request = RequestState()
+        request.reset()
         sequence &+= 1
         idleSince = monotonicNow()
         headStart = idleSince
@@ -109,7 +114,7 @@ extension Connection {
         guard let log = loop.accessLog else { return }
         let started = request.started ? request.startTime : headStart
         let path = request.head?.path ?? String(decoding: request.url.prefix { $0 != 0x3F }, as: UTF8.self)
-        log(HTTPAccessLogEntry(time: request.started ? request.startDate : .now, remoteAddress: remoteAddress,
+        log(HTTPAccessLogEntry(time: Date(timeIntervalSince1970: request.started ? request.startDate : wallClockNow()), remoteAddress: remoteAddress,
                                user: responseUser, method: request.head?.method ?? "-", path: path,
                                status: responseStatus, bytesSent: max(bytesSent, 0), bytesReceived: request.bytesIn,
                                duration: monotonicNow() - started))

@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// What a connection knows about the request it is reading or answering; reset for each request.
 /// Loop thread only (a plain value inside its `Connection`).
 struct RequestState {
@@ -19,8 +13,8 @@ struct RequestState {
 
     /// Whether the first byte of this request has arrived.
     var started = false
-    /// Wall-clock time of the first byte, for the access log.
-    var startDate = Date()
+    /// Wall-clock time of the first byte (seconds since 1970), for the access log.
+    var startDate = 0.0
     /// Monotonic time of the first byte, for the duration.
     var startTime = 0.0
     /// Raw request-target bytes seen so far.
@@ -45,4 +39,17 @@ struct RequestState {
     var forceClose = false
     /// Bytes of this request read from the socket.
     var bytesIn: Int64 = 0
+
+    /// Clears the state for the next request on the connection, keeping the byte buffers' storage (a keep-alive
+    /// connection then allocates no new request-target or header-line buffers).
+    mutating func reset() {
+        var url = self.url, field = self.field, value = self.value
+        self = RequestState()  // drops the old ones' references first, so the buffers below stay unique
+        url.removeAll(keepingCapacity: true)
+        field.removeAll(keepingCapacity: true)
+        value.removeAll(keepingCapacity: true)
+        self.url = url
+        self.field = field
+        self.value = value
+    }
 }
