@@ -11,7 +11,10 @@ extension Connection {
         let head = HTTPRequestHead(method: parser.method, target: String(decoding: request.url, as: UTF8.self),
                                    version: version, headers: headers, contentLength: contentLength,
                                    remoteAddress: remoteAddress)
-        request.head = head
+        request.method = head.method
+        request.path = head.path
+        request.version = version
+        request.isHead = head.isHead
         keepAlive = parser.keepAlive
         state = .readingBody
         let hasBody = (contentLength ?? 0) > 0

@@ -12,10 +12,10 @@ extension Connection {
 
     /// Queues `response` (head, then body bytes or a sendfile segment) and starts writing it.
     func startResponse(_ response: HTTPResponse) {
-        let isHead = request.head?.isHead ?? false
+        let isHead = request.isHead
         closeAfterResponse = request.forceClose || response.closeConnection || !keepAlive || loop.stopping
         let headBytes = response.serializedHead(isHead: isHead, close: closeAfterResponse,
-                                                keepAliveHeader: keepAlive && request.head?.version == .http10)
+                                                keepAliveHeader: keepAlive && request.version == .http10)
         output.append(headBytes)
         var bodyBytes: Int64 = 0
         if isHead || !response.allowsBody {
@@ -113,9 +113,9 @@ extension Connection {
     func logResponse(bytesSent: Int64) {
         guard let log = loop.accessLog else { return }
         let started = request.started ? request.startTime : headStart
-        let path = request.head?.path ?? String(decoding: request.url.prefix { $0 != 0x3F }, as: UTF8.self)
+        let path = request.path ?? String(decoding: request.url.prefix { $0 != 0x3F }, as: UTF8.self)
         log(HTTPAccessLogEntry(time: Date(timeIntervalSince1970: request.started ? request.startDate : wallClockNow()), remoteAddress: remoteAddress,
-                               user: responseUser, method: request.head?.method ?? "-", path: path,
+                               user: responseUser, method: request.method ?? "-", path: path,
                                status: responseStatus, bytesSent: max(bytesSent, 0), bytesReceived: request.bytesIn,
                                duration: monotonicNow() - started))
     }

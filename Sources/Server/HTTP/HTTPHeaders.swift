@@ -14,7 +14,9 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// The first value of `name`, or nil.
     public subscript(name: String) -> String? {
-        fields.first { Self.equalNames($0.name, name) }?.value
+        // An index loop: `first { }` copied (retained and released) every field it looked at.
+        for index in fields.indices where Self.equalNames(fields[index].name, name) { return fields[index].value }
+        return nil
     }
 
     /// Every value of `name`, in order.
@@ -23,10 +25,16 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     }
 
     /// True when at least one field is called `name`.
-    public func contains(_ name: String) -> Bool { fields.contains { Self.equalNames($0.name, name) } }
+    public func contains(_ name: String) -> Bool {
+        for index in fields.indices where Self.equalNames(fields[index].name, name) { return true }
+        return false
+    }
 
     /// Appends a field (keeps any existing ones of that name).
     public mutating func add(_ name: String, _ value: String) { fields.append((name: name, value: value)) }
+
+    /// Makes room for `count` fields, so adding them one by one does not grow the storage several times.
+    public mutating func reserveCapacity(_ count: Int) { fields.reserveCapacity(count) }
 
     /// Replaces every field called `name` with one field.
     public mutating func replace(_ name: String, _ value: String) {

@@ -2,6 +2,7 @@
 enum HTTPStatus {
     /// The standard phrase for `code`, or a generic one by class.
     static func reasonPhrase(_ code: Int) -> String {
+        if code == 200 { return "OK" }  // most responses: no dictionary lookup
         if let phrase = phrases[code] { return phrase }
         switch code {
         case 100..<200: return "Informational"

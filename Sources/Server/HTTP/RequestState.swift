@@ -31,8 +31,9 @@ struct RequestState {
     var headBytes = 0
     /// Why the layer itself refuses the request, set by a callback before it makes the parser fail.
     var rejection: HTTPResponse?
-    /// The validated head, once complete.
-    var head: HTTPRequestHead?
+    /// What the response and the access log need of the validated head, once complete (the head itself is not kept:
+    /// reading a field of a stored `HTTPRequestHead?` copied, retained and released, all of it).
+    var method: String?, path: String?, version: HTTPVersion?, isHead = false
     /// The handler's decision.
     var decision: Decision?
     /// Close after the response whatever the client asked (its body was not read).
