@@ -105,6 +105,14 @@ import TestSupport
         #expect(lines.contains { $0.contains(" alice GET /sha512/\(digest.hex) 200 ") })
         #expect(lines.contains { $0.contains(" - GET /sha512/\(digest.hex) 401 ") })
         #expect(lines.contains { $0.contains(" GET /__lbheartbeat__ 401 ") })
+        // Each line starts with the request's UTC time, `2026-11-25T17:30:20.123Z` (built by hand, not gmtime_r).
+        let format = ISO8601DateFormatter()
+        format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        for line in lines {
+            let stamp = String(line.prefix { $0 != " " })
+            let time = try #require(format.date(from: stamp), "\(line)")
+            #expect(stamp.count == 24 && abs(time.timeIntervalSinceNow) < 120, "\(line)")
+        }
         let log = harness.server.stderr()
         #expect(!log.contains(token), "the token must never be logged")
         #expect(!log.contains("Bearer"))

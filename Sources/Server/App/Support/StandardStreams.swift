@@ -14,6 +14,9 @@ enum StandardStreams {
     /// Writes `bytes` to stderr at once.
     static func err(bytes: [UInt8]) { bytes.withUnsafeBytes { write(2, $0) } }
 
+    /// Writes `bytes` to stderr at once.
+    static func err(bytes: UnsafeRawBufferPointer) { write(2, bytes) }
+
     private static func write(_ fd: Int32, _ text: String) {
         var text = text
         text.withUTF8 { write(fd, UnsafeRawBufferPointer($0)) }
