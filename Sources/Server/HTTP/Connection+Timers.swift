@@ -18,6 +18,7 @@ extension Connection {
 
     /// The timer fired: act if the deadline really passed (progress only moves deadlines lazily), else re-arm.
     func timerFired() {
+        armedDeadline = nil  // a fired timer is no longer pending
         guard let deadline = currentDeadline() else { return }
         if monotonicNow() < deadline {
             armTimer()

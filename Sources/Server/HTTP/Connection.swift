@@ -61,6 +61,8 @@ final class Connection {
     private var writeEvent: Event?
     private var timer: Event?
     private var readArmed = false, writeArmed = false
+    /// The deadline the pending timer fires at; nil when the timer is not pending.
+    var armedDeadline: Double?
     private var context: Unmanaged<Connection>?
 
     /// Wraps an accepted, non-blocking socket. Call `open()` next.
@@ -104,10 +106,23 @@ final class Connection {
         if want { writeEvent.add() } else { writeEvent.remove() }
     }
 
-    /// Re-arms the one timer for the current state's deadline (or disarms it).
+    /// Arms the one timer for the current state's deadline (or disarms it).
+    ///
+    /// Lazily: a deadline no earlier than the pending one leaves the timer as it is; it then fires early and
+    /// `timerFired` arms it again for the deadline of that moment. A keep-alive request moves the deadline twice
+    /// (idle, then head), and re-adding the timer each time cost two `event_add` per request.
     func armTimer() {
         guard let timer else { return }
-        if let deadline = currentDeadline() { timer.add(timeout: deadline - monotonicNow()) } else { timer.remove() }
+        guard let deadline = currentDeadline() else {
+            if armedDeadline != nil {
+                timer.remove()
+                armedDeadline = nil
+            }
+            return
+        }
+        if let armed = armedDeadline, armed <= deadline { return }
+        timer.add(timeout: deadline - monotonicNow())
+        armedDeadline = deadline
     }
 
     /// Closes now: aborts a body in progress, logs a response cut short, frees the events, closes the socket.
