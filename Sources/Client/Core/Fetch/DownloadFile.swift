@@ -116,7 +116,7 @@ final class DownloadFile: ResponseSink {
         return true
     }
 
-    /// After a complete 2xx answer: the digest when size and digest match, else why not.
+    /// After a complete 2xx answer: success when the size and digest match the record, else why not.
     func finish() -> Result<Void, ClientError> {
         guard written == record.size else {
             return .failure(ClientError(.verification, "got \(written) bytes, expected \(record.size)"))
