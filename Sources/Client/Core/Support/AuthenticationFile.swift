@@ -9,7 +9,7 @@ enum AuthenticationFile {
         }
         let token = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
         guard !token.isEmpty else { throw ClientError(.configuration, "authentication file \(path) is empty") }
-        guard !token.contains(where: { $0 == "\n" || $0 == "\r" }) else {
+        guard !token.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) else {
             throw ClientError(.configuration, "authentication file \(path) must hold one line, got several")
         }
         return token
