@@ -18,18 +18,11 @@ struct ServerDownload {
         case permanent(ClientError)
     }
 
-    /// `BASE/sha512/<digest>`, whatever trailing slashes `base` has.
-    static func url(base: String, digest: Digest) -> String {
-        var base = base
-        while base.hasSuffix("/") { base.removeLast() }
-        return base + Routes.blob(digest)
-    }
-
     /// Makes one attempt, resuming from `file.written` bytes (any server may serve the rest: the content is named by
     /// its digest, and a resumed body is used only on a 206 with the matching `Content-Range`).
     func attempt(_ file: DownloadFile, easy: CurlEasy) throws(ClientError) -> Outcome {
         file.beginAttempt()
-        var request = HTTPRequest(url: ServerDownload.url(base: baseURL, digest: file.record.digest))
+        var request = HTTPRequest(url: ServerAPI.url(base: baseURL, path: Routes.blob(file.record.digest)))
         request.bearerToken = token
         request.rangeStart = file.written
         if file.written > 0 { Log.debug("\(file.record.filename): resuming at byte \(file.written) from \(baseURL)") }

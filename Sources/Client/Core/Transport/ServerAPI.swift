@@ -19,16 +19,16 @@ struct ServerAPI {
         let body: [UInt8]
     }
 
-    /// `base` + `path` without a doubled slash.
-    func url(_ path: String) -> String {
-        var base = baseURL
+    /// `base` + `path` (which starts with `/`), whatever trailing slashes `base` has.
+    static func url(base: String, path: String) -> String {
+        var base = base
         while base.hasSuffix("/") { base.removeLast() }
         return base + path
     }
 
     /// Sends `method path` with an optional JSON body; returns any HTTP answer, throws only when none came.
     func call(_ method: String, _ path: String, json: JSONValue? = nil) throws(ClientError) -> Answer {
-        var request = HTTPRequest(url: url(path))
+        var request = HTTPRequest(url: ServerAPI.url(base: baseURL, path: path))
         request.method = method
         request.bearerToken = token
         request.headers.append("Accept: application/json")
