@@ -34,11 +34,10 @@ final class CurlEasy {
     /// Runs `request` to completion, handing the final response to `sink`.
     ///
     /// Returns the final response's status and headers, or why the transfer failed below HTTP.
-    func perform(_ request: HTTPRequest, sink: ResponseSink,
-                 progress: ((Int64) -> Void)? = nil) throws(ClientError) -> Result<HTTPResponse, TransportError> {
+    func perform(_ request: HTTPRequest, sink: ResponseSink) throws(ClientError) -> Result<HTTPResponse, TransportError> {
         curl_easy_reset(handle)
         errorBuffer[0] = 0
-        let context = TransferContext(sink: sink, progress: progress)
+        let context = TransferContext(sink: sink)
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
         var lines = request.headers
@@ -57,7 +56,6 @@ final class CurlEasy {
         defer { Unmanaged<TransferContext>.fromOpaque(opaque).release() }
         try Curl.check(tt_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, opaque), "WRITEDATA")
         try Curl.check(tt_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, opaque), "HEADERDATA")
-        try Curl.check(tt_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, opaque), "XFERINFODATA")
         try Curl.check(tt_curl_setopt_pointer(handle, CURLOPT_READDATA, opaque), "READDATA")
 
         let code = curl_easy_perform(handle)
@@ -99,8 +97,6 @@ final class CurlEasy {
         try Curl.check(tt_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList), "HTTPHEADER")
         try Curl.check(tt_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, CurlEasy.writeCallback), "WRITEFUNCTION")
         try Curl.check(tt_curl_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, CurlEasy.headerCallback), "HEADERFUNCTION")
-        try Curl.check(tt_curl_setopt_xferinfo(handle, CurlEasy.progressCallback), "XFERINFOFUNCTION")
-        try long(CURLOPT_NOPROGRESS, 0, "NOPROGRESS")
 
         switch request.body {
         case .none:
@@ -137,11 +133,5 @@ final class CurlEasy {
         let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
         let buffer = UnsafeMutableRawBufferPointer(start: data, count: size * count)
         return context.readUpload(into: buffer) ?? Int(CURL_READFUNC_ABORT)
-    }
-
-    private static let progressCallback: tt_curl_xferinfo_callback = { user, _, downloaded, _, uploaded in
-        let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
-        context.progress?(Int64(max(downloaded, uploaded)))
-        return 0
     }
 }

@@ -8,8 +8,6 @@ import Glibc
 final class TransferContext {
     /// Where the final response goes.
     let sink: ResponseSink
-    /// Called with the bytes received so far by this transfer (downloads) or sent (uploads).
-    let progress: ((Int64) -> Void)?
     /// The file a PUT body is read from, or -1.
     var uploadFD: Int32 = -1
     /// The current response's status (the last status line seen).
@@ -22,9 +20,8 @@ final class TransferContext {
     var uploadError: String?
 
     /// Makes a context for one transfer.
-    init(sink: ResponseSink, progress: ((Int64) -> Void)?) {
+    init(sink: ResponseSink) {
         self.sink = sink
-        self.progress = progress
     }
 
     /// Handles one header line (status line, header field or the blank line ending a block).
