@@ -8,8 +8,6 @@ public enum DigestError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidCharacter(index: Int, character: Character)
     /// Reading the input failed.
     case io(path: String, errno: Int32)
-    /// The crypto library refused a call.
-    case crypto(call: String)
 
     public var description: String {
         switch self {
@@ -22,8 +20,6 @@ public enum DigestError: Error, Equatable, Sendable, CustomStringConvertible {
             return "digest must be lowercase hex, got \(character.debugDescription) (\(kind)) at position \(index)"
         case .io(let path, let errno):
             return "cannot read \(path): \(String(cString: strerror(errno)))"
-        case .crypto(let call):
-            return "OpenSSL call \(call) failed"
         }
     }
 }

@@ -24,12 +24,6 @@ public enum FileSystem {
     /// True when `path` names anything, a dangling link included.
     public static func exists(_ path: String) -> Bool { linkStatus(path) != nil }
 
-    /// True when `path` is a regular file (following links).
-    public static func isRegularFile(_ path: String) -> Bool {
-        guard let info = status(path) else { return false }
-        return info.st_mode & S_IFMT == S_IFREG
-    }
-
     /// True when `path` is a folder (not following links).
     public static func isDirectory(_ path: String) -> Bool {
         guard let info = linkStatus(path) else { return false }
