@@ -28,27 +28,6 @@ public enum Fixtures {
         try Data(bytes).write(to: url)
     }
 
-    /// Writes a file of `size` random bytes at `path` chunk by chunk (for large files) and returns its digest.
-    public static func writeRandomFile(size: Int, to path: String) throws -> Digest {
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        let hasher = StreamingHasher()
-        var remaining = size
-        let block = randomBytes(min(size, 1 << 20))
-        var round: UInt64 = 0
-        while remaining > 0 {
-            var chunk = Array(block.prefix(remaining))
-            // Vary each block so a large file is not one block repeated.
-            withUnsafeBytes(of: round) { stamp in for i in 0..<min(8, chunk.count) { chunk[i] = stamp[i] } }
-            round += 1
-            hasher.update(chunk)
-            try handle.write(contentsOf: chunk)
-            remaining -= chunk.count
-        }
-        return hasher.finish()
-    }
-
     /// Reads a whole file, or nil when it does not exist.
     public static func read(_ path: String) -> [UInt8]? {
         FileManager.default.contents(atPath: path).map { [UInt8]($0) }

@@ -79,9 +79,6 @@ public final class ServerProcess: @unchecked Sendable {
     /// Peak resident set size in bytes (`VmHWM`), nil once the process is gone.
     public func peakRSS() -> Int? { ProcStatus.field("VmHWM", pid: pid) }
 
-    /// Current resident set size in bytes (`VmRSS`).
-    public func currentRSS() -> Int? { ProcStatus.field("VmRSS", pid: pid) }
-
     /// What the server wrote to stderr so far.
     public func stderr() -> String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
