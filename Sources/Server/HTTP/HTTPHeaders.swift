@@ -24,12 +24,6 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         fields.filter { Self.equalNames($0.name, name) }.map(\.value)
     }
 
-    /// True when at least one field is called `name`.
-    public func contains(_ name: String) -> Bool {
-        for index in fields.indices where Self.equalNames(fields[index].name, name) { return true }
-        return false
-    }
-
     /// Appends a field (keeps any existing ones of that name).
     public mutating func add(_ name: String, _ value: String) { fields.append((name: name, value: value)) }
 

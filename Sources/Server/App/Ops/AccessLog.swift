@@ -46,17 +46,8 @@ enum AccessLog {
         }
     }
 
-    /// Control characters and spaces escaped so one request is always one line.
-    static func sanitized(_ path: String) -> String {
-        let room = 3 * 512 + 3
-        return withUnsafeTemporaryAllocation(byteCount: room, alignment: 1) { buffer in
-            var out = ByteWriter(base: buffer.baseAddress!, capacity: room)
-            appendSanitized(path, to: &out)
-            return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[..<out.count]), as: UTF8.self)
-        }
-    }
-
-    /// Appends `path` with bytes below 0x21 and DEL as `%XX`, cut to 512 bytes (then `...`).
+    /// Appends `path` with bytes below 0x21 and DEL as `%XX` (spaces and control characters escaped so one request
+    /// is always one line), cut to 512 bytes (then `...`).
     private static func appendSanitized(_ path: String, to line: inout ByteWriter) {
         let hexDigits: StaticString = "0123456789ABCDEF"
         var copy = path

@@ -12,9 +12,6 @@ enum StandardStreams {
     static func err(_ text: String) { write(2, text) }
 
     /// Writes `bytes` to stderr at once.
-    static func err(bytes: [UInt8]) { bytes.withUnsafeBytes { write(2, $0) } }
-
-    /// Writes `bytes` to stderr at once.
     static func err(bytes: UnsafeRawBufferPointer) { write(2, bytes) }
 
     private static func write(_ fd: Int32, _ text: String) {

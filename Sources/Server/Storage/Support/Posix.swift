@@ -52,11 +52,6 @@ enum Posix {
         (info.st_mode & S_IFMT) == S_IFREG
     }
 
-    /// True when `info` describes a folder.
-    static func isDirectory(_ info: stat) -> Bool {
-        (info.st_mode & S_IFMT) == S_IFDIR
-    }
-
     /// Removes a file; false when it was already gone.
     @discardableResult
     static func unlinkIfExists(_ path: String) throws(StorageError) -> Bool {
