@@ -3,12 +3,14 @@ import Shared
 /// The metadata index in `root/tooltool.sqlite`: file records, upload batches, tokens and settings.
 ///
 /// Threading: each `MetadataIndex` owns one SQLite connection and serialises every call on it with an internal
-/// lock, so it may be shared, but calls then queue behind each other. For parallelism make one per thread (the app:
-/// one per event-loop thread plus one for its worker); WAL mode lets them read while one writes, and writers wait up
-/// to the busy timeout for each other, also across processes (the `token` CLI writes while the server runs).
+/// lock, so it may be shared, but calls then queue behind each other. For parallelism open more than one (the app:
+/// one for its worker queue and one for the authenticator, shared by the event loops); WAL mode lets them read while
+/// one writes, and writers wait up to the busy timeout for each other, also across processes (the `token` CLI writes
+/// while the server runs).
 ///
-/// Writes that the server does from a loop thread (`touch`, `authenticate`) are single indexed statements; batch
-/// creation and file updates are small transactions. No query scans a whole table (see `searchBatches`).
+/// What the server asks from a loop thread (`authenticate`, `dataVersion`, `tokenGeneration`) is a single indexed
+/// read; `touch` writes are batched off the loops; batch creation and file updates are small transactions. No query
+/// scans a whole table (see `searchBatches`).
 public final class MetadataIndex: @unchecked Sendable {
     // @unchecked Sendable: `connection` and `cachedSecret` are only touched inside `lock.withLock`; `clock` is a
     // @Sendable function and `path` is immutable.
