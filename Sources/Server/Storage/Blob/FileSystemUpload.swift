@@ -18,8 +18,8 @@ import Darwin
 /// caller writes, and every `writebackInterval` bytes their dirty pages are handed to the disk without waiting
 /// (`POSIX_FADV_DONTNEED`, which also drops pages already written), so the `fsync` in `commit` has little left.
 final class FileSystemUpload: BlobUpload, @unchecked Sendable {
-    // @unchecked Sendable: the mutable state (`fd`, `hasher`, `written`, `closed`) is only touched under `lock`;
-    // the other stored properties are immutable.
+    // @unchecked Sendable: the mutable state (`fd`, `hasher`, `written`, `writebackStart`, `closed`) is only touched
+    // under `lock`; the other stored properties are immutable.
     /// Uploads at least this large hash on a second core.
     static let pipelineThreshold: Int64 = 4 * 1024 * 1024
     /// Dirty pages of a large upload are handed to the disk every this many bytes.
