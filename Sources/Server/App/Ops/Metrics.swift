@@ -46,7 +46,7 @@ final class Metrics: Sendable {
         out += "# HELP tooltool_http_sent_bytes_total Bytes sent in responses (headers and bodies).\n"
         out += "# TYPE tooltool_http_sent_bytes_total counter\n"
         out += "tooltool_http_sent_bytes_total \(snapshot.bytesSent)\n"
-        out += "# HELP tooltool_http_received_bytes_total Request body bytes received.\n"
+        out += "# HELP tooltool_http_received_bytes_total Bytes received in requests (heads and bodies).\n"
         out += "# TYPE tooltool_http_received_bytes_total counter\n"
         out += "tooltool_http_received_bytes_total \(snapshot.bytesReceived)\n"
         out += "# HELP tooltool_uploads_total Uploads by outcome.\n"
