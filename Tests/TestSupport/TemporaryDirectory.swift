@@ -1,8 +1,7 @@
 import Foundation
 
 /// A fresh folder under the system temp dir, removed when the value is released.
-public final class TemporaryDirectory: @unchecked Sendable {
-    // @unchecked Sendable: `path` is immutable; deinit is the only mutation.
+public final class TemporaryDirectory: Sendable {
     /// Absolute path of the folder.
     public let path: String
 

@@ -18,9 +18,9 @@ import Synchronization
 /// Refused or closing connections are half-closed and drained for `lingerTimeout` (nothing is kept) so the
 /// answer is not lost to a reset. No `Server` header is ever sent.
 ///
-/// `@unchecked Sendable` because its mutable state (the loops, the listener, the stopped flag) lives in a `Mutex`;
-/// the rest is immutable.
-public final class HTTPServer: @unchecked Sendable {
+/// Thread-safe: its mutable state (the loops, the listener, the stopped flag) lives in a `Mutex`; the rest is
+/// immutable.
+public final class HTTPServer: Sendable {
     /// The configuration the server was made with.
     public let configuration: HTTPServerConfiguration
     private let handler: HTTPHandler
