@@ -16,15 +16,15 @@ struct APIRoutes: Sendable {
         let parts = head.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         switch Array(parts) {
         case ["upload"]:
-            return only(["GET", "HEAD", "POST"], head) {
+            return ServerHandler.only(["GET", "HEAD", "POST"], head) {
                 head.method == "POST" ? uploads.create(head, caller: caller) : uploads.search(head, caller: caller)
             }
         case ["file"]:
-            return only(["GET", "HEAD"], head) { files.search(head, caller: caller) }
+            return ServerHandler.only(["GET", "HEAD"], head) { files.search(head, caller: caller) }
         case let p where p.count == 4 && p[0] == "upload" && p[1] == "complete" && p[2] == "sha512":
-            return only(["GET"], head) { withDigest(p[3], head, caller) { uploads.complete(digest: $0, caller: caller) } }
+            return ServerHandler.only(["GET"], head) { withDigest(p[3], head, caller) { uploads.complete(digest: $0, caller: caller) } }
         case let p where p.count == 3 && p[0] == "file" && p[1] == "sha512":
-            return only(["GET", "HEAD", "PATCH"], head) {
+            return ServerHandler.only(["GET", "HEAD", "PATCH"], head) {
                 withDigest(p[2], head, caller) { digest in
                     head.method == "PATCH" ? files.patch(head, digest: digest, caller: caller)
                                            : files.get(digest: digest, caller: caller)
@@ -33,17 +33,12 @@ struct APIRoutes: Sendable {
         case let p where (p.count == 2 || (p.count == 3 && p[2] == "manifest")) && p[0] == "upload":
             guard let id = Self.batchID(p[1]) else { return nil }
             let manifest = p.count == 3
-            return only(["GET", "HEAD"], head) {
+            return ServerHandler.only(["GET", "HEAD"], head) {
                 manifest ? uploads.manifest(id: id, caller: caller) : uploads.get(id: id, caller: caller)
             }
         default:
             return nil
         }
-    }
-
-    /// Runs `action` when the method is one of `methods`, else 405 with `Allow`.
-    private func only(_ methods: [String], _ head: HTTPRequestHead, _ action: () -> HTTPRequestAction) -> HTTPRequestAction {
-        methods.contains(head.method) ? action() : .respond(ServerHandler.methodNotAllowed(methods, head))
     }
 
     /// Parses the digest of a path, or answers 400 `BadDigest`.

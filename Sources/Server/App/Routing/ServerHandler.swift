@@ -32,13 +32,13 @@ struct ServerHandler: HTTPHandler {
         }
         switch path {
         case "/__lbheartbeat__":
-            return only(["GET", "HEAD"], head) { .respond(APIResponse.json(["status": "ok"])) }
+            return Self.only(["GET", "HEAD"], head) { .respond(APIResponse.json(["status": "ok"])) }
         case "/__heartbeat__":
-            return only(["GET", "HEAD"], head) { .respondLater(ops.heartbeat) }
+            return Self.only(["GET", "HEAD"], head) { .respondLater(ops.heartbeat) }
         case "/__version__":
-            return only(["GET", "HEAD"], head) { .respond(ops.versionInfo()) }
+            return Self.only(["GET", "HEAD"], head) { .respond(ops.versionInfo()) }
         case "/metrics":
-            return only(["GET", "HEAD"], head) { .respondLater(ops.metrics) }
+            return Self.only(["GET", "HEAD"], head) { .respondLater(ops.metrics) }
         default:
             if let action = api.route(head, caller: caller) { return action }
             return .respond(APIResponse.error(404, "NotFound", "no such route", close: head.contentLength ?? 0 > 0,
@@ -62,7 +62,7 @@ struct ServerHandler: HTTPHandler {
     }
 
     /// Runs `action` when the method is one of `methods`, else 405 with `Allow`.
-    func only(_ methods: [String], _ head: HTTPRequestHead, _ action: () -> HTTPRequestAction) -> HTTPRequestAction {
+    static func only(_ methods: [String], _ head: HTTPRequestHead, _ action: () -> HTTPRequestAction) -> HTTPRequestAction {
         methods.contains(head.method) ? action() : .respond(Self.methodNotAllowed(methods, head))
     }
 
