@@ -38,18 +38,30 @@ final class Authenticator: Sendable {
     /// The caller behind an `Authorization` header value (nil: no header).
     func caller(authorization: String?) -> Caller {
         guard let authorization else { return .anonymous }
-        if let token = Self.plainBearerToken(authorization) {
-            guard let record = lookup(token) else { return .invalid(reason: "the token is unknown or revoked") }
-            return .token(id: record.id, user: record.user, permissions: record.permissions)
+        let token: String
+        switch Self.bearerToken(authorization) {
+        case .success(let found): token = found
+        case .failure(let problem): return .invalid(reason: problem.reason)
         }
-        let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            return .invalid(reason: "the Authorization header must be \"Bearer <token>\"")
-        }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        guard !token.isEmpty else { return .invalid(reason: "the bearer token is empty") }
         guard let record = lookup(token) else { return .invalid(reason: "the token is unknown or revoked") }
         return .token(id: record.id, user: record.user, permissions: record.permissions)
+    }
+
+    /// Why an `Authorization` header holds no usable bearer token.
+    struct HeaderProblem: Error {
+        let reason: String
+    }
+
+    /// The token of `Bearer <token>`: the byte-level fast path for the usual form, else the general parser.
+    static func bearerToken(_ header: String) -> Result<String, HeaderProblem> {
+        if let token = plainBearerToken(header) { return .success(token) }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            return .failure(HeaderProblem(reason: "the Authorization header must be \"Bearer <token>\""))
+        }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        guard !token.isEmpty else { return .failure(HeaderProblem(reason: "the bearer token is empty")) }
+        return .success(token)
     }
 
     /// The token of the usual `Bearer <token>` (any case of `Bearer`, one space, a token of visible ASCII), read as
@@ -89,7 +101,7 @@ final class Authenticator: Sendable {
             }
             if let due { DispatchQueue.global(qos: .utility).async { self.write(due) } }
             if let cached { return cached }
-            let record = try index.authenticate(token: token)
+            let record = try index.authenticate(tokenHash: key)
             due = state.withLock { state in
                 if state.cache.count >= Self.cacheLimit { state.cache.removeAll(keepingCapacity: true) }
                 state.cache[key] = .some(record)

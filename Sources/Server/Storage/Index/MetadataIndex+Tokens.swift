@@ -47,7 +47,11 @@ extension MetadataIndex {
 
     /// The token's record, or nil when it is unknown or revoked. One indexed lookup by hash.
     public func authenticate(token: String) throws(IndexError) -> TokenRecord? {
-        let hash = Crypto.sha256(Array(token.utf8))
+        try authenticate(tokenHash: Crypto.sha256(Array(token.utf8)))
+    }
+
+    /// The record of the token whose SHA-256 is `hash` (for callers that keyed a cache by it already).
+    public func authenticate(tokenHash hash: [UInt8]) throws(IndexError) -> TokenRecord? {
         let row = try withConnection { (db) throws(IndexError) -> (Int64, String, [UInt8], String, Bool)? in
             try db.query("SELECT id, user, token_hash, permissions, revoked IS NOT NULL FROM tokens WHERE token_hash = ?",
                          [.blob(hash)]) { ($0.int64(0), $0.text(1), $0.blob(2), $0.text(3), $0.int64(4) != 0) }.first
