@@ -76,8 +76,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let configuration = serverConfiguration
-        signal(SIGPIPE, SIG_IGN)
+        let configuration = serverConfiguration  // HTTPServer.start() ignores SIGPIPE for the process
         let store: FileSystemBlobStore
         let context: ServerContext
         do {
