@@ -10,11 +10,11 @@ struct FileRoutes: Sendable {
     /// `GET /file?q=TEXT`: `{"result": [FILE, ...]}` for files a batch named with a filename containing TEXT
     /// (most recently named first) or whose digest starts with TEXT, at most 100. `has_instances` is the index's view.
     func search(_ head: HTTPRequestHead, caller: Caller) -> HTTPRequestAction {
-        guard let access = ReadAccess.of(caller) else { return .respond(ReadAccess.unauthorized) }
-        guard let query = QueryString(head.query) else {
-            return .respond(APIFailure.badRequest("BadRequest", "the query string is malformed").response(user: caller.user))
+        let access: ReadAccess, text: String
+        switch ReadAccess.search(head, caller: caller) {
+        case .success(let found): (access, text) = found
+        case .failure(let refusal): return .respond(refusal.response)
         }
-        let text = query["q"] ?? ""
         let context = self.context
         return api.later(caller, "searching files") {
             let files = try context.index.searchFiles(text, visibilities: access.visibilities)

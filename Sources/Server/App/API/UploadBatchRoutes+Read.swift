@@ -6,11 +6,11 @@ extension UploadBatchRoutes {
     /// `GET /upload?q=TEXT`: `{"result": [BATCH, ...]}` whose author or message contains TEXT (case-insensitive),
     /// newest first, at most 50 before hiding; no `q` lists the newest batches.
     func search(_ head: HTTPRequestHead, caller: Caller) -> HTTPRequestAction {
-        guard let access = ReadAccess.of(caller) else { return .respond(ReadAccess.unauthorized) }
-        guard let query = QueryString(head.query) else {
-            return .respond(APIFailure.badRequest("BadRequest", "the query string is malformed").response(user: caller.user))
+        let access: ReadAccess, text: String
+        switch ReadAccess.search(head, caller: caller) {
+        case .success(let found): (access, text) = found
+        case .failure(let refusal): return .respond(refusal.response)
         }
-        let text = query["q"] ?? ""
         let context = self.context
         return api.later(caller, "searching batches") {
             var result: [JSONValue] = []
