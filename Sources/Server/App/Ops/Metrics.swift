@@ -38,31 +38,24 @@ final class Metrics: Sendable {
     /// The exposition text, with the per-visibility totals read from the index.
     func render(totals: [Visibility: VisibilityTotals]) -> String {
         let snapshot = counters.withLock { $0 }
-        var out = "# HELP tooltool_http_requests_total HTTP requests answered, by method and status.\n"
-        out += "# TYPE tooltool_http_requests_total counter\n"
-        for key in snapshot.requests.keys.sorted(by: { ($0.method, $0.status) < ($1.method, $1.status) }) {
-            out += "tooltool_http_requests_total{method=\"\(key.method)\",status=\"\(key.status)\"} \(snapshot.requests[key]!)\n"
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: Int64)]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for sample in samples { out += "\(name)\(sample.labels) \(sample.value)\n" }
         }
-        out += "# HELP tooltool_http_sent_bytes_total Bytes sent in responses (headers and bodies).\n"
-        out += "# TYPE tooltool_http_sent_bytes_total counter\n"
-        out += "tooltool_http_sent_bytes_total \(snapshot.bytesSent)\n"
-        out += "# HELP tooltool_http_received_bytes_total Bytes received in requests (heads and bodies).\n"
-        out += "# TYPE tooltool_http_received_bytes_total counter\n"
-        out += "tooltool_http_received_bytes_total \(snapshot.bytesReceived)\n"
-        out += "# HELP tooltool_uploads_total Uploads by outcome.\n"
-        out += "# TYPE tooltool_uploads_total counter\n"
-        out += "tooltool_uploads_total{outcome=\"verified\"} \(snapshot.uploadsVerified)\n"
-        out += "tooltool_uploads_total{outcome=\"rejected\"} \(snapshot.uploadsRejected)\n"
-        out += "# HELP tooltool_files Stored files by visibility.\n"
-        out += "# TYPE tooltool_files gauge\n"
-        for visibility in Visibility.allCases {
-            out += "tooltool_files{visibility=\"\(visibility.rawValue)\"} \(totals[visibility]?.files ?? 0)\n"
-        }
-        out += "# HELP tooltool_file_bytes Stored bytes by visibility.\n"
-        out += "# TYPE tooltool_file_bytes gauge\n"
-        for visibility in Visibility.allCases {
-            out += "tooltool_file_bytes{visibility=\"\(visibility.rawValue)\"} \(totals[visibility]?.bytes ?? 0)\n"
-        }
+        let requestKeys = snapshot.requests.keys.sorted { ($0.method, $0.status) < ($1.method, $1.status) }
+        family("tooltool_http_requests_total", "counter", "HTTP requests answered, by method and status.",
+               requestKeys.map { ("{method=\"\($0.method)\",status=\"\($0.status)\"}", snapshot.requests[$0]!) })
+        family("tooltool_http_sent_bytes_total", "counter", "Bytes sent in responses (headers and bodies).",
+               [("", snapshot.bytesSent)])
+        family("tooltool_http_received_bytes_total", "counter", "Bytes received in requests (heads and bodies).",
+               [("", snapshot.bytesReceived)])
+        family("tooltool_uploads_total", "counter", "Uploads by outcome.",
+               [("{outcome=\"verified\"}", snapshot.uploadsVerified), ("{outcome=\"rejected\"}", snapshot.uploadsRejected)])
+        family("tooltool_files", "gauge", "Stored files by visibility.",
+               Visibility.allCases.map { ("{visibility=\"\($0.rawValue)\"}", totals[$0]?.files ?? 0) })
+        family("tooltool_file_bytes", "gauge", "Stored bytes by visibility.",
+               Visibility.allCases.map { ("{visibility=\"\($0.rawValue)\"}", totals[$0]?.bytes ?? 0) })
         return out
     }
 }
