@@ -49,16 +49,9 @@ public final class Terminal: Sendable {
         state.withLock { _ in Terminal.writeAll(fd: 1, text) }
     }
 
+    /// Writes all of `text`; a terminal or pipe that fails is not worth failing the command for.
     private static func writeAll(fd: Int32, _ text: String) {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            offset += n
-        }
+        var text = text
+        text.withUTF8 { buffer in try? FileSystem.writeAll(fd, UnsafeRawBufferPointer(buffer), path: fd == 1 ? "stdout" : "stderr") }
     }
 }
