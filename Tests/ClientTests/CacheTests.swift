@@ -69,9 +69,13 @@ import TestSupport
         for dir in dirs {
             for blob in blobs { #expect(Client.holds(dir.path, blob.name, blob.bytes)) }
         }
+        let stampFolder = ".verified-\(geteuid())"
         let entries = try FileManager.default.contentsOfDirectory(atPath: cache.path)
-        #expect(Set(entries) == Set(blobs.map(\.digest.hex)), "only whole entries, no temp files: \(entries)")
+        #expect(Set(entries) == Set(blobs.map(\.digest.hex) + [stampFolder]), "only whole entries, no temp files: \(entries)")
         for blob in blobs { #expect(Client.holds(cache.path, blob.digest.hex, blob.bytes)) }
+        // Each fetch stamps what it left unchanged by the end; whatever got stamped is whole, and no temp is left.
+        let stamps = try FileManager.default.contentsOfDirectory(atPath: cache.file(stampFolder))
+        #expect(Set(stamps).isSubset(of: blobs.map(\.digest.hex)), "\(stamps)")
     }
 
     @Test func purgeEverythingAndPurgeToFreeSpace() throws {

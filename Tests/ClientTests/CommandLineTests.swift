@@ -30,7 +30,7 @@ import TestSupport
         let result = try Client.run(["--help"], in: dir.path)
         #expect(result.status == 0)
         for option in ["--manifest", "--url", "--cache-folder", "--size", "--overwrite", "--quiet", "--verbose",
-                       "--algorithm", "--visibility", "--unpack", "--version", "--message", "--digest",
+                       "--algorithm", "--visibility", "--unpack", "--version", "--message", "--digest", "--verify-cache",
                        "--authentication-file", "--jobs", "--retries", "--timeout", "TOOLTOOL_RETRY_BASE_MS"] {
             #expect(result.stdout.contains(option), "help lacks \(option)")
         }

@@ -37,6 +37,9 @@ struct OptionSpec: Sendable {
             o.urls.append(v)
         },
         value("c", "cache-folder", "DIR", "cache folder (default: $TOOLTOOL_CACHE)") { o, v in o.cacheFolder = v },
+        flag(nil, "verify-cache", "fetch: hash every cache hit, even one its verification stamp vouches for") {
+            $0.verifyCache = true
+        },
         value("s", "size", "GB", "purge: gigabytes to keep free (0: purge everything)") { o, v throws(ClientError) in
             guard let size = Double(v), size >= 0, size.isFinite else {
                 throw ClientError(.usage, "option -s/--size: expected a number of gigabytes >= 0, got \(v.debugDescription)")

@@ -36,6 +36,8 @@ public struct Options: Sendable {
     public var digest: String?
     /// `--authentication-file`: a file whose stripped content is sent as `Authorization: Bearer ...`.
     public var authenticationFile: String?
+    /// `--verify-cache`: hash every cache hit instead of trusting its verification stamp (and stamp it again).
+    public var verifyCache = false
     /// `-j/--jobs`: parallel transfers. Default 4.
     public var jobs = 4
     /// `--retries`: retries after the first attempt, per server. Default 4.

@@ -21,10 +21,11 @@ struct FetchCommand {
         }
         let token = try AuthenticationFile.token(options.authenticationFile)
         let board = ProgressBoard(files: records.count, bytes: records.reduce(0) { $0 + $1.size })
+        if let folder = options.cacheFolder { try FileSystem.makeDirectories(folder) }
+        let cache = options.cacheFolder.map { Cache(folder: $0, verifyCache: options.verifyCache) }
         let fetcher = FileFetcher(urls: options.urls, token: token,
                                   policy: RetryPolicy(retries: options.retries, baseMilliseconds: options.retryBaseMilliseconds),
-                                  cache: options.cacheFolder.map(Cache.init(folder:)), board: board)
-        if let folder = options.cacheFolder { try FileSystem.makeDirectories(folder) }
+                                  cache: cache, board: board)
         for folder in Set(records.map { FileSystem.directory(of: $0.filename) } + (options.cacheFolder.map { [$0] } ?? [])) {
             let removed = FileSystem.removeAbandonedTemporaryFiles(in: folder)
             if removed > 0 { Log.info("removed \(removed) temp file(s) left in \(folder) by an interrupted fetch") }
@@ -41,6 +42,7 @@ struct FetchCommand {
                 failed.withLock { $0.append(selected[index].filename) }
             }
         }
+        cache?.finish()
         board.stopDisplay(display)
         Log.info(board.summary())
         let failures = failed.withLock { $0 }

@@ -4,6 +4,10 @@ import Glibc
 
 /// `tooltool purge -c DIR [-s GB]`: empty the cache, or delete its least recently used files until GB gigabytes
 /// (GiB, as tooltool.py counts them) are free on its filesystem. Exits 0 when it succeeds (tooltool.py exits 1).
+///
+/// Entries are the cache's regular files; folders (such as each user's `.verified-<euid>` stamp folder) are never
+/// taken for entries. A full purge also removes the user's stamp folder, an LRU purge the stamps of the entries it
+/// deletes and any stamp whose entry is gone.
 struct PurgeCommand {
     /// The parsed command line.
     let options: Options
@@ -50,6 +54,7 @@ struct PurgeCommand {
                 ok = false
             }
         }
+        removeStamps(in: folder, all: fullPurge)
         let freeAfter = try FileSystem.freeBytes(folder)
         if !fullPurge, freeAfter < wanted {
             Log.warning("removed \(removed) files but only \(ProgressBoard.bytes(freeAfter)) are free in \(folder), wanted \(ProgressBoard.bytes(wanted))")
@@ -57,5 +62,28 @@ struct PurgeCommand {
             Log.info("removed \(removed) files from \(folder)")
         }
         return ok
+    }
+
+    /// Removes the user's whole stamp folder (`all`), or the stamps whose entry is no longer a regular file in
+    /// `folder` (those of the entries just purged, and any left behind by entries removed some other way). A stamp
+    /// that stays is harmless, so problems are warnings, not failures.
+    private func removeStamps(in folder: String, all: Bool) {
+        guard FileSystem.exists(FileSystem.join(folder, StampFolder.name)) else { return }
+        do {
+            let stamps = try StampFolder(cacheFolder: folder, create: false, requirePrivate: false)
+            if all {
+                try stamps.removeAll()
+                Log.debug("removed \(stamps.path)")
+                return
+            }
+            var count = 0
+            for name in try stamps.names() {
+                let entry = FileSystem.linkStatus(FileSystem.join(folder, name))
+                if entry.map({ $0.st_mode & S_IFMT == S_IFREG }) != true, stamps.remove(name) { count += 1 }
+            }
+            Log.debug("removed \(count) verification stamp(s) from \(stamps.path)")
+        } catch {
+            Log.warning("cannot remove the verification stamps: \(error.message)")
+        }
     }
 }

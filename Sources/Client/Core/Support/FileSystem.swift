@@ -161,6 +161,24 @@ public enum FileSystem {
     public static func list(_ path: String) throws(ClientError) -> [String] {
         guard let dir = opendir(path) else { throw error("cannot list", path) }
         defer { closedir(dir) }
+        return names(in: dir)
+    }
+
+    /// The names in the folder open as `descriptor` (left open; `path` is for messages), without `.` and `..`.
+    public static func list(descriptor: Int32, path: String) throws(ClientError) -> [String] {
+        let copy = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0 else { throw error("cannot list", path) }
+        guard let dir = fdopendir(copy) else {
+            let failure = error("cannot list", path)
+            close(copy)
+            throw failure
+        }
+        defer { closedir(dir) }
+        rewinddir(dir)
+        return names(in: dir)
+    }
+
+    private static func names(in dir: OpaquePointer) -> [String] {
         var names: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafePointer(to: entry.pointee.d_name) {

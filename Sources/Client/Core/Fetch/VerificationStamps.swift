@@ -1,0 +1,135 @@
+import Shared
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Verification stamps: what lets a cache hit skip its SHA-512, the way git's index and Bazel's digest cache trust
+/// stat data.
+///
+/// The stamp `<cache>/.verified-<euid>/<hexdigest>` holds the `EntryState` (device, inode, size, mtime, ctime, link
+/// count) the entry had when this user last verified it: by hashing a hit, or by hashing a download as it arrived.
+/// A hit whose state still agrees (`EntryState.mismatch`) is used as it is; any other is hashed as before and, when
+/// valid, stamped again. Stamps live in a folder only the effective user can write (`StampFolder`), so another user
+/// of a shared cache can never vouch for bytes. Any stamp problem means hashing, never a failed fetch.
+///
+/// Stamps are written once, at the end of a fetch (`writePending`), because installing a hit (link(2), the mtime
+/// refresh) moves the entry's ctime to "now", and a ctime recorded in the tick it was set could hide a change made
+/// later in that same tick (git's "racy git" problem). Safe from any thread: the notes are behind a lock.
+final class VerificationStamps: Sendable {
+    private let folder: StampFolder
+    /// False with `--verify-cache`: stamps are written but not trusted, so every hit is hashed.
+    private let trusted: Bool
+    private let notes = Mutex<[Note]>([])
+
+    /// An entry to stamp at the end of the fetch, and the state it was left in.
+    private struct Note {
+        let entry: String
+        let name: String
+        let state: EntryState
+    }
+
+    private init(folder: StampFolder, trusted: Bool) {
+        self.folder = folder
+        self.trusted = trusted
+    }
+
+    /// The stamps of `cacheFolder`, creating their folder; nil (saying why at debug level) when that folder cannot
+    /// be trusted, in which case every hit is hashed. `trusted: false` is `--verify-cache`.
+    static func open(cacheFolder: String, trusted: Bool) -> VerificationStamps? {
+        do {
+            return VerificationStamps(folder: try StampFolder(cacheFolder: cacheFolder, create: true, requirePrivate: true),
+                                      trusted: trusted)
+        } catch {
+            Log.debug("ignoring verification stamps: \(error.message); every cache hit is hashed")
+            return nil
+        }
+    }
+
+    /// True when the entry for `record`, found by `lstat` as `info`, may be used without hashing; logs at debug
+    /// either way, naming `target`.
+    func vouch(for record: ManifestRecord, entry info: stat, target: String) -> Bool {
+        if let reason = distrust(record, info) {
+            Log.debug("\(target): hashing the cache entry (\(reason))")
+            return false
+        }
+        Log.debug("\(target): trusted the cache's verification stamp, not hashing the entry")
+        return true
+    }
+
+    private func distrust(_ record: ManifestRecord, _ info: stat) -> String? {
+        guard trusted else { return "--verify-cache" }
+        guard info.st_mode & S_IFMT == S_IFREG else { return "not a regular file" }
+        guard Int64(info.st_size) == record.size else { return "its size is not the manifest's" }
+        let text: [UInt8]
+        do {
+            guard let read = try folder.read(record.digest.hex) else { return "no verification stamp" }
+            text = read
+        } catch {
+            return "cannot read its stamp: \(error.message)"
+        }
+        guard let stamp = EntryState(stampText: text) else { return "its stamp is not a valid stamp" }
+        return EntryState(info).mismatch(against: stamp, ownedByUs: info.st_uid == geteuid()).map { "stamp out of date: \($0)" }
+    }
+
+    /// Notes the entry at `entry` (for `digest`), verified while it was the file `verified`, for stamping at the
+    /// end of the fetch; its state is taken now, after our own changes to it, and must be unchanged by then.
+    func remember(entry: String, digest: Digest, verified: EntryState) {
+        guard let info = FileSystem.linkStatus(entry), info.st_mode & S_IFMT == S_IFREG else { return }
+        let state = EntryState(info)
+        guard state.isSameFile(as: verified), state.size == verified.size else {
+            Log.debug("cache entry \(entry) was replaced while in use; not stamping it")
+            return
+        }
+        notes.withLock { $0.append(Note(entry: entry, name: digest.hex, state: state)) }
+    }
+
+    /// Removes the stamp for `digest` (its entry was found corrupt and removed).
+    func remove(_ digest: Digest) { folder.remove(digest.hex) }
+
+    /// Writes the stamps noted by `remember`, once every worker is done.
+    ///
+    /// Waits until the coarse clock is past the newest ctime among them (one kernel tick at most), then re-reads
+    /// each entry and stamps it only when it is still in the state noted and its ctime is strictly earlier than the
+    /// clock read after that `lstat`: whatever changes it afterwards gets a later ctime, so the stamp will not match.
+    func writePending() {
+        let notes = self.notes.withLock { list in
+            defer { list.removeAll() }
+            return list
+        }
+        guard !notes.isEmpty else { return }
+        let unchanged = notes.filter { FileSystem.linkStatus($0.entry).map(EntryState.init) == $0.state }
+        let waited = unchanged.map(\.state.changed).max().map(Self.waitForCoarseClock(toPass:)) ?? 0
+        var stamped = Set<String>()
+        for note in unchanged where !stamped.contains(note.name) {
+            guard let info = FileSystem.linkStatus(note.entry) else { continue }
+            let clock = Timestamp.coarseNow()
+            let state = EntryState(info)
+            guard state == note.state, state.changed < clock else { continue }
+            do {
+                try folder.write(note.name, Array(state.stampText.utf8))
+                stamped.insert(note.name)
+            } catch {
+                Log.debug("cannot write a verification stamp: \(error.message)")
+            }
+        }
+        let skipped = Set(notes.map(\.name)).count - stamped.count
+        Log.debug("wrote \(stamped.count) verification stamp(s) in \(folder.path) after waiting \(waited / 1_000_000) ms for the clock"
+                  + (skipped > 0 ? "; \(skipped) entry(ies) not stamped (changed meanwhile, or the write failed)" : ""))
+    }
+
+    /// Waits until `CLOCK_REALTIME_COARSE` reads later than `instant`; returns the nanoseconds waited. Gives up
+    /// after 50 ms (a timestamp in the future: a clock set back, a file server's clock ahead); `writePending` then
+    /// skips the entries whose ctime is not in the past.
+    private static func waitForCoarseClock(toPass instant: Timestamp) -> Int64 {
+        let start = Timestamp.coarseNow()
+        let tick = Timestamp.coarseResolution()
+        var now = start
+        while now <= instant, start.nanoseconds(until: instant) < 50_000_000, start.nanoseconds(until: now) < 50_000_000 {
+            Timestamp.sleep(nanoseconds: min(now.nanoseconds(until: instant) + 1_000, tick))
+            now = Timestamp.coarseNow()
+        }
+        return start.nanoseconds(until: now)
+    }
+}
