@@ -95,6 +95,30 @@ extension HTTPServerSuite {
             #expect(try client.readResponse().text == "3")
         }
 
+        @Test func accessLogLinesOfPipelinedRequestsAllReachTheDescriptorInOrder() throws {
+            var ends: [Int32] = [0, 0]
+            #expect(pipe(&ends) == 0)
+            defer { close(ends[0]) }
+            let server = try TestServer(logLines: true) { $0.accessLogDescriptor = ends[1] }
+            let client = try RawHTTPClient(port: server.port)
+            let count = 40
+            #expect(client.send((1...count).map { "GET /query?\($0) HTTP/1.1\r\nHost: a\r\n\r\n" }.joined()))
+            for index in 1...count { #expect(try client.readResponse().text == "\(index)") }
+            #expect(client.send("GET /later?10 HTTP/1.1\r\nHost: a\r\n\r\n"))
+            #expect(try client.readResponse().text == "later")
+            #expect(server.stop())
+            close(ends[1])
+            var text: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = read(ends[0], &chunk, chunk.count)
+                if n <= 0 { break }
+                text += chunk[..<n]
+            }
+            let lines = String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(lines == Array(repeating: "GET /query 200", count: count) + ["GET /later 200", ""])
+        }
+
         @Test func respondLaterAnswersFromAnotherThread() throws {
             let server = try TestServer()
             defer { server.stop() }

@@ -17,7 +17,8 @@ final class TestServer: Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     /// Starts a server with `TestHandler` (or `handler`) and the defaults changed by `configure`.
-    init(handler: HTTPHandler? = nil, events: Recorder<String> = Recorder(),
+    /// With `logLines`, the logger also writes `METHOD PATH STATUS` lines to `accessLogDescriptor`.
+    init(handler: HTTPHandler? = nil, events: Recorder<String> = Recorder(), logLines: Bool = false,
          configure: (inout HTTPServerConfiguration) -> Void = { _ in }) throws {
         var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
         configuration.lingerTimeout = 0.5
@@ -25,7 +26,12 @@ final class TestServer: Sendable {
         let log = Recorder<HTTPAccessLogEntry>()
         self.log = log
         server = HTTPServer(configuration: configuration, handler: handler ?? TestHandler(events: events),
-                            accessLog: { log.append($0) })
+                            accessLog: { entry, lines in
+                                log.append(entry)
+                                guard logLines else { return }
+                                var line = "\(entry.method) \(entry.path) \(entry.status)\n"
+                                line.withUTF8 { lines.append(UnsafeRawBufferPointer($0)) }
+                            })
         port = try server.start()
         let server = self.server, finished = self.finished
         Thread.detachNewThread {

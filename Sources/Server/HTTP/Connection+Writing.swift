@@ -10,7 +10,8 @@ extension Connection {
     /// costs less than a second send call and a second TCP segment for the body alone.
     static let inlineFileLimit: Int64 = 64 * 1024
 
-    /// Queues `response` (head, then body bytes or a sendfile segment) and starts writing it.
+    /// Queues `response` (head, then body bytes or a sendfile segment); the loop writes it at the end of this
+    /// iteration (`EventLoop.endIteration`).
     func startResponse(_ response: HTTPResponse) {
         let isHead = request.isHead
         closeAfterResponse = request.forceClose || response.closeConnection || !keepAlive || loop.stopping
@@ -48,6 +49,14 @@ extension Connection {
         responseUser = response.logUser
         state = .writing
         lastWriteProgress = monotonicNow()
+        responseQueued = true
+        loop.scheduleWrite(self)
+    }
+
+    /// Starts writing the response `startResponse` queued, unless the connection closed meanwhile.
+    func writeQueuedResponse() {
+        guard state == .writing else { return }
+        responseQueued = false
         flush()
         // Most responses leave in that one write. Only one still in progress stops reading (backpressure) and
         // needs the write deadline: doing this first cost two epoll_ctl calls per request.
@@ -109,15 +118,16 @@ extension Connection {
         updateReadInterest()
     }
 
-    /// Hands one access-log entry to the log closure, if any.
+    /// Hands one access-log entry to the logger, if any; its line is written at the end of this loop iteration.
     func logResponse(bytesSent: Int64) {
         guard let log = loop.accessLog else { return }
         let started = request.started ? request.startTime : headStart
         let path = request.path ?? String(decoding: request.url.prefix { $0 != 0x3F }, as: UTF8.self)
-        log(HTTPAccessLogEntry(time: Date(timeIntervalSince1970: request.started ? request.startDate : wallClockNow()), remoteAddress: remoteAddress,
-                               user: responseUser, method: request.method ?? "-", path: path,
-                               status: responseStatus, bytesSent: max(bytesSent, 0), bytesReceived: request.bytesIn,
-                               duration: monotonicNow() - started))
+        let entry = HTTPAccessLogEntry(time: Date(timeIntervalSince1970: request.started ? request.startDate : wallClockNow()),
+                                       remoteAddress: remoteAddress, user: responseUser, method: request.method ?? "-",
+                                       path: path, status: responseStatus, bytesSent: max(bytesSent, 0),
+                                       bytesReceived: request.bytesIn, duration: monotonicNow() - started)
+        loop.appendLog(entry, with: log)
     }
 
     /// A response from a responder, back on the loop thread; dropped unless this request still awaits it.

@@ -52,6 +52,9 @@ final class Connection {
     var responseBytes: Int64 = 0, responseStatus = 0, responseUser: String?, closeAfterResponse = false
     /// Whether the client asked to keep the connection open.
     var keepAlive = true
+    /// A response waits for the end of the loop iteration to be written (reading stays armed until then: turning
+    /// it off and on again for every response cost two `epoll_ctl` calls).
+    var responseQueued = false
 
     /// The http_parser state.
     private(set) var parser: Parser!
@@ -93,7 +96,7 @@ final class Connection {
 
     /// Reads only when parsing or lingering; otherwise leaves input in the kernel (backpressure).
     func updateReadInterest() {
-        let want = state == .readingHead || state == .readingBody || state == .lingering
+        let want = state == .readingHead || state == .readingBody || state == .lingering || (state == .writing && responseQueued)
         guard want != readArmed, let readEvent else { return }
         readArmed = want
         if want { readEvent.add() } else { readEvent.remove() }

@@ -18,8 +18,14 @@ final class EventLoop: @unchecked Sendable {
     let configuration: HTTPServerConfiguration
     /// The app's router.
     let handler: HTTPHandler
-    /// Where access-log entries go.
-    let accessLog: (@Sendable (HTTPAccessLogEntry) -> Void)?
+    /// Formats access-log lines into `logBuffer`.
+    let accessLog: HTTPAccessLogger?
+    /// This loop's access-log lines not yet written (see `HTTPLogBuffer`).
+    var logBuffer = HTTPLogBuffer()
+    /// Connections with a response queued in this iteration, written when it ends (see `scheduleWrite`).
+    var pendingWrites: [Connection] = []
+    /// True from `iterationEndEvent`'s activation until `endIteration` finished.
+    var iterationEndScheduled = false
     /// Open connections over all loops (for the connection cap).
     let openConnections: ConnectionCounter
     /// The shared listening socket.
@@ -39,9 +45,12 @@ final class EventLoop: @unchecked Sendable {
     private var wakeEvent: Event!
     var acceptEvent: Event?
     var stopTimer: Event?
+    /// Made active by the first response or log line of an iteration; it runs after the events already active in
+    /// that iteration, writes the queued responses, then the log lines.
+    private(set) var iterationEndEvent: Event!
 
     /// A loop accepting from `listener`; call `run()` on its thread.
-    init(configuration: HTTPServerConfiguration, handler: HTTPHandler, accessLog: (@Sendable (HTTPAccessLogEntry) -> Void)?,
+    init(configuration: HTTPServerConfiguration, handler: HTTPHandler, accessLog: HTTPAccessLogger?,
          listener: ListeningSocket, openConnections: ConnectionCounter, group: LoopGroup) throws {
         self.configuration = configuration
         self.handler = handler
@@ -55,6 +64,7 @@ final class EventLoop: @unchecked Sendable {
         wakeEvent = try Event(base: base, fd: -1, what: 0, context: context, callback: loopWake)
         acceptEvent = try Event(base: base, fd: listener.fd, what: EV_READ | EV_PERSIST, context: context, callback: loopAccept)
         stopTimer = try Event(base: base, fd: -1, what: 0, context: context, callback: loopStopTimer)
+        iterationEndEvent = try Event(base: base, fd: -1, what: 0, context: context, callback: loopIterationEnd)
     }
 
     /// Runs until stopped, then closes whatever is left and frees the loop's events.
@@ -62,6 +72,7 @@ final class EventLoop: @unchecked Sendable {
         acceptEvent?.add()
         event_base_loop(base.pointer, EVLOOP_NO_EXIT_ON_EMPTY)
         for connection in Array(connections.values) { connection.close() }
+        flushLog()
         acceptEvent = nil
         stopTimer = nil
         discardMailbox()
@@ -141,3 +152,4 @@ private func loop(_ context: UnsafeMutableRawPointer?) -> EventLoop {
 private let loopWake: event_callback_fn = { _, _, context in loop(context).wake() }
 private let loopAccept: event_callback_fn = { _, _, context in loop(context).acceptConnections() }
 private let loopStopTimer: event_callback_fn = { _, _, context in loop(context).finishStop() }
+private let loopIterationEnd: event_callback_fn = { _, _, context in loop(context).endIteration() }

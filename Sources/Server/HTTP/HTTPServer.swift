@@ -24,7 +24,7 @@ public final class HTTPServer: Sendable {
     /// The configuration the server was made with.
     public let configuration: HTTPServerConfiguration
     private let handler: HTTPHandler
-    private let accessLog: (@Sendable (HTTPAccessLogEntry) -> Void)?
+    private let accessLog: HTTPAccessLogger?
     private let state = Mutex<ServerState>(ServerState())
 
     private struct ServerState {
@@ -34,9 +34,10 @@ public final class HTTPServer: Sendable {
         var running = false
     }
 
-    /// A server that routes every request to `handler` and reports each response to `accessLog`.
+    /// A server that routes every request to `handler` and reports each response to `accessLog`, whose lines go to
+    /// `configuration.accessLogDescriptor`.
     public init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: HTTPHandler,
-                accessLog: (@Sendable (HTTPAccessLogEntry) -> Void)? = nil) {
+                accessLog: HTTPAccessLogger? = nil) {
         self.configuration = configuration
         self.handler = handler
         self.accessLog = accessLog

@@ -30,6 +30,9 @@ public struct HTTPServerConfiguration: Sendable {
     /// still sends before closing (closing with unread data would reset the connection and could destroy the
     /// response before the client reads it). Default 2 s.
     public var lingerTimeout: Double = 2
+    /// Where the access logger's lines are written (the descriptor stays open; the server never closes it).
+    /// Default 2 (stderr).
+    public var accessLogDescriptor: Int32 = 2
 
     /// The defaults above.
     public init() {}

@@ -90,9 +90,9 @@ struct ServeCommand: ParsableCommand {
             throw CommandFailure("cannot open the store at \(configuration.root): \(error)")
         }
         let metrics = context.metrics
-        let server = HTTPServer(configuration: configuration.http, handler: ServerHandler(context: context)) { entry in
+        let server = HTTPServer(configuration: configuration.http, handler: ServerHandler(context: context)) { entry, lines in
             metrics.recordRequest(method: entry.method, status: entry.status, sent: entry.bytesSent, received: entry.bytesReceived)
-            AccessLog.write(entry)
+            AccessLog.append(entry, to: &lines)
         }
         let boundPort: Int
         do { boundPort = try server.start() } catch {

@@ -11,9 +11,6 @@ enum StandardStreams {
     /// Writes `text` to stderr at once.
     static func err(_ text: String) { write(2, text) }
 
-    /// Writes `bytes` to stderr at once.
-    static func err(bytes: UnsafeRawBufferPointer) { write(2, bytes) }
-
     private static func write(_ fd: Int32, _ text: String) {
         var text = text
         text.withUTF8 { write(fd, UnsafeRawBufferPointer($0)) }

@@ -1,0 +1,51 @@
+/// Work a loop saves for the end of an iteration, once the events already active in it (a batch of readable
+/// connections, typically) are handled.
+///
+/// Responses: writing each as soon as it is ready woke the client once per response, and on 2 cores half of those
+/// wake-ups crossed to the other core as an interrupt; written together after the batch, the client finds them
+/// all when it wakes (small GETs with `wrk -c64`: reschedule interrupts per request 0.10 -> 0.05, throughput
+/// +20% in A/B runs). Log lines: one `write(2)` per iteration instead of one per request.
+extension EventLoop {
+    /// Writes `connection`'s queued response at the end of this iteration.
+    func scheduleWrite(_ connection: Connection) {
+        pendingWrites.append(connection)
+        scheduleIterationEnd()
+    }
+
+    /// Lets `log` append `entry`'s line; writes the lines at the end of this iteration, or now when they passed
+    /// the threshold.
+    func appendLog(_ entry: HTTPAccessLogEntry, with log: HTTPAccessLogger) {
+        let wasEmpty = logBuffer.isEmpty
+        log(entry, &logBuffer)
+        if logBuffer.bytes.count >= HTTPLogBuffer.flushThreshold {
+            flushLog()
+        } else if wasEmpty && !logBuffer.isEmpty {
+            scheduleIterationEnd()
+        }
+    }
+
+    /// Makes `endIteration` run once the events already active are handled (once, however often it is asked).
+    private func scheduleIterationEnd() {
+        guard !iterationEndScheduled else { return }
+        iterationEndScheduled = true
+        iterationEndEvent.activate()
+    }
+
+    /// The iteration's events are handled: write the queued responses (a finished one may start the next
+    /// pipelined request, whose response joins the queue), then the log lines.
+    func endIteration() {
+        while !pendingWrites.isEmpty {
+            let batch = pendingWrites
+            pendingWrites.removeAll(keepingCapacity: true)
+            for connection in batch { connection.writeQueuedResponse() }
+        }
+        flushLog()
+        iterationEndScheduled = false
+    }
+
+    /// Writes the pending access-log lines.
+    func flushLog() {
+        guard !logBuffer.isEmpty else { return }
+        logBuffer.write(to: configuration.accessLogDescriptor)
+    }
+}
