@@ -70,6 +70,29 @@ struct DigestTests {
         #expect(throws: DigestError.self) { try Digest(parsing: String(good.dropLast(2)) + "é") }
     }
 
+    @Test("the eight-at-a-time hex check agrees with the byte check for every byte value at every position")
+    func wordHexCheckAgreesWithByteCheck() {
+        for length in [0, 7, 8, 9, 16, 128] {
+            for position in 0..<max(length, 1) {
+                for value in 0...255 {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "7"), count: length)
+                    if length > 0 { bytes[position] = UInt8(value) }
+                    let expected = bytes.allSatisfy(Hex.isLowercaseHexDigit)
+                    let actual = bytes.withUnsafeBufferPointer { Hex.allLowercaseHexDigits($0) }
+                    if actual != expected {
+                        Issue.record("length \(length), byte \(value) at \(position): \(actual), expected \(expected)")
+                        return
+                    }
+                }
+            }
+        }
+        // Neighbours that could carry into each other: a byte of 0xff after every hex digit.
+        for digit in Array("0123456789abcdef".utf8) {
+            let bytes: [UInt8] = [digit, 0xff, digit, digit, digit, digit, digit, digit]
+            #expect(!bytes.withUnsafeBufferPointer { Hex.allLowercaseHexDigits($0) })
+        }
+    }
+
     @Test("hex round trip")
     func hexRoundTrip() {
         let bytes: [UInt8] = [0, 1, 0x7f, 0x80, 0xfe, 0xff]

@@ -28,6 +28,30 @@ public struct ByteWriter {
         }
     }
 
+    /// Writes a literal's bytes: no `String` to look into (78 instructions a piece through `write(_: String)`).
+    public mutating func write(literal: StaticString) {
+        write(UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    /// Writes `text` when it holds no CR, LF or NUL and returns true; else writes nothing and returns false. One
+    /// look into the string for both (`HTTPResponse` field names and values).
+    mutating func writeIfNoLineBreakOrNUL(_ text: String) -> Bool {
+        func checked(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard !HTTPResponse.hasLineBreakOrNUL(bytes) else { return false }
+            write(UnsafeRawBufferPointer(bytes))
+            return true
+        }
+        if let done = text.utf8.withContiguousStorageIfAvailable(checked) { return done }
+        var copy = text
+        return copy.withUTF8(checked)
+    }
+
+    /// Moves the cursor back to `mark` (an earlier `count`), dropping what was written after it.
+    mutating func rewind(to mark: Int) {
+        precondition(mark >= 0 && mark <= count, "ByteWriter: rewind past the start or forward")
+        count = mark
+    }
+
     /// Writes `bytes`.
     public mutating func write(_ bytes: UnsafeRawBufferPointer) {
         precondition(count + bytes.count <= capacity, "ByteWriter: room for \(capacity) bytes was reserved")

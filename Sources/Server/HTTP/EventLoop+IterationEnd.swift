@@ -16,8 +16,8 @@ extension EventLoop {
     /// the threshold.
     func appendLog(_ entry: HTTPAccessLogEntry, with log: HTTPAccessLogger) {
         let wasEmpty = logBuffer.isEmpty
-        log(entry, &logBuffer)
-        if logBuffer.bytes.count >= HTTPLogBuffer.flushThreshold {
+        log(entry, logBuffer)
+        if logBuffer.count >= HTTPLogBuffer.flushThreshold {
             flushLog()
         } else if wasEmpty && !logBuffer.isEmpty {
             scheduleIterationEnd()

@@ -21,7 +21,7 @@ final class EventLoop: @unchecked Sendable {
     /// Formats access-log lines into `logBuffer`.
     let accessLog: HTTPAccessLogger?
     /// This loop's access-log lines not yet written (see `HTTPLogBuffer`).
-    var logBuffer = HTTPLogBuffer()
+    let logBuffer = HTTPLogBuffer()
     /// Connections with a response queued in this iteration, written when it ends (see `scheduleWrite`).
     var pendingWrites: [Connection] = []
     /// True from `iterationEndEvent`'s activation until `endIteration` finished.

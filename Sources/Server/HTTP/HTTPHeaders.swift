@@ -36,6 +36,9 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         add(name, value)
     }
 
+    /// Removes every field, keeping the storage when asked (a connection reuses it for its next request).
+    mutating func removeAll(keepingCapacity keep: Bool) { fields.removeAll(keepingCapacity: keep) }
+
     /// Removes every field called `name`.
     public mutating func remove(_ name: String) { fields.removeAll { Self.equalNames($0.name, name) } }
 

@@ -2,39 +2,65 @@ import Glibc
 
 /// What an access logger is: called on the loop thread once per finished response, it appends the line it wants
 /// written (newline included) to that loop's buffer.
-public typealias HTTPAccessLogger = @Sendable (HTTPAccessLogEntry, inout HTTPLogBuffer) -> Void
+public typealias HTTPAccessLogger = @Sendable (HTTPAccessLogEntry, HTTPLogBuffer) -> Void
 
 /// One loop's access-log lines not yet written. The loop writes them with one `write(2)` once the events of the
 /// current loop iteration are handled (a busy loop answers many requests per iteration), sooner when they pass
 /// `flushThreshold` bytes, and when the loop ends: a line waits for at most one iteration, and a `kill -9` loses
 /// at most the lines of the iteration it interrupts.
-public struct HTTPLogBuffer {
+///
+/// Loop thread only. Lines are formatted straight into its memory (no line buffer, no copy).
+public final class HTTPLogBuffer {
     /// Pending bytes past which the loop writes at once rather than at the end of the iteration.
     static let flushThreshold = 64 * 1024
 
-    /// The pending lines.
-    private(set) var bytes: [UInt8] = []
+    private var storage: UnsafeMutableRawPointer
+    private var capacity: Int
+    /// Bytes pending.
+    private(set) var count = 0
 
-    /// Appends `line` as is (the logger writes whole lines, newline included).
-    public mutating func append(_ line: UnsafeRawBufferPointer) {
-        bytes.append(contentsOf: line)
+    init() {
+        capacity = 2 * Self.flushThreshold
+        storage = .allocate(byteCount: capacity, alignment: 16)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Lets `write` append one line of at most `maxBytes` bytes (newline included) in place.
+    public func appendLine(maxBytes: Int, _ write: (inout ByteWriter) -> Void) {
+        if count + maxBytes > capacity { grow(to: count + maxBytes) }
+        var writer = ByteWriter(base: storage + count, capacity: maxBytes)
+        write(&writer)
+        count += writer.count
+    }
+
+    /// Appends `line` as is (newline included).
+    public func append(_ line: UnsafeRawBufferPointer) {
+        appendLine(maxBytes: line.count) { $0.write(line) }
     }
 
     /// True when nothing is pending.
-    var isEmpty: Bool { bytes.isEmpty }
+    var isEmpty: Bool { count == 0 }
 
-    /// Writes every pending byte to `fd` and empties the buffer (keeping its storage). A write error drops what
-    /// is left: the log must never stall or stop the server.
-    mutating func write(to fd: Int32) {
-        bytes.withUnsafeBytes { pending in
-            var offset = 0
-            while offset < pending.count {
-                let written = Glibc.write(fd, pending.baseAddress! + offset, pending.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                if written <= 0 { break }
-                offset += written
-            }
+    /// Writes every pending byte to `fd` and empties the buffer. A write error drops what is left: the log must
+    /// never stall or stop the server.
+    func write(to fd: Int32) {
+        var offset = 0
+        while offset < count {
+            let written = Glibc.write(fd, storage + offset, count - offset)
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { break }
+            offset += written
         }
-        bytes.removeAll(keepingCapacity: true)
+        count = 0
+    }
+
+    private func grow(to needed: Int) {
+        let larger = max(needed, 2 * capacity)
+        let moved = UnsafeMutableRawPointer.allocate(byteCount: larger, alignment: 16)
+        moved.copyMemory(from: storage, byteCount: count)
+        storage.deallocate()
+        storage = moved
+        capacity = larger
     }
 }

@@ -41,16 +41,18 @@ struct RequestState {
     /// Bytes of this request read from the socket.
     var bytesIn: Int64 = 0
 
-    /// Clears the state for the next request on the connection, keeping the byte buffers' storage (a keep-alive
-    /// connection then allocates no new request-target or header-line buffers).
+    /// Clears the state for the next request on the connection, keeping the storage of the byte buffers and of the
+    /// header list (a keep-alive connection then allocates none of them again).
     mutating func reset() {
-        var url = self.url, field = self.field, value = self.value
+        var url = self.url, field = self.field, value = self.value, headers = self.headers
         self = RequestState()  // drops the old ones' references first, so the buffers below stay unique
         url.removeAll(keepingCapacity: true)
         field.removeAll(keepingCapacity: true)
         value.removeAll(keepingCapacity: true)
+        headers.removeAll(keepingCapacity: true)
         self.url = url
         self.field = field
         self.value = value
+        self.headers = headers
     }
 }

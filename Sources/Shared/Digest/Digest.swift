@@ -9,14 +9,26 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible, Comparable {
     public let hex: String
 
     /// Parses a digest, accepting exactly `algorithm.hexLength` lowercase hex characters.
-    ///
-    /// It runs once per blob request, so the check is a plain loop over contiguous UTF-8: the text is copied into
-    /// a `String` first (the value is kept anyway), which keeps the loop out of unspecialized generic code.
     public init(parsing text: some StringProtocol, algorithm: HashAlgorithm = .sha512) throws(DigestError) {
-        var hex = String(text)
+        try self.init(validating: String(text), algorithm: algorithm)
+    }
+
+    /// `init(parsing:algorithm:)` for a `Substring`, as a blob route's path gives it (no generic code between
+    /// modules on the hot path).
+    public init(parsing text: Substring, algorithm: HashAlgorithm = .sha512) throws(DigestError) {
+        try self.init(validating: String(text), algorithm: algorithm)
+    }
+
+    /// Keeps `hex` when it is exactly `algorithm.hexLength` lowercase hex characters.
+    ///
+    /// It runs once per blob request, so the text is checked eight bytes at a time (`Hex.allLowercaseHexDigits`);
+    /// only a bad digest is walked byte by byte, to say where it went wrong.
+    private init(validating hex: String, algorithm: HashAlgorithm) throws(DigestError) {
+        var hex = hex
         let expected = algorithm.hexLength
         let bad: (index: Int, byte: UInt8)?? = hex.withUTF8 { utf8 in
             guard utf8.count == expected else { return .some(nil) }
+            if Hex.allLowercaseHexDigits(utf8) { return nil }
             for index in 0..<utf8.count where !Hex.isLowercaseHexDigit(utf8[index]) { return (index, utf8[index]) }
             return nil
         }

@@ -34,6 +34,32 @@ public enum Hex {
         (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66)
     }
 
+    /// True when every byte is `0`-`9` or `a`-`f`, checked eight at a time: a per-byte loop was 1,500 instructions
+    /// for a SHA-512 digest, once per blob request.
+    ///
+    /// For bytes below 0x80, adding `0x80 - n` to every byte sets a byte's high bit exactly when it is `>= n`,
+    /// with no carry into the next byte.
+    public static func allLowercaseHexDigits(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        var i = 0
+        var wrong: UInt64 = 0
+        while i + 8 <= bytes.count {
+            let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let atLeast30 = word &+ (0x80 - 0x30) &* ones, atLeast3A = word &+ (0x80 - 0x3A) &* ones
+            let atLeast61 = word &+ (0x80 - 0x61) &* ones, atLeast67 = word &+ (0x80 - 0x67) &* ones
+            let good = (atLeast30 & ~atLeast3A) | (atLeast61 & ~atLeast67)
+            wrong |= (word | ~good) & highs
+            i += 8
+        }
+        while i < bytes.count {
+            if !isLowercaseHexDigit(base[i]) { return false }
+            i += 1
+        }
+        return wrong == 0
+    }
+
     private static func value(_ byte: UInt8) -> UInt8? {
         switch byte {
         case 0x30...0x39: return byte - 0x30

@@ -92,7 +92,7 @@ struct ServeCommand: ParsableCommand {
         let metrics = context.metrics
         let server = HTTPServer(configuration: configuration.http, handler: ServerHandler(context: context)) { entry, lines in
             metrics.recordRequest(method: entry.method, status: entry.status, sent: entry.bytesSent, received: entry.bytesReceived)
-            AccessLog.append(entry, to: &lines)
+            AccessLog.append(entry, to: lines)
         }
         let boundPort: Int
         do { boundPort = try server.start() } catch {

@@ -8,21 +8,20 @@ import HTTPServer
 ///
 /// The path is logged without its query string, which may hold an upload URL's signature.
 ///
-/// It runs once per request on the event loops, so the line is built as bytes on the stack (no string
-/// interpolation, no `DateFormatter`) and appended to the loop's buffer, which the HTTP layer writes once per loop
+/// It runs once per request on the event loops, so the line is formatted as bytes straight into the loop's buffer
+/// (no string interpolation, no `DateFormatter`, no line buffer), which the HTTP layer writes once per loop
 /// iteration: with 4 KiB blobs, building it through `String` cost about a tenth of the server's CPU time, and a
 /// `write(2)` per line another 1.7 us of 24 per request.
 enum AccessLog {
-    static func append(_ entry: HTTPAccessLogEntry, to buffer: inout HTTPLogBuffer) {
+    static func append(_ entry: HTTPAccessLogEntry, to buffer: HTTPLogBuffer) {
         let user = entry.user ?? "-"
         // Room for every piece at its longest: a sanitized path is at most 512 escaped bytes (3 each) and `...`.
         let room = 24 + 8 + entry.remoteAddress.utf8.count + 1 + user.utf8.count + 1 + entry.method.utf8.count + 1
             + 3 * 512 + 3 + 1 + 21 + 6 + 21 + 10 + 21 + 1 + 21 + 1 + 21 + 3
-        // On the stack (no allocation) and written with one copy per piece.
-        withUnsafeTemporaryAllocation(byteCount: room, alignment: 1) { lineBytes in
-            var line = ByteWriter(base: lineBytes.baseAddress!, capacity: room)
+        // Written in place, one copy per piece.
+        buffer.appendLine(maxBytes: room) { line in
             appendTimestamp(entry.time, to: &line)
-            line.write(" ACCESS ")
+            line.write(literal: " ACCESS ")
             line.write(entry.remoteAddress)
             line.write(byte: 0x20)
             line.write(user)
@@ -32,9 +31,9 @@ enum AccessLog {
             appendSanitized(entry.path, to: &line)
             line.write(byte: 0x20)
             line.write(decimal: Int64(entry.status))
-            line.write(" sent=")
+            line.write(literal: " sent=")
             line.write(decimal: entry.bytesSent)
-            line.write(" received=")
+            line.write(literal: " received=")
             line.write(decimal: entry.bytesReceived)
             line.write(byte: 0x20)
             // Milliseconds with one decimal, e.g. `0.3ms`.
@@ -42,8 +41,7 @@ enum AccessLog {
             line.write(decimal: tenths / 10)
             line.write(byte: 0x2E)
             line.write(decimal: tenths % 10)
-            line.write("ms\n")
-            buffer.append(UnsafeRawBufferPointer(rebasing: lineBytes[..<line.count]))
+            line.write(literal: "ms\n")
         }
     }
 
@@ -60,7 +58,7 @@ enum AccessLog {
             var written = 0
             for byte in bytes {
                 if written >= 512 && byte & 0xC0 != 0x80 {  // never inside a UTF-8 sequence
-                    line.write("...")
+                    line.write(literal: "...")
                     return
                 }
                 if byte < 0x21 || byte == 0x7f {
@@ -75,31 +73,32 @@ enum AccessLog {
         }
     }
 
-    /// True when `bytes` holds a byte below 0x21 or DEL. An index loop: `contains(where:)` with a closure cost
-    /// about 20 instructions a byte here.
+    /// True when `bytes` holds a byte below 0x21 or DEL.
+    ///
+    /// Eight bytes at a time (a byte loop was 900 instructions for a blob path): `(w - 0x21..) & ~w & 0x80..` is
+    /// non-zero exactly when some byte is below 0x21, and the same test on `w ^ 0x7f..` against 1 finds a DEL.
     private static func needsEscaping(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var found = false
-        for index in 0..<bytes.count {
-            let byte = bytes[index]
-            found = found || byte < 0x21 || byte == 0x7f
+        guard let base = bytes.baseAddress else { return false }
+        let raw = UnsafeRawPointer(base)
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        var i = 0
+        while i + 8 <= bytes.count {
+            let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let del = word ^ (0x7f &* ones)
+            if ((word &- 0x21 &* ones) & ~word | (del &- ones) & ~del) & highs != 0 { return true }
+            i += 8
         }
-        return found
+        while i < bytes.count {
+            if base[i] < 0x21 || base[i] == 0x7f { return true }
+            i += 1
+        }
+        return false
     }
 
-    /// Appends `value` as at least `width` decimal digits, zero-padded.
-    private static func appendPadded(_ value: Int, width: Int, to line: inout ByteWriter) {
-        var divisor = 1
-        for _ in 1..<width { divisor *= 10 }
-        if value < 0 || value >= divisor * 10 {
-            line.write(decimal: Int64(value))
-            return
-        }
-        var rest = value
-        while divisor > 0 {
-            line.write(byte: UInt8(truncatingIfNeeded: 0x30 + rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        }
+    /// Appends `value` (0 to 99) as two digits.
+    private static func appendTwoDigits(_ value: Int, to line: inout ByteWriter) {
+        line.write(byte: UInt8(truncatingIfNeeded: 0x30 + value / 10))
+        line.write(byte: UInt8(truncatingIfNeeded: 0x30 + value % 10))
     }
 
     /// Appends the time as `ServerLog.timestamp` writes it: `2026-11-25T17:30:20.123Z` (24 bytes for years
@@ -127,19 +126,25 @@ enum AccessLog {
         let day = dayOfYear - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        appendPadded(Int(year), width: 4, to: &line)
+        if (0...9999).contains(year) {
+            appendTwoDigits(Int(year / 100), to: &line)
+            appendTwoDigits(Int(year % 100), to: &line)
+        } else {
+            line.write(decimal: year)
+        }
         line.write(byte: 0x2D)
-        appendPadded(Int(month), width: 2, to: &line)
+        appendTwoDigits(Int(month), to: &line)
         line.write(byte: 0x2D)
-        appendPadded(Int(day), width: 2, to: &line)
+        appendTwoDigits(Int(day), to: &line)
         line.write(byte: 0x54)
-        appendPadded(Int(secondOfDay / 3600), width: 2, to: &line)
+        appendTwoDigits(Int(secondOfDay / 3600), to: &line)
         line.write(byte: 0x3A)
-        appendPadded(Int(secondOfDay / 60 % 60), width: 2, to: &line)
+        appendTwoDigits(Int(secondOfDay / 60 % 60), to: &line)
         line.write(byte: 0x3A)
-        appendPadded(Int(secondOfDay % 60), width: 2, to: &line)
+        appendTwoDigits(Int(secondOfDay % 60), to: &line)
         line.write(byte: 0x2E)
-        appendPadded(millis, width: 3, to: &line)
+        line.write(byte: UInt8(truncatingIfNeeded: 0x30 + millis / 100))
+        appendTwoDigits(millis % 100, to: &line)
         line.write(byte: 0x5A)
     }
 }

@@ -28,7 +28,8 @@ struct ServerHandler: HTTPHandler {
         }
 
         if path.hasPrefix("/sha512/") {
-            return blobRoute(head, digestText: path.dropFirst("/sha512/".count), caller: caller)
+            // Dropped as UTF-8 bytes: `dropFirst` on the `String` walked grapheme clusters (500 instructions).
+            return blobRoute(head, digestText: Substring(path.utf8.dropFirst("/sha512/".utf8.count)), caller: caller)
         }
         switch path {
         case "/__lbheartbeat__":
