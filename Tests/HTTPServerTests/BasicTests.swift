@@ -119,6 +119,30 @@ extension HTTPServerSuite {
             #expect(lines == Array(repeating: "GET /query 200", count: count) + ["GET /later 200", ""])
         }
 
+        @Test func headerBlockFieldsFollowTheOthersAndAValueWithALineBreakIsLeftOut() throws {
+            let server = try TestServer()
+            defer { server.stop() }
+            let client = try RawHTTPClient(port: server.port)
+            let response = try client.request("GET", "/block?ok")
+            #expect(response.status == 200)
+            #expect(response.text == "block")
+            #expect(response.header("X-Plain") == "plain")
+            #expect(response.header("X-Literal") == "fixed")
+            #expect(response.header("X-Tag") == "\"abc\"")
+            #expect(response.header("X-Query") == "ok")
+            #expect(response.header("X-Added") == "later")
+            let names = response.headers.map(\.0)
+            let order = ["X-Plain", "X-Literal", "X-Tag", "X-Query", "X-Added", "Content-Length"].compactMap { names.firstIndex(of: $0) }
+            #expect(order.count == 6 && order == order.sorted())
+
+            let injected = try client.request("GET", "/block?a%0D%0AX-Injected:%20yes")
+            #expect(injected.status == 200)
+            #expect(injected.header("X-Injected") == nil)
+            #expect(injected.header("X-Query") == nil)
+            #expect(injected.header("X-Added") == "later")
+            #expect(try client.request("GET", "/hello").text == "hello world", "the connection still frames correctly")
+        }
+
         @Test func respondLaterAnswersFromAnotherThread() throws {
             let server = try TestServer()
             defer { server.stop() }

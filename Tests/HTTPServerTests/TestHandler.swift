@@ -22,6 +22,16 @@ struct TestHandler: HTTPHandler {
             let offset = Int64(head.query ?? "0") ?? 0
             return .respond(HTTPResponse(status: 200, headers: ["Content-Type": "application/octet-stream"],
                                          body: .file(fd: fd, offset: offset, length: Int64(info.st_size) - offset)))
+        case ("GET", "/block"):
+            // Fields in wire form after ordinary ones; a value from the query, which may hold CR or LF.
+            var block = HTTPHeaderBlock(maxBytes: 512) { fields in
+                fields.add("X-Literal", literal: "fixed")
+                fields.add("X-Tag", "abc", quoted: true)
+                fields.add("X-Query", (head.query ?? "").removingPercentEncoding ?? "")
+            }
+            block.add("X-Added", "later")
+            return .respond(HTTPResponse(status: 200, headers: ["X-Plain": "plain"], headerBlock: block,
+                                         body: .bytes(Array("block".utf8))))
         case ("PUT", "/upload"):
             return .readBody(PatternConsumer(events: events))
         case ("PUT", "/reject"):

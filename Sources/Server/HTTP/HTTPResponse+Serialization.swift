@@ -6,6 +6,7 @@ extension HTTPResponse {
     ///
     /// The layer owns framing: it writes `Content-Length` (the body's, or the handler's own on a HEAD response)
     /// and `Connection`, drops any `Transfer-Encoding`, and skips fields whose name or value holds CR, LF or NUL.
+    /// The fields of `headerBlock` (checked when they were added) follow those of `headers`.
     func serializedHead(isHead: Bool, close: Bool, keepAliveHeader: Bool) -> [UInt8] {
         // Sized first, then written with one copy per piece into one allocation: it runs once per response.
         let reason = HTTPStatus.reasonPhrase(status)
@@ -19,6 +20,7 @@ extension HTTPResponse {
             case .other: room += fields[index].name.utf8.count + 2 + fields[index].value.utf8.count + 2
             }
         }
+        room += headerBlock.bytes.count
         room += 16 + 21 + 2 + 24 + 2  // Content-Length, Connection, the empty line
         return [UInt8](unsafeUninitializedCapacity: room) { buffer, initialized in
             var out = ByteWriter(base: UnsafeMutableRawPointer(buffer.baseAddress!), capacity: room)
@@ -42,6 +44,7 @@ extension HTTPResponse {
                 out.write(byte: 0x0D)
                 out.write(byte: 0x0A)
             }
+            headerBlock.bytes.withUnsafeBytes { out.write($0) }
             if allowsBody {
                 let length = isHead ? (ownLength.flatMap { Int64($0) } ?? body.count) : body.count
                 out.write(literal: "Content-Length: ")
@@ -59,13 +62,13 @@ extension HTTPResponse {
     }
 
     /// The fields the layer writes itself.
-    private enum FramingRole {
+    enum FramingRole {
         case contentLength, connection, transferEncoding, other
     }
 
     /// Which framing field `name` is, if any; the length decides first, so most names cost no comparison (three
     /// comparisons per field were 600 instructions of a blob response's head).
-    private static func framingRole(_ name: String) -> FramingRole {
+    static func framingRole(_ name: String) -> FramingRole {
         switch name.utf8.count {
         case 14: return HTTPHeaders.equalNames(name, "Content-Length") ? .contentLength : .other
         case 10: return HTTPHeaders.equalNames(name, "Connection") ? .connection : .other

@@ -5,6 +5,8 @@ public struct HTTPResponse: Sendable {
     /// Header fields; a `Content-Length` here is kept only on a response to HEAD (the layer otherwise writes the
     /// body's real length).
     public var headers: HTTPHeaders
+    /// More fields, already in wire form, written after `headers`.
+    public var headerBlock: HTTPHeaderBlock
     /// The body.
     public var body: HTTPResponseBody
     /// Close the connection once this response is sent.
@@ -13,10 +15,11 @@ public struct HTTPResponse: Sendable {
     public var logUser: String?
 
     /// A response with the given parts.
-    public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: HTTPResponseBody = .empty,
-                closeConnection: Bool = false, logUser: String? = nil) {
+    public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), headerBlock: HTTPHeaderBlock = HTTPHeaderBlock(),
+                body: HTTPResponseBody = .empty, closeConnection: Bool = false, logUser: String? = nil) {
         self.status = status
         self.headers = headers
+        self.headerBlock = headerBlock
         self.body = body
         self.closeConnection = closeConnection
         self.logUser = logUser
