@@ -101,7 +101,7 @@ extension HTTPServerSuite {
             defer { close(ends[0]) }
             let server = try TestServer(logLines: true) { $0.accessLogDescriptor = ends[1] }
             let client = try RawHTTPClient(port: server.port)
-            let count = 40
+            let count = 400  // about 6 KB of lines: more than one atomic write
             #expect(client.send((1...count).map { "GET /query?\($0) HTTP/1.1\r\nHost: a\r\n\r\n" }.joined()))
             for index in 1...count { #expect(try client.readResponse().text == "\(index)") }
             #expect(client.send("GET /later?10 HTTP/1.1\r\nHost: a\r\n\r\n"))

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import Synchronization
 import Testing
 import TestSupport
 
@@ -91,6 +92,32 @@ extension HTTPServerSuite {
             #expect(throws: RawHTTPError.self) { try RawHTTPClient(port: server.port) }
         }
 
+        @Test func stopAskedInTheSameIterationAsAResponseClosesRightAfterIt() throws {
+            // The response is queued for the end of the iteration when the stop arrives (the handler asks for it),
+            // so the stop finds the connection busy; it must close once the response is out, not wait out
+            // gracefulStopTimeout (10 s).
+            let box = ServerBox()
+            let server = try TestServer(handler: StopOnRequestHandler(box: box)) { $0.threads = 1 }
+            box.server.withLock { $0 = server.server }
+            let client = try RawHTTPClient(port: server.port, timeout: 15)
+            #expect(try client.request("GET", "/stop").text == "stopping")
+            #expect(server.waitForRunToReturn(timeout: 3))
+            #expect(client.isClosedByPeer())
+        }
+
+        @Test func aBurstOfPipelinedRequestsIsAnsweredInOrder() throws {
+            // Thousands of requests in one go: most wait in the stash while the one before is answered.
+            let server = try TestServer()
+            defer { server.stop() }
+            let client = try RawHTTPClient(port: server.port, timeout: 20)
+            let count = 3000
+            #expect(client.send((0..<count).map { "GET /query?\($0) HTTP/1.1\r\nHost: a\r\n\r\n" }.joined()))
+            var answered = 0
+            for index in 0..<count where try client.readResponse().text == "\(index)" { answered += 1 }
+            #expect(answered == count)
+            #expect(try client.request("GET", "/hello").text == "hello world")
+        }
+
         @Test func gracefulStopIsBounded() throws {
             let server = try TestServer { $0.gracefulStopTimeout = 0.3 }
             let busy = try RawHTTPClient(port: server.port, timeout: 3)
@@ -101,5 +128,20 @@ extension HTTPServerSuite {
             #expect(Date().timeIntervalSince(started) < 1.5)
             #expect(busy.isClosedByPeer())
         }
+    }
+}
+
+/// Lets a handler reach the server it runs in.
+final class ServerBox: Sendable {
+    let server = Mutex<HTTPServer?>(nil)
+}
+
+/// Answers `/stop` after asking its server to stop (so the stop arrives while the response is queued).
+struct StopOnRequestHandler: HTTPHandler {
+    let box: ServerBox
+
+    func handle(_ head: HTTPRequestHead) -> HTTPRequestAction {
+        if head.path == "/stop" { box.server.withLock { $0 }?.stop() }
+        return .respond(.text(status: 200, "stopping"))
     }
 }

@@ -207,4 +207,15 @@ import TestSupport
             expectError(response, 404, "NotFound")
         }
     }
+
+    @Test func aFIFOAtABlobsNameGives500AndDoesNotBlockTheServer() throws {
+        let harness = try ServerHarness(tokens: ["ci": [.downloadInternal]])
+        for visibility in [Visibility.public, .internal] {
+            let digest = Fixtures.digest(Array("fifo \(visibility)".utf8))
+            #expect(mkfifo(harness.blobPath(digest, visibility), 0o644) == 0)
+            let response = try harness.request("GET", "/sha512/\(digest.hex)", user: "ci")
+            #expect(response.status == 500, "a FIFO in \(visibility.folderName)/")
+            #expect(try harness.request("GET", "/__lbheartbeat__").status == 200)
+        }
+    }
 }

@@ -13,7 +13,11 @@ extension Connection {
         if n > 0 {
             if state == .lingering { return }  // discard what a refused client still sends
             if state == .readingBody { lastReadProgress = monotonicNow() }
-            feed(UnsafeRawBufferPointer(start: loop.readBuffer, count: n))
+            let data = UnsafeRawBufferPointer(start: loop.readBuffer, count: n)
+            let used = feed(data)
+            if used < n && keepsUnparsedInput {
+                stash.append(contentsOf: UnsafeRawBufferPointer(rebasing: data[used...]))
+            }
             if state != .closed { updateReadInterest() }
         } else if n == 0 {
             close()  // end of input: a short body aborts in close()
@@ -22,9 +26,10 @@ extension Connection {
         }
     }
 
-    /// Parses `data` (the loop buffer or the stash), acting on each pause; keeps unparsed bytes in the stash when
-    /// the connection must first answer the current request.
-    func feed(_ data: UnsafeRawBufferPointer) {
+    /// Parses `data` (the loop buffer or the stash), acting on each pause, until it is used up or the connection
+    /// must first answer the current request; returns how many bytes it parsed.
+    @discardableResult
+    func feed(_ data: UnsafeRawBufferPointer) -> Int {
         feeding = true
         defer { feeding = false }
         var offset = 0
@@ -35,7 +40,7 @@ extension Connection {
             request.bytesIn += Int64(parsed)
             let error = parser.errno
             if error == HPE_OK {
-                if parsed == 0 { reject(.error(status: 400, name: "BadRequest", description: "the request could not be parsed")); return }
+                if parsed == 0 { reject(.error(status: 400, name: "BadRequest", description: "the request could not be parsed")); return offset }
                 continue
             }
             if error == HPE_PAUSED {
@@ -53,20 +58,28 @@ extension Connection {
                 continue
             }
             reject(request.rejection ?? parserRejection(error))
-            return
+            return offset
         }
-        let keep = (state == .waitingForResponse || state == .writing) && !request.forceClose && !closeAfterResponse
-        if offset < data.count && keep {
-            stash.append(contentsOf: UnsafeRawBufferPointer(rebasing: data[offset...]))
-        }
+        return offset
+    }
+
+    /// True when input after the current request waits for its response (pipelining); not when the connection
+    /// closes after it.
+    var keepsUnparsedInput: Bool {
+        (state == .waitingForResponse || state == .writing) && !request.forceClose && !closeAfterResponse
     }
 
     /// Parses bytes that arrived while the previous response was pending.
     func resumeFromStash() {
         guard !stash.isEmpty, state == .readingHead else { return }
-        let pending = stash
-        stash = []
-        pending.withUnsafeBytes { feed($0) }
+        let pending = stash, start = stashOffset  // `pending` keeps the bytes alive if a close drops `stash`
+        let used = pending.withUnsafeBytes { feed(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+        guard !stash.isEmpty else { return }  // dropped meanwhile (a linger or a close)
+        stashOffset = start + used
+        if stashOffset >= stash.count || !keepsUnparsedInput {
+            stash.removeAll(keepingCapacity: true)
+            stashOffset = 0
+        }
     }
 
     /// Answers a request the layer refuses and closes after the answer.

@@ -92,7 +92,10 @@ extension Connection {
     private func responseFinished() {
         logResponse(bytesSent: responseBytes)
         requestsServed += 1
-        if closeAfterResponse {
+        responseQueued = false
+        // A stop that began while this response waited for the end of its iteration found the connection busy
+        // and left it alone: close it now rather than let it wait out `gracefulStopTimeout`.
+        if closeAfterResponse || loop.stopping {
             beginLinger()
             return
         }
@@ -110,6 +113,7 @@ extension Connection {
     /// reset that could destroy the response in the client's buffers.
     private func beginLinger() {
         stash = []
+        stashOffset = 0
         guard !loop.stopping else { close(); return }
         shutdown(fd, Int32(SHUT_WR))
         state = .lingering

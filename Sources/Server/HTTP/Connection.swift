@@ -40,9 +40,14 @@ final class Connection {
     var sequence: UInt64 = 0
     /// Requests answered so far; more than zero makes an empty connection an idle keep-alive one.
     var requestsServed = 0
-    /// Bytes received after a complete request while its response was pending (pipelining); parsed next.
+    /// Bytes received after a complete request while its response was pending (pipelining), parsed next from
+    /// `stashOffset` on; emptied (keeping its storage) once all of it is parsed, so empty means nothing pending.
     var stash: [UInt8] = []
-    /// True while `feed` runs, so a synchronous write completion does not re-enter it.
+    /// Where the unparsed part of `stash` starts: moving it, not copying the rest, makes a burst of N pipelined
+    /// requests cost N parses, not N copies of what follows each one.
+    var stashOffset = 0
+    /// True while `feed` runs, so a response finished during it (responses are written at the end of the loop
+    /// iteration, so none is today) would not re-enter it through the stash.
     var feeding = false
     /// A parser callback paused the parser for this reason.
     var pendingEvent: ParserEvent?

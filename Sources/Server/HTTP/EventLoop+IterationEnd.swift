@@ -28,16 +28,16 @@ extension EventLoop {
     private func scheduleIterationEnd() {
         guard !iterationEndScheduled else { return }
         iterationEndScheduled = true
-        iterationEndEvent.activate()
+        iterationEndEvent?.activate()
     }
 
     /// The iteration's events are handled: write the queued responses (a finished one may start the next
     /// pipelined request, whose response joins the queue), then the log lines.
     func endIteration() {
         while !pendingWrites.isEmpty {
-            let batch = pendingWrites
-            pendingWrites.removeAll(keepingCapacity: true)
-            for connection in batch { connection.writeQueuedResponse() }
+            swap(&pendingWrites, &writingBatch)
+            for connection in writingBatch { connection.writeQueuedResponse() }
+            writingBatch.removeAll(keepingCapacity: true)
         }
         flushLog()
         iterationEndScheduled = false

@@ -24,6 +24,8 @@ final class EventLoop: @unchecked Sendable {
     let logBuffer = HTTPLogBuffer()
     /// Connections with a response queued in this iteration, written when it ends (see `scheduleWrite`).
     var pendingWrites: [Connection] = []
+    /// The batch being written, swapped with `pendingWrites` so neither array is reallocated each iteration.
+    var writingBatch: [Connection] = []
     /// True from `iterationEndEvent`'s activation until `endIteration` finished.
     var iterationEndScheduled = false
     /// Open connections over all loops (for the connection cap).
@@ -47,7 +49,7 @@ final class EventLoop: @unchecked Sendable {
     var stopTimer: Event?
     /// Made active by the first response or log line of an iteration; it runs after the events already active in
     /// that iteration, writes the queued responses, then the log lines.
-    private(set) var iterationEndEvent: Event!
+    private(set) var iterationEndEvent: Event?
 
     /// A loop accepting from `listener`; call `run()` on its thread.
     init(configuration: HTTPServerConfiguration, handler: HTTPHandler, accessLog: HTTPAccessLogger?,
@@ -73,6 +75,10 @@ final class EventLoop: @unchecked Sendable {
         event_base_loop(base.pointer, EVLOOP_NO_EXIT_ON_EMPTY)
         for connection in Array(connections.values) { connection.close() }
         flushLog()
+        // A stop can end the loop before its iteration-end event ran: drop what it would have written.
+        pendingWrites = []
+        iterationEndScheduled = false
+        iterationEndEvent = nil
         acceptEvent = nil
         stopTimer = nil
         discardMailbox()

@@ -32,9 +32,6 @@ public struct HTTPHeaderBlock: Sendable {
         }
     }
 
-    /// True when there is no field.
-    public var isEmpty: Bool { bytes.isEmpty }
-
     /// Writes fields into a block's memory.
     public struct Writer {
         fileprivate var out: ByteWriter

@@ -42,13 +42,32 @@ public final class HTTPLogBuffer {
     /// True when nothing is pending.
     var isEmpty: Bool { count == 0 }
 
-    /// Writes every pending byte to `fd` and empties the buffer. A write error drops what is left: the log must
-    /// never stall or stop the server.
+    /// The most bytes one `write(2)` takes: `PIPE_BUF`, so each write to a pipe (stderr under docker or systemd) is
+    /// atomic and lines of two loops, or of `ServerLog`, never mix. Lines are shorter (about 1.7 KB at most).
+    static let atomicWrite = 4096
+    /// Pending bytes kept for the next flush when the descriptor is non-blocking and full; past this they are
+    /// dropped.
+    static let keepLimit = 1 << 20
+
+    /// Writes the pending bytes to `fd`, in pieces of at most `atomicWrite` bytes that end at a line end, and
+    /// empties the buffer. A full non-blocking descriptor keeps the rest for the next flush (up to `keepLimit`);
+    /// any other error drops it: the log must never stall or stop the server.
     func write(to fd: Int32) {
         var offset = 0
         while offset < count {
-            let written = Glibc.write(fd, storage + offset, count - offset)
+            var end = min(count, offset + Self.atomicWrite)
+            if end < count {
+                var lineEnd = end
+                while lineEnd > offset && storage.load(fromByteOffset: lineEnd - 1, as: UInt8.self) != 0x0A { lineEnd -= 1 }
+                if lineEnd > offset { end = lineEnd }
+            }
+            let written = Glibc.write(fd, storage + offset, end - offset)
             if written < 0 && errno == EINTR { continue }
+            if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && count - offset <= Self.keepLimit {
+                (storage).copyMemory(from: storage + offset, byteCount: count - offset)
+                count -= offset
+                return
+            }
             if written <= 0 { break }
             offset += written
         }

@@ -86,16 +86,22 @@ public final class FileSystemBlobStore: BlobStore {
             for visibility in Self.lookupOrder {
                 let directory = visibility == .internal ? internalDirectory : publicDirectory
                 // Most blobs are public, so the pvt/ lookup usually fails: probed with fstatat, because a failing
-                // openat still allocates and frees an open file (1.0 against 0.5 us here). A blob found by the
-                // probe needs no fstat after its open: a published name is never replaced (commits link(2), which
-                // refuses an existing name), only moved, and a blob moved between the probe and the open is found
-                // by the next round.
+                // openat still allocates and frees an open file (1.0 against 0.5 us here). The probe's stat stands
+                // in for an fstat after the open: whatever is at a blob's name holds that digest's bytes (uploads
+                // link(2) a verified file, visibility switches rename the same blob), so it has the same size; a
+                // blob moved in between is found by the next round. O_NONBLOCK: a FIFO put at a name by hand must
+                // not block the loop in openat (it then fails the regular-file check).
                 var info = stat()
-                if visibility == .internal, fstatat(directory, digest.hex, &info, AT_SYMLINK_NOFOLLOW) != 0 {
-                    if errno == ENOENT { continue }
-                    throw StorageError.fromErrno(errno, call: "stat", path: path(for: digest, visibility: visibility))
+                if visibility == .internal {
+                    if fstatat(directory, digest.hex, &info, AT_SYMLINK_NOFOLLOW) != 0 {
+                        if errno == ENOENT { continue }
+                        throw StorageError.fromErrno(errno, call: "stat", path: path(for: digest, visibility: visibility))
+                    }
+                    guard Posix.isRegular(info) else {
+                        throw StorageError.io(call: "stat", path: path(for: digest, visibility: visibility), errno: EISDIR)
+                    }
                 }
-                let fd = openat(directory, digest.hex, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+                let fd = openat(directory, digest.hex, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
                 if fd < 0 {
                     if errno == ENOENT { continue }
                     throw StorageError.fromErrno(errno, call: "open", path: path(for: digest, visibility: visibility))
