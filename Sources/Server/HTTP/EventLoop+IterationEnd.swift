@@ -4,7 +4,7 @@
 /// Responses: writing each as soon as it is ready woke the client once per response, and on 2 cores half of those
 /// wake-ups crossed to the other core as an interrupt; written together after the batch, the client finds them
 /// all when it wakes (small GETs with `wrk -c64`: reschedule interrupts per request 0.10 -> 0.05, throughput
-/// +20% in A/B runs). Log lines: one `write(2)` per iteration instead of one per request.
+/// +20% in A/B runs). Log lines: one `write(2)` per iteration (per 4 KiB of lines) instead of one per request.
 extension EventLoop {
     /// Writes `connection`'s queued response at the end of this iteration.
     func scheduleWrite(_ connection: Connection) {

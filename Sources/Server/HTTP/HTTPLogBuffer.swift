@@ -4,10 +4,10 @@ import Glibc
 /// written (newline included) to that loop's buffer.
 public typealias HTTPAccessLogger = @Sendable (HTTPAccessLogEntry, HTTPLogBuffer) -> Void
 
-/// One loop's access-log lines not yet written. The loop writes them with one `write(2)` once the events of the
-/// current loop iteration are handled (a busy loop answers many requests per iteration), sooner when they pass
-/// `flushThreshold` bytes, and when the loop ends: a line waits for at most one iteration, and a `kill -9` loses
-/// at most the lines of the iteration it interrupts.
+/// One loop's access-log lines not yet written. The loop writes them (one `write(2)` per 4 KiB of lines) once the
+/// events of the current loop iteration are handled (a busy loop answers many requests per iteration), sooner when
+/// they pass `flushThreshold` bytes, and when the loop ends: a line waits for at most one iteration, and a
+/// `kill -9` loses at most the lines of the iteration it interrupts.
 ///
 /// Loop thread only. Lines are formatted straight into its memory (no line buffer, no copy).
 public final class HTTPLogBuffer {
@@ -64,7 +64,7 @@ public final class HTTPLogBuffer {
             let written = Glibc.write(fd, storage + offset, end - offset)
             if written < 0 && errno == EINTR { continue }
             if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && count - offset <= Self.keepLimit {
-                (storage).copyMemory(from: storage + offset, byteCount: count - offset)
+                storage.copyMemory(from: storage + offset, byteCount: count - offset)  // memmove: may overlap
                 count -= offset
                 return
             }
