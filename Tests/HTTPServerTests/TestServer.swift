@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import Synchronization
 import Testing
+import TestSupport
 
 /// Every HTTP-layer suite nests in this one so they run one at a time (the streaming test measures RSS).
 @Suite(.serialized) struct HTTPServerSuite {}
@@ -63,11 +64,6 @@ final class Recorder<Element: Sendable>: Sendable {
 
     /// Polls until `condition` holds for the items, up to `timeout` seconds.
     func wait(timeout: Double = 3, until condition: ([Element]) -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition(all) { return true }
-            usleep(10_000)
-        }
-        return condition(all)
+        eventually(timeout: timeout) { condition(all) }
     }
 }

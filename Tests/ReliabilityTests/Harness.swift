@@ -97,30 +97,6 @@ final class Store: @unchecked Sendable {
     }
 }
 
-/// Helpers to read what the server answered.
-extension RawHTTPResponse {
-    /// The body parsed as JSON.
-    func json() throws -> JSONValue { try JSONParser.parse(body) }
-    /// `error.name` of the shared JSON error body.
-    var errorName: String? { (try? json())?["error"]?["name"]?.stringValue }
-    /// `error.description` of the shared JSON error body.
-    var errorDescription: String? { (try? json())?["error"]?["description"]?.stringValue }
-    /// True when this is the shared JSON error body with `Content-Type: application/json` exactly.
-    var isJSONError: Bool {
-        header("Content-Type") == "application/json" && errorName != nil && !(errorDescription ?? "").isEmpty
-    }
-}
-
-/// Polls `condition` every 20 ms until it holds or `timeout` seconds pass; returns its last value.
-func eventually(timeout: TimeInterval = 5, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try condition() { return true }
-        usleep(20_000)
-    }
-    return try condition()
-}
-
 /// Expects the shared JSON error body with `status` and `name`.
 func expectError(_ response: RawHTTPResponse, _ status: Int, _ name: String, _ comment: String = "",
                  sourceLocation: SourceLocation = #_sourceLocation) {

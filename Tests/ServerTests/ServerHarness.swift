@@ -94,28 +94,6 @@ final class ServerHarness {
     static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 }
 
-/// Helpers to read what the server answered.
-extension RawHTTPResponse {
-    /// The body parsed as JSON (fails the test when it is not JSON).
-    func json() throws -> JSONValue { try JSONParser.parse(body) }
-
-    /// `error.name` of the shared JSON error body.
-    var errorName: String? { (try? json())?["error"]?["name"]?.stringValue }
-
-    /// `error.description` of the shared JSON error body.
-    var errorDescription: String? { (try? json())?["error"]?["description"]?.stringValue }
-}
-
-/// Polls `condition` every 20 ms until it holds or `timeout` seconds pass; returns its last value.
-func eventually(timeout: TimeInterval = 3, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try condition() { return true }
-        usleep(20_000)
-    }
-    return try condition()
-}
-
 /// Expects the shared JSON error body with `status`, `name` and `Content-Type: application/json` exactly.
 func expectError(_ response: RawHTTPResponse, _ status: Int, _ name: String,
                  sourceLocation: SourceLocation = #_sourceLocation) {

@@ -20,12 +20,7 @@ public struct ByteWriter {
 
     /// Writes the UTF-8 bytes of `text`.
     public mutating func write(_ text: String) {
-        // Borrowed, not copied: `var copy = text; copy.withUTF8` cost a retain and a release per piece.
-        let done: Void? = text.utf8.withContiguousStorageIfAvailable { write(UnsafeRawBufferPointer($0)) }
-        if done == nil {
-            var copy = text
-            copy.withUTF8 { write(UnsafeRawBufferPointer($0)) }
-        }
+        text.withBorrowedUTF8 { write(UnsafeRawBufferPointer($0)) }
     }
 
     /// Writes a literal's bytes: no `String` to look into (78 instructions a piece through `write(_: String)`).
@@ -41,9 +36,7 @@ public struct ByteWriter {
             write(UnsafeRawBufferPointer(bytes))
             return true
         }
-        if let done = text.utf8.withContiguousStorageIfAvailable(checked) { return done }
-        var copy = text
-        return copy.withUTF8(checked)
+        return text.withBorrowedUTF8(checked)
     }
 
     /// Moves the cursor back to `mark` (an earlier `count`), dropping what was written after it.

@@ -30,8 +30,6 @@ extension Connection {
     /// must first answer the current request; returns how many bytes it parsed.
     @discardableResult
     func feed(_ data: UnsafeRawBufferPointer) -> Int {
-        feeding = true
-        defer { feeding = false }
         var offset = 0
         while offset < data.count, state == .readingHead || state == .readingBody {
             let rest = UnsafeRawBufferPointer(rebasing: data[offset...])

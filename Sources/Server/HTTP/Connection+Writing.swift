@@ -106,7 +106,7 @@ extension Connection {
         headStart = idleSince
         armTimer()
         updateReadInterest()
-        if !feeding { resumeFromStash() }
+        resumeFromStash()  // never inside `feed`: responses are written at the end of the loop iteration
     }
 
     /// Half-closes and discards input for a short while, so unread request bytes do not turn the close into a

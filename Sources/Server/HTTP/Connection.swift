@@ -46,9 +46,6 @@ final class Connection {
     /// Where the unparsed part of `stash` starts: moving it, not copying the rest, makes a burst of N pipelined
     /// requests cost N parses, not N copies of what follows each one.
     var stashOffset = 0
-    /// True while `feed` runs, so a response finished during it (responses are written at the end of the loop
-    /// iteration, so none is today) would not re-enter it through the stash.
-    var feeding = false
     /// A parser callback paused the parser for this reason.
     var pendingEvent: ParserEvent?
     /// Monotonic times driving the single timer.

@@ -45,11 +45,7 @@ public struct HTTPHeaderBlock: Sendable {
 
         /// Adds a field, its value in double quotes when `quoted` (an entity tag).
         public mutating func add(_ name: StaticString, _ value: String, quoted: Bool = false) {
-            if let done: Void = value.utf8.withContiguousStorageIfAvailable({ add(name, $0, quoted: quoted, checked: false) }) {
-                return done
-            }
-            var copy = value
-            copy.withUTF8 { add(name, $0, quoted: quoted, checked: false) }
+            value.withBorrowedUTF8 { add(name, $0, quoted: quoted, checked: false) }
         }
 
         private mutating func add(_ name: StaticString, _ value: UnsafeBufferPointer<UInt8>, quoted: Bool, checked: Bool) {

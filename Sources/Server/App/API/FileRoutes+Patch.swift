@@ -80,10 +80,11 @@ extension FileRoutes {
             // `manage` changes files but does not read internal ones: without `download.internal` the answer for a
             // file that is internal now is its bare record (no filenames, authors or messages from its batches).
             let access = ReadAccess(seesInternal: caller.has(.downloadInternal))
-            if let file = try context.index.file(digest), !access.sees(file) {
-                return APIResponse.result(FileJSON.details(file, batches: []))
+            guard let details = try context.index.fileDetails(digest) else {
+                throw APIFailure.notFound("no file with digest \(digest.hex)")
             }
-            return APIResponse.result(try Self.details(digest, access: access, context: context))
+            if !access.sees(details.file) { return APIResponse.result(FileJSON.details(details.file, batches: [])) }
+            return APIResponse.result(try Self.visible(details, access: access, context: context))
         }
     }
 }

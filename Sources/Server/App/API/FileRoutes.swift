@@ -10,15 +10,12 @@ struct FileRoutes: Sendable {
     /// `GET /file?q=TEXT`: `{"result": [FILE, ...]}` for files a batch named with a filename containing TEXT
     /// (most recently named first) or whose digest starts with TEXT, at most 100. `has_instances` is the index's view.
     func search(_ head: HTTPRequestHead, caller: Caller) -> HTTPRequestAction {
-        let access: ReadAccess, text: String
-        switch ReadAccess.search(head, caller: caller) {
-        case .success(let found): (access, text) = found
-        case .failure(let refusal): return .respond(refusal.response)
-        }
         let context = self.context
-        return api.later(caller, "searching files") {
-            let files = try context.index.searchFiles(text, visibilities: access.visibilities)
-            return APIResponse.result(.array(files.map(FileJSON.file)))
+        return ReadAccess.search(head, caller: caller) { access, text in
+            api.later(caller, "searching files") {
+                let files = try context.index.searchFiles(text, visibilities: access.visibilities)
+                return APIResponse.result(.array(files.map(FileJSON.file)))
+            }
         }
     }
 
@@ -38,6 +35,11 @@ struct FileRoutes: Sendable {
         guard let details = try context.index.fileDetails(digest), access.sees(details.file) else {
             throw APIFailure.notFound("no file with digest \(digest.hex)")
         }
+        return try visible(details, access: access, context: context)
+    }
+
+    /// `details` as JSON with only the batches `access` may read. Worker queue only.
+    static func visible(_ details: FileDetails, access: ReadAccess, context: ServerContext) throws -> JSONValue {
         var batches: [FileMention] = []
         for mention in details.batches {
             if access.seesInternal { batches.append(mention); continue }

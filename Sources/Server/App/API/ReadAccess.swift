@@ -37,19 +37,14 @@ struct ReadAccess: Sendable {
         return true
     }
 
-    /// The caller's access and the `q` text of a search route, or the answer for a caller without a token (401) or
-    /// a malformed query string (400).
-    static func search(_ head: HTTPRequestHead, caller: Caller) -> Result<(access: ReadAccess, text: String), Refusal> {
-        guard let access = of(caller) else { return .failure(Refusal(response: unauthorized)) }
+    /// A search route: `body` with the caller's access and the `q` text, or the answer for a caller without a token
+    /// (401) or a malformed query string (400).
+    static func search(_ head: HTTPRequestHead, caller: Caller,
+                       _ body: (ReadAccess, String) -> HTTPRequestAction) -> HTTPRequestAction {
+        guard let access = of(caller) else { return .respond(unauthorized) }
         guard let query = QueryString(head.query) else {
-            let response = APIFailure.badRequest("BadRequest", "the query string is malformed").response(user: caller.user)
-            return .failure(Refusal(response: response))
+            return .respond(APIFailure.badRequest("BadRequest", "the query string is malformed").response(user: caller.user))
         }
-        return .success((access, query["q"] ?? ""))
-    }
-
-    /// A response that ends a request before its work starts.
-    struct Refusal: Error {
-        let response: HTTPResponse
+        return body(access, query["q"] ?? "")
     }
 }

@@ -6,18 +6,15 @@ extension UploadBatchRoutes {
     /// `GET /upload?q=TEXT`: `{"result": [BATCH, ...]}` whose author or message contains TEXT (case-insensitive),
     /// newest first, at most 50 before hiding; no `q` lists the newest batches.
     func search(_ head: HTTPRequestHead, caller: Caller) -> HTTPRequestAction {
-        let access: ReadAccess, text: String
-        switch ReadAccess.search(head, caller: caller) {
-        case .success(let found): (access, text) = found
-        case .failure(let refusal): return .respond(refusal.response)
-        }
         let context = self.context
-        return api.later(caller, "searching batches") {
-            var result: [JSONValue] = []
-            for batch in try context.index.searchBatches(text) {
-                if try access.sees(batch, index: context.index) { result.append(BatchJSON.batch(batch)) }
+        return ReadAccess.search(head, caller: caller) { access, text in
+            api.later(caller, "searching batches") {
+                var result: [JSONValue] = []
+                for batch in try context.index.searchBatches(text) {
+                    if try access.sees(batch, index: context.index) { result.append(BatchJSON.batch(batch)) }
+                }
+                return APIResponse.result(.array(result))
             }
-            return APIResponse.result(.array(result))
         }
     }
 
