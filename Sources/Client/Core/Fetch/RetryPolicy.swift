@@ -32,9 +32,6 @@ struct RetryPolicy: Sendable {
 
     /// Sleeps the calling thread for `milliseconds`.
     static func sleep(milliseconds: Int) {
-        guard milliseconds > 0 else { return }
-        var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+        Timestamp.sleep(nanoseconds: Int64(milliseconds) * 1_000_000)
     }
 }
