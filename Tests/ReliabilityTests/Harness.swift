@@ -19,13 +19,16 @@ final class Store: @unchecked Sendable {
     /// The running server (replaced by `restart`).
     private(set) var server: ServerProcess
     private let arguments: [String]
+    private let environment: [String: String]
+    private let launcher: [String]
 
     /// The server's port.
     var port: Int { server.port }
 
     /// Creates one token per entry of `tokens`, then starts `serve` with `arguments` on `root` (a new temp folder
-    /// when nil).
-    init(root: String? = nil, tokens: [String: [Permission]] = [:], arguments: [String] = [], prefix: String = "rel") throws {
+    /// when nil), with `environment` added and through `launcher` (see `ServerProcess`).
+    init(root: String? = nil, tokens: [String: [Permission]] = [:], arguments: [String] = [], prefix: String = "rel",
+         environment: [String: String] = [:], launcher: [String] = []) throws {
         if let root {
             owned = nil
             self.root = root
@@ -40,13 +43,15 @@ final class Store: @unchecked Sendable {
         }
         self.tokens = made
         self.arguments = arguments
-        server = try ServerProcess(root: self.root, arguments: arguments)
+        self.environment = environment
+        self.launcher = launcher
+        server = try ServerProcess(root: self.root, arguments: arguments, environment: environment, launcher: launcher)
     }
 
     /// Starts a new server on the same root (the old one must have exited).
     func restart() throws {
         server.stop()
-        server = try ServerProcess(root: root, arguments: arguments)
+        server = try ServerProcess(root: root, arguments: arguments, environment: environment, launcher: launcher)
     }
 
     /// Runs `tooltool-server token create` and returns the token it printed.
@@ -78,6 +83,17 @@ final class Store: @unchecked Sendable {
     /// `PUT /sha512/<digest of bytes>?visibility=...`.
     func put(_ bytes: [UInt8], visibility: Visibility = .public, user: String?) throws -> RawHTTPResponse {
         try request("PUT", "/sha512/\(Fixtures.digest(bytes).hex)?visibility=\(visibility.rawValue)", user: user, body: bytes)
+    }
+
+    /// `PUT` of `bytes` whose answer may come before the whole body is sent (a refusal mid-body, then a close): a
+    /// send cut short by that close is not an error, the answer is read all the same.
+    func putAllowingAnEarlyAnswer(_ bytes: [UInt8], visibility: Visibility = .public, user: String?) throws -> RawHTTPResponse {
+        let client = try RawHTTPClient(port: port, timeout: 30)
+        var head = "PUT /sha512/\(Fixtures.digest(bytes).hex)?visibility=\(visibility.rawValue) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        for (name, value) in authorization(user) { head += "\(name): \(value)\r\n" }
+        head += "Content-Length: \(bytes.count)\r\n\r\n"
+        _ = client.send(Array(head.utf8) + bytes)
+        return try client.readResponse()
     }
 
     /// Where a blob of `visibility` lives on disk.

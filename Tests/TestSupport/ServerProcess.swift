@@ -17,12 +17,24 @@ public final class ServerProcess: @unchecked Sendable {
     private let process: Process
 
     /// Starts the server and waits (up to `timeout` seconds) for its `listening on` line.
+    ///
+    /// `environment` is added to the test's own; `launcher` runs the server through a command that execs it (e.g.
+    /// `["/usr/bin/prlimit", "--fsize=N"]`), so `pid` is still the server's.
     public init(root: String, arguments: [String] = [], executable: String = Binaries.server,
-                timeout: TimeInterval = 20) throws {
+                environment: [String: String] = [:], launcher: [String] = [], timeout: TimeInterval = 20) throws {
         self.root = root
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["serve", "--root", root, "--host", "127.0.0.1", "--port", "0"] + arguments
+        let serve = ["serve", "--root", root, "--host", "127.0.0.1", "--port", "0"] + arguments
+        if let first = launcher.first {
+            process.executableURL = URL(fileURLWithPath: first)
+            process.arguments = Array(launcher.dropFirst()) + [executable] + serve
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = serve
+        }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let stdout = Pipe()
         process.standardOutput = stdout
         stderrPath = root + "/server-stderr.log"
@@ -67,6 +79,23 @@ public final class ServerProcess: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         return process.terminationStatus
+    }
+
+    /// True while the server process has not ended.
+    public var isRunning: Bool { process.isRunning }
+
+    /// How the process ended (`exit N` or `signal N`), nil while it runs.
+    public var ending: String? {
+        guard !process.isRunning else { return nil }
+        let kind = process.terminationReason == .exit ? "exit" : "signal"
+        return "\(kind) \(process.terminationStatus)"
+    }
+
+    /// Waits up to `timeout` seconds for the process to end on its own; returns `ending` (nil if it still runs).
+    public func waitForExit(timeout: TimeInterval) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        return ending
     }
 
     /// Kills the server with SIGKILL, as a crash would.

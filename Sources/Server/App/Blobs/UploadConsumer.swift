@@ -17,6 +17,12 @@ final class UploadConsumer: HTTPBodyConsumer {
         routes.context.inFlight.begin(upload.digest)
     }
 
+    deinit {
+        // A consumer dropped without `end` or `abort` (a connection torn down at an odd moment) still ends its upload:
+        // the temp file goes and `/upload/complete` stops answering 409 for the digest.
+        if !finished { fail() }
+    }
+
     func consume(_ chunk: UnsafeRawBufferPointer) -> HTTPResponse? {
         do {
             try upload.write(chunk)

@@ -77,6 +77,8 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let configuration = serverConfiguration  // HTTPServer.start() ignores SIGPIPE for the process
+        // A file-size limit (`ulimit -f`) must fail one upload's write with EFBIG, not kill the server with SIGXFSZ.
+        signal(SIGXFSZ, SIG_IGN)
         let store: FileSystemBlobStore
         let context: ServerContext
         do {

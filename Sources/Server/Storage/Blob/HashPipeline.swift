@@ -13,6 +13,10 @@ import Shared
 /// `@unchecked Sendable` because its state is split by thread: `filled`, `current` and the slot being filled belong
 /// to the caller (one at a time; `FileSystemUpload` serialises calls with its lock); the hasher and slots handed to
 /// `queue` belong to the queue until it signals `free`; `finish` waits for the queue (`sync`), which orders all of it.
+///
+/// Every slot taken from `free` is given back before the pipeline goes away: libdispatch kills the process (SIGILL)
+/// when a semaphore is released with a count below its initial value, and an upload that fails or is dropped
+/// halfway (a full disk, a client gone) still holds the slot it was filling.
 final class HashPipeline: @unchecked Sendable {
     /// Bytes per slot: the HTTP layer's read size, so a full read is one hand-off.
     static let slotSize = 256 * 1024
@@ -36,7 +40,12 @@ final class HashPipeline: @unchecked Sendable {
             : UnsafeMutableRawBufferPointer(start: nil, count: 0)
     }
 
-    deinit { ring.deallocate() }  // every queued block holds `self`, so none is pending here
+    deinit {
+        // Every queued block holds `self`, so none is pending here and each has signalled its slot; only the slot
+        // being filled (taken, never handed off) is still out.
+        if !waitingForSlot { free.signal() }
+        ring.deallocate()
+    }
 
     /// Adds bytes to the digest (maybe later, on the queue); the caller may reuse `bytes` once this returns.
     func update(_ bytes: UnsafeRawBufferPointer) {
