@@ -83,6 +83,9 @@ struct ServeCommand: ParsableCommand {
         let context: ServerContext
         do {
             store = try FileSystemBlobStore(root: configuration.root)
+            #if DEBUG
+            if let faults = store.faults { ServerLog.info("test build: injecting storage faults \(faults.plan)") }
+            #endif
             let swept = try store.sweepTemporaryFiles()
             if swept > 0 { ServerLog.info("removed \(swept) stale temp file(s)") }
             context = try ServerContext(configuration: configuration, store: store,

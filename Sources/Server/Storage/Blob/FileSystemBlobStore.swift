@@ -29,8 +29,16 @@ public final class FileSystemBlobStore: BlobStore {
     /// one path component per lookup instead of the whole root path (a third of a small GET's `open` time).
     private let internalDirectory: Int32, publicDirectory: Int32
 
+    #if DEBUG
+    /// Test builds: failures planned for the next uploads, from `TOOLTOOL_TEST_STORAGE_FAULTS` (see `StorageFaults`).
+    public let faults: StorageFaults?
+    #endif
+
     /// Opens (creating when missing) a store under `root`. Does not scan the store: cost does not grow with it.
     public init(root: String, temporaryFileGracePeriod: Int64 = 60) throws(StorageError) {
+        #if DEBUG
+        faults = try StorageFaults.fromEnvironment()
+        #endif
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
         self.temporaryDirectory = self.root + "/.tmp"
         self.quarantineDirectory = self.root + "/quarantine"

@@ -37,12 +37,22 @@ final class FileSystemUpload: BlobUpload, @unchecked Sendable {
     private var written: Int64 = 0
     private var writebackStart: Int64 = 0
     private var closed = false
+    #if DEBUG
+    /// Test builds: the failure planned for this upload (see `StorageFaults`).
+    private let fault: StorageFaults.Fault?
+    #endif
 
     init(store: FileSystemBlobStore, digest: Digest, visibility: Visibility, expectedSize: Int64) throws(StorageError) {
         self.store = store
         self.digest = digest
         self.visibility = visibility
         self.expectedSize = expectedSize
+        #if DEBUG
+        fault = store.faults?.next()
+        if let fault, fault.operation == .open {
+            throw StorageError.fromErrno(fault.code, call: "open", path: "\(store.temporaryDirectory)/(injected)")
+        }
+        #endif
         self.hasher = HashPipeline(algorithm: digest.algorithm, threaded: expectedSize >= Self.pipelineThreshold)
         var attempt = 0
         while true {
@@ -85,6 +95,13 @@ final class FileSystemUpload: BlobUpload, @unchecked Sendable {
                 throw StorageError.tooLarge(expectedSize: expectedSize, got: got)
             }
             guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+            #if DEBUG
+            if let fault, fault.operation == .write, written + Int64(bytes.count) > fault.offset {
+                _ = Posix.writeAll(fd, base, Int(fault.offset - written))  // up to the offset, as a real failure might
+                closeAndRemoveLocked()
+                throw StorageError.fromErrno(fault.code, call: "write", path: temporaryPath)
+            }
+            #endif
             let code = Posix.writeAll(fd, base, bytes.count)
             if code != 0 {
                 closeAndRemoveLocked()
@@ -109,13 +126,15 @@ final class FileSystemUpload: BlobUpload, @unchecked Sendable {
                 throw StorageError.digestMismatch(expected: digest, actual: actual, expectedSize: expectedSize,
                                                   actualSize: written)
             }
-            if fsync(fd) != 0 {
-                let code = errno
+            if let code = fsync(fd) != 0 ? errno : injectedError(at: .fsync) {
                 closeAndRemoveLocked()
                 throw StorageError.fromErrno(code, call: "fsync", path: temporaryPath)
             }
             let outcome: CommitOutcome
             do throws(StorageError) {
+                if let code = injectedError(at: .link) {
+                    throw StorageError.fromErrno(code, call: "link", path: store.path(for: digest, visibility: visibility))
+                }
                 outcome = try store.publish(temporaryPath: temporaryPath, digest: digest, visibility: visibility)
             } catch {
                 closeAndRemoveLocked()
@@ -128,6 +147,19 @@ final class FileSystemUpload: BlobUpload, @unchecked Sendable {
 
     func abort() {
         lock.withLock { if !closed { closeAndRemoveLocked() } }
+    }
+
+    /// Test builds: the errno planned for this upload's `fsync` or `link`; nil (always, in release builds) to run it.
+    private func injectedError(at step: CommitStep) -> Int32? {
+        #if DEBUG
+        if let fault, fault.operation.rawValue == step.rawValue { return fault.code }
+        #endif
+        return nil
+    }
+
+    /// The steps of `commit` a test build can fail on purpose.
+    private enum CommitStep: String {
+        case fsync, link
     }
 
     /// Closes and removes the temp file; must hold `lock`.
