@@ -102,7 +102,7 @@ import TestSupport
             Case("gzip, chunked PUT", put + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 411, "LengthRequired"),
             Case("lowercase chunked POST", "POST /upload HTTP/1.1\r\nHost: a\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n", 411, "LengthRequired"),
             Case("chunked GET", get("/sha512/{D}", "Transfer-Encoding: chunked\r\n") + "0\r\n\r\n", 411, "LengthRequired"),
-            Case("range list", get("/sha512/{D}", "Range: bytes=0-1,5-6\r\n"), 400, "BadRange"),
+            Case("range list with a bad spec", get("/sha512/{D}", "Range: bytes=0-1,5-x\r\n"), 400, "BadRange"),
             Case("range letters", get("/sha512/{D}", "Range: bytes=abc\r\n"), 400, "BadRange"),
             Case("range reversed", get("/sha512/{D}", "Range: bytes=5-2\r\n"), 400, "BadRange"),
             Case("range empty", get("/sha512/{D}", "Range: bytes=\r\n"), 400, "BadRange"),

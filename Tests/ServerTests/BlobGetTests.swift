@@ -109,9 +109,39 @@ import TestSupport
         #expect(response.header("Content-Range") == "bytes */1000")
     }
 
-    /// Decisions of `ByteRange.parse`: one range only; anything malformed is a 400, a unit other than bytes is ignored.
-    @Test(arguments: ["bytes=0-1,5-6", "bytes=abc-", "bytes=5-2", "bytes=-", "bytes=1-x", "0-10"])
-    func multipleOrMalformedRangesGive400(range: String) throws {
+    /// Several ranges are valid HTTP (RFC 9110 section 14.2): answered with the whole body when any is satisfiable,
+    /// as a server that ignores `Range` would; 416 when none is.
+    @Test(arguments: [
+        ("bytes=0-1,5-6", 200),
+        ("bytes=0-1, 5-6", 200),
+        ("bytes=-5,0-0", 200),
+        ("bytes=0-1,,5-6,", 200),          // empty list elements are allowed
+        ("bytes=5000-,0-9", 200),          // one unsatisfiable, one satisfiable
+        ("bytes=5000-,1000-,-0", 416),     // none satisfiable
+    ])
+    func multipleRangesGiveTheWholeBodyOr416(range: String, status: Int) throws {
+        let harness = try ServerHarness()
+        let bytes = Fixtures.randomBytes(1000)
+        let digest = try harness.storeByHand(bytes, .public)
+
+        let response = try harness.request("GET", "/sha512/\(digest.hex)", headers: [("Range", range)])
+        if status == 200 {
+            #expect(response.status == 200)
+            #expect(response.header("Content-Range") == nil)
+            #expect(response.header("Content-Length") == "1000")
+            #expect(response.body == bytes)
+        } else {
+            expectError(response, 416, "RangeNotSatisfiable")
+            #expect(response.header("Content-Range") == "bytes */1000")
+        }
+        let head = try harness.request("HEAD", "/sha512/\(digest.hex)", headers: [("Range", range)])
+        #expect(head.status == status)
+    }
+
+    /// Decisions of `ByteRange.parse`: anything malformed is a 400 (also one bad spec in a list), a unit other than
+    /// bytes is ignored.
+    @Test(arguments: ["bytes=abc-", "bytes=5-2", "bytes=-", "bytes=1-x", "0-10", "bytes=,", "bytes=0-1,x", "bytes=0-1,5-2"])
+    func malformedRangesGive400(range: String) throws {
         let harness = try ServerHarness()
         let digest = try harness.storeByHand(Fixtures.randomBytes(1000), .public)
 

@@ -1,22 +1,42 @@
-/// The one byte range a `Range` header asks for, resolved against a file's size.
+/// What a `Range` header asks for, resolved against a file's size.
+///
+/// One range-spec is served as 206. Several (`bytes=0-1,5-6`, valid HTTP) are answered with the whole body, which
+/// RFC 9110 section 14.2 allows (a server may ignore `Range`), when at least one of them is satisfiable; when none
+/// is, 416. A malformed header, or a list with one malformed spec, is 400.
 enum ByteRange: Equatable {
-    /// No usable Range header (absent, or a unit other than bytes): send the whole file.
+    /// No usable Range header (absent, a unit other than bytes, or several ranges): send the whole file.
     case whole
     /// Send `first...last` (inclusive).
     case partial(first: Int64, last: Int64)
-    /// The range starts past the end: 416.
+    /// Every range starts past the end: 416.
     case unsatisfiable
-    /// Malformed, or more than one range: 400 with `reason`.
+    /// Malformed: 400 with `reason`.
     case invalid(reason: String)
 
-    /// Parses `bytes=a-b`, `bytes=a-` or `bytes=-n` for a file of `size` bytes.
+    /// Parses `bytes=` and a list of `a-b`, `a-` or `-n` for a file of `size` bytes.
     static func parse(_ header: String?, size: Int64) -> ByteRange {
         guard let header else { return .whole }
         let trimmed = header.trimmingWhitespace()
         guard let equals = trimmed.firstIndex(of: "=") else { return .invalid(reason: "Range must look like bytes=first-last") }
         guard trimmed[..<equals].lowercased() == "bytes" else { return .whole }
-        let spec = trimmed[trimmed.index(after: equals)...].trimmingWhitespace()
-        if spec.contains(",") { return .invalid(reason: "only one byte range per request is supported") }
+        // A list (RFC 9110 section 5.6.1): empty elements and spaces around the commas are allowed.
+        let specs = trimmed[trimmed.index(after: equals)...].split(separator: ",", omittingEmptySubsequences: false)
+            .map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+        guard !specs.isEmpty else { return .invalid(reason: "Range must look like bytes=first-last") }
+        if specs.count == 1 { return parse(spec: specs[0], size: size) }
+        var satisfiable = false
+        for spec in specs {
+            switch parse(spec: spec, size: size) {
+            case .invalid(let reason): return .invalid(reason: reason)
+            case .partial: satisfiable = true
+            case .whole, .unsatisfiable: break
+            }
+        }
+        return satisfiable ? .whole : .unsatisfiable
+    }
+
+    /// One range-spec: `a-b`, `a-` or `-n`.
+    private static func parse(spec: Substring, size: Int64) -> ByteRange {
         guard let dash = spec.firstIndex(of: "-") else { return .invalid(reason: "Range must look like bytes=first-last") }
         let firstText = spec[..<dash], lastText = spec[spec.index(after: dash)...]
         func number(_ text: Substring) -> Int64? {
