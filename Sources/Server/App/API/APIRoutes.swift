@@ -1,8 +1,9 @@
 import HTTPServer
 import Shared
 
-/// tooltool's upload-batch and file API: `/upload...` and `/file...`. Picks the route for a path and method;
-/// the routes themselves live in `UploadBatchRoutes` and `FileRoutes`.
+/// tooltool's upload-batch and file API (`/upload...`, `/file...`) and token management (`/auth/whoami`,
+/// `/tokens...`). Picks the route for a path and method; the routes themselves live in `UploadBatchRoutes`,
+/// `FileRoutes` and `TokenRoutes`.
 ///
 /// Runs on event-loop threads: it only looks at the head and the caller. Every SQLite or filesystem call is made on
 /// `context.worker` (see `APIRoutes+Worker.swift`).
@@ -13,12 +14,22 @@ struct APIRoutes: Sendable {
     func route(_ head: HTTPRequestHead, caller: Caller) -> HTTPRequestAction? {
         let uploads = UploadBatchRoutes(api: self)
         let files = FileRoutes(api: self)
+        let tokens = TokenRoutes(api: self)
         let parts = head.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         switch Array(parts) {
         case ["upload"]:
             return ServerHandler.only(["GET", "HEAD", "POST"], head) {
                 head.method == "POST" ? uploads.create(head, caller: caller) : uploads.search(head, caller: caller)
             }
+        case ["auth", "whoami"]:
+            return ServerHandler.only(["GET", "HEAD"], head) { tokens.whoami(caller: caller) }
+        case ["tokens"]:
+            return ServerHandler.only(["GET", "HEAD", "POST"], head) {
+                head.method == "POST" ? tokens.create(head, caller: caller) : tokens.list(caller: caller)
+            }
+        case let p where p.count == 2 && p[0] == "tokens":
+            guard let id = Self.batchID(p[1]) else { return nil }
+            return ServerHandler.only(["DELETE"], head) { tokens.revoke(id: id, caller: caller) }
         case ["file"]:
             return ServerHandler.only(["GET", "HEAD"], head) { files.search(head, caller: caller) }
         case let p where p.count == 4 && p[0] == "upload" && p[1] == "complete" && p[2] == "sha512":

@@ -3,17 +3,27 @@ import Shared
 import Storage
 
 extension UploadBatchRoutes {
-    /// `GET /upload?q=TEXT`: `{"result": [BATCH, ...]}` whose author or message contains TEXT (case-insensitive),
-    /// newest first, at most 50 before hiding; no `q` lists the newest batches.
+    /// `GET /upload?q=TEXT&before=ID&limit=N`: `{"result": [BATCH, ...]}` whose author or message contains TEXT
+    /// (case-insensitive; no `q` lists every batch), newest first, with ids below `before` when given, `limit`
+    /// (default 50, at most 200) looked at before hiding. When there may be more, a
+    /// `Link: </upload?...&before=ID>; rel="next"` header names the next page. Without `before` and `limit` the body
+    /// is tooltool's answer.
     func search(_ head: HTTPRequestHead, caller: Caller) -> HTTPRequestAction {
         let context = self.context
-        return ReadAccess.search(head, caller: caller) { access, text in
-            api.later(caller, "searching batches") {
+        return ReadAccess.search(head, caller: caller) { (access: ReadAccess, query: QueryString) in
+            let page: BatchPage
+            do throws(APIFailure) { page = try BatchPage(query) } catch { return .respond(error.response(user: caller.user)) }
+            return api.later(caller, "searching batches") {
+                let found = try context.index.searchBatches(page.text, before: page.before, limit: page.limit)
                 var result: [JSONValue] = []
-                for batch in try context.index.searchBatches(text) {
+                for batch in found {
                     if try access.sees(batch, index: context.index) { result.append(BatchJSON.batch(batch)) }
                 }
-                return APIResponse.result(.array(result))
+                var response = APIResponse.result(.array(result))
+                if found.count == page.limit, let last = found.last {
+                    response.headers.add("Link", "<\(page.next(before: last.id))>; rel=\"next\"")
+                }
+                return response
             }
         }
     }

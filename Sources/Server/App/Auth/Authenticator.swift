@@ -137,6 +137,12 @@ final class Authenticator: Sendable {
         return state.pendingTouches
     }
 
+    /// Makes the next lookup ask the index whether tokens changed (called after this process revoked one, so the
+    /// revocation holds from the next request on rather than within `changeCheckInterval`).
+    func tokensChanged() {
+        state.withLock { $0.nextChangeCheck = nil }
+    }
+
     /// Writes pending last-used times now (at shutdown).
     func flush() {
         let due = state.withLock { state in

@@ -64,27 +64,29 @@ extension MetadataIndex {
         }
     }
 
-    /// Batches whose author or message contains `text` (case-insensitive), newest first, at most `limit`.
+    /// Batches whose author or message contains `text` (case-insensitive), newest first, at most `limit`, only
+    /// those with an id below `before` when it is given (the next page starts below the last id of this one).
     /// Empty text lists the newest batches.
     ///
     /// Uses a trigram full-text index for 3+ characters; shorter text looks at the newest
-    /// `MetadataIndex.shortQueryWindow` batches only, so no query scans a whole table.
-    public func searchBatches(_ text: String, limit: Int = 50) throws(IndexError) -> [BatchRecord] {
-        try withConnection { (db) throws(IndexError) -> [BatchRecord] in
+    /// `MetadataIndex.shortQueryWindow` batches (below `before`) only, so no query scans a whole table.
+    public func searchBatches(_ text: String, before: Int64? = nil, limit: Int = 50) throws(IndexError) -> [BatchRecord] {
+        let below = before ?? Int64.max
+        return try withConnection { (db) throws(IndexError) -> [BatchRecord] in
             let rows: [(Int64, String, String, String)]
             if text.count >= 3 {
                 rows = try db.query("""
                     SELECT b.id, b.author, b.message, b.uploaded FROM
-                        (SELECT rowid FROM batches_fts WHERE batches_fts MATCH ? ORDER BY rowid DESC LIMIT ?) m
+                        (SELECT rowid FROM batches_fts WHERE batches_fts MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?) m
                     JOIN batches b ON b.id = m.rowid ORDER BY b.id DESC
-                    """, [.text(Self.ftsPhrase(text)), .int(Int64(limit))]) { ($0.int64(0), $0.text(1), $0.text(2), $0.text(3)) }
+                    """, [.text(Self.ftsPhrase(text)), .int(below), .int(Int64(limit))]) { ($0.int64(0), $0.text(1), $0.text(2), $0.text(3)) }
             } else {
                 rows = try db.query("""
                     SELECT id, author, message, uploaded FROM
-                        (SELECT * FROM batches ORDER BY id DESC LIMIT ?)
+                        (SELECT * FROM batches WHERE id < ? ORDER BY id DESC LIMIT ?)
                     WHERE instr(lower(author), lower(?)) > 0 OR instr(lower(message), lower(?)) > 0
                     ORDER BY id DESC LIMIT ?
-                    """, [.int(Self.shortQueryWindow), .text(text), .text(text), .int(Int64(limit))]) {
+                    """, [.int(below), .int(Self.shortQueryWindow), .text(text), .text(text), .int(Int64(limit))]) {
                     ($0.int64(0), $0.text(1), $0.text(2), $0.text(3))
                 }
             }
