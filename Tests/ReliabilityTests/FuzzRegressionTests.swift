@@ -27,6 +27,8 @@ import TestSupport
         let inputs = Self.inputs("manifest")
         #expect(!inputs.isEmpty, "seeds under \(Self.fuzzFolder)")
         for (name, bytes) in inputs {
+            // `seed-real-*` are shapes found in Mozilla's repositories, which tooltool.py 1.4.0 reads: so must we.
+            if name.contains("/seed-real-") { #expect(throws: Never.self, "\(name)") { try Manifest(parsing: bytes) } }
             guard let manifest = try? Manifest(parsing: bytes) else { continue }
             #expect(try Manifest(parsing: manifest.serialized()) == manifest, "\(name)")
         }

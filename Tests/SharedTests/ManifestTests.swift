@@ -88,18 +88,19 @@ struct ManifestTests {
 
     static let rejections: [(String, String)] = [
         ("{}", "manifest: must be a JSON array of records, got an object"),
-        ("[1]", "manifest record 0: must be an object, got a number"),
         ("[", "manifest: invalid JSON at byte 1: unexpected end of input"),
-        (#"[{"size": 1, "algorithm": "sha512", "digest": "\#(digestA)"}]"#, "manifest record 0, field \"filename\": is missing"),
-        (#"[{"filename": "a", "algorithm": "sha512", "digest": "\#(digestA)"}]"#, "manifest record 0, field \"size\": is missing"),
-        (#"[{"filename": "a", "size": 1, "digest": "\#(digestA)"}]"#, "manifest record 0, field \"algorithm\": is missing"),
-        (#"[{"filename": "a", "size": 1, "algorithm": "sha512"}]"#, "manifest record 0, field \"digest\": is missing"),
         (#"[{"filename": "a", "size": -1, "algorithm": "sha512", "digest": "\#(digestA)"}]"#,
          "manifest record 0, field \"size\": must not be negative, got -1"),
         (#"[{"filename": "a", "size": "1", "algorithm": "sha512", "digest": "\#(digestA)"}]"#,
          "manifest record 0, field \"size\": must be an integer, got a string"),
         (#"[{"filename": "a", "size": 1.5, "algorithm": "sha512", "digest": "\#(digestA)"}]"#,
          "manifest record 0, field \"size\": must be an integer, got a number"),
+        (#"[{"filename": "a", "size": null, "algorithm": "sha512", "digest": "\#(digestA)"}]"#,
+         "manifest record 0, field \"size\": must be an integer, got null"),
+        (#"[{"filename": 7, "size": 1, "algorithm": "sha512", "digest": "\#(digestA)"}]"#,
+         "manifest record 0, field \"filename\": must be a string, got a number"),
+        (#"[{"filename": "a", "size": 1, "algorithm": "sha512", "digest": "\#(digestA)", "digest": "abc"}]"#,
+         "manifest record 0, field \"digest\": digest must be 128 lowercase hex characters, got 3"),
         (#"[{"filename": "a", "size": 1, "algorithm": "md5", "digest": "\#(digestA)"}]"#,
          "manifest record 0, field \"algorithm\": algorithm must be sha512, got \"md5\""),
         (#"[{"filename": "a", "size": 1, "algorithm": "sha512", "digest": "abc"}]"#,
@@ -118,15 +119,79 @@ struct ManifestTests {
          "manifest record 0, field \"filename\": must not be \"..\""),
         (#"[{"filename": "", "size": 1, "algorithm": "sha512", "digest": "\#(digestA)"}]"#,
          "manifest record 0, field \"filename\": must not be empty"),
-        (#"[{"filename": "a", "size": 1, "algorithm": "sha512", "digest": "\#(digestA)", "unpack": "yes"}]"#,
-         "manifest record 0, field \"unpack\": must be a boolean, got a string"),
-        (#"[{"filename": "a", "size": 1, "algorithm": "sha512", "digest": "\#(digestA)", "visibility": "secret"}]"#,
-         "manifest record 0, field \"visibility\": must be \"public\" or \"internal\", got \"secret\""),
-        (#"[{"filename": "a", "size": 1, "algorithm": "sha512", "digest": "\#(digestA)", "version": 3}]"#,
-         "manifest record 0, field \"version\": must be a string, got a number"),
         (#"[{"filename": "a", "size": 1, "algorithm": "sha512", "digest": "\#(digestA)"}, {"filename": "a", "size": 2, "algorithm": "sha512", "digest": "\#(digestB)"}]"#,
          "manifest record 1, field \"filename\": \"a\" is already record 0 with another digest"),
     ]
+
+    /// Members tooltool.py 1.4.0 copes with although they are not of the documented type, each with how it reads
+    /// them (Python truthiness for `unpack`, `==` for `size`) and the note the reader gives.
+    static let lenient: [(member: String, record: ManifestRecord, note: String)] = {
+        let digest = try! Digest(parsing: digestA)
+        func record(unpack: Bool = false, size: Int64 = 1, version: String? = nil, visibility: Visibility? = nil,
+                    setup: String? = nil, extra: [(String, JSONValue)] = []) -> ManifestRecord {
+            ManifestRecord(filename: "a", size: size, digest: digest, unpack: unpack, version: version,
+                           visibility: visibility, setup: setup, extra: extra)
+        }
+        return [
+            (#""unpack": "True""#, record(unpack: true), #"record 0 (a) "unpack": "True" taken as true"#),
+            (#""unpack": "False""#, record(unpack: true), #"record 0 (a) "unpack": "False" taken as true"#),
+            (#""unpack": "0""#, record(unpack: true), #"record 0 (a) "unpack": "0" taken as true"#),
+            (#""unpack": """#, record(), #"record 0 (a) "unpack": "" taken as false"#),
+            (#""unpack": 1"#, record(unpack: true), #"record 0 (a) "unpack": 1 taken as true"#),
+            (#""unpack": 0"#, record(), #"record 0 (a) "unpack": 0 taken as false"#),
+            (#""unpack": 0.0"#, record(), #"record 0 (a) "unpack": 0.0 taken as false"#),
+            (#""unpack": null"#, record(), #"record 0 (a) "unpack": null taken as false"#),
+            (#""unpack": []"#, record(), #"record 0 (a) "unpack": [] taken as false"#),
+            (#""unpack": {"x": 1}"#, record(unpack: true), #"record 0 (a) "unpack": {"x":1} taken as true"#),
+            (#""version": 3"#, record(version: "3"), #"record 0 (a) "version": 3 taken as "3""#),
+            (#""version": 0"#, record(), #"record 0 (a) "version": 0 taken as no version"#),
+            (#""version": null"#, record(), #"record 0 (a) "version": null taken as no version"#),
+            (#""visibility": "secret""#, record(extra: [("visibility", "secret")]),
+             #"record 0 (a) "visibility": "secret" kept as written (neither public nor internal: upload refuses it)"#),
+            (#""visibility": null"#, record(), #"record 0 (a) "visibility": null taken as no visibility"#),
+            (#""setup": 5"#, record(extra: [("setup", 5)]), #"record 0 (a) "setup": 5 kept as written"#),
+            (#""setup": null"#, record(), #"record 0 (a) "setup": null taken as no setup"#),
+        ]
+    }()
+
+    @Test("members of another type are read as tooltool.py reads them, each with a note", arguments: 0..<lenient.count)
+    func lenientMember(index: Int) throws {
+        let (member, expected, note) = Self.lenient[index]
+        let text = #"[{"filename": "a", "size": 1, "algorithm": "sha512", "digest": "\#(Self.digestA)", \#(member)}]"#
+        let reading = try Manifest.reading(Array(text.utf8))
+        #expect(reading.manifest == Manifest(records: [expected]))
+        #expect(reading.notes.map(\.description) == [note])
+        let rewritten = reading.manifest.serialized()
+        #expect(try Manifest.reading(Array(rewritten.utf8)).manifest == reading.manifest, "stable once written")
+        #expect(!rewritten.contains("\"unpack\": false") && !rewritten.contains("\"unpack\": \""))
+    }
+
+    @Test("sizes Python's == equates with an integer are taken as that integer")
+    func lenientSizes() throws {
+        for (size, value) in [("1024.0", Int64(1024)), ("1e3", 1000), ("true", 1), ("false", 0)] {
+            let text = #"[{"filename": "a", "size": \#(size), "algorithm": "sha512", "digest": "\#(Self.digestA)"}]"#
+            let reading = try Manifest.reading(Array(text.utf8))
+            #expect(reading.manifest.records.map(\.size) == [value])
+            #expect(reading.notes.map(\.description) == ["record 0 (a) \"size\": \(size == "1e3" ? "1000.0" : size) taken as \(value)"])
+        }
+    }
+
+    @Test("elements tooltool.py's decoder drops are skipped with a note; duplicate keys keep the last value")
+    func skippedElements() throws {
+        let text = """
+        [1, "x", null, [], {"filename": "b", "size": 1, "algorithm": "sha512"}, {"size": 1},
+         {"filename": "a", "size": 2, "size": 1, "algorithm": "sha512", "digest": "\(Self.digestA)"}]
+        """
+        let reading = try Manifest.reading(Array(text.utf8))
+        #expect(reading.manifest.records.map(\.filename) == ["a"])
+        #expect(reading.manifest.records.map(\.size) == [1])
+        #expect(reading.notes.map(\.description) == [
+            "record 0 skipped: not an object but a number", "record 1 skipped: not an object but a string",
+            "record 2 skipped: not an object but null", "record 3 skipped: not an object but an array",
+            "record 4 (b) skipped: no \"digest\"", "record 5 skipped: no \"filename\", \"algorithm\", \"digest\"",
+        ])
+        #expect(try Manifest.reading(Array(Self.tooltoolWritten.utf8)).notes.isEmpty, "a manifest tooltool writes has no notes")
+    }
 
     @Test("every rejection names the record and the field", arguments: 0..<rejections.count)
     func rejection(index: Int) {

@@ -8,18 +8,28 @@ public struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertibl
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
 
-/// A strict RFC 8259 parser: no comments, no trailing commas, no duplicate keys, bounded nesting.
+/// A strict RFC 8259 parser: no comments, no trailing commas, no duplicate keys (unless asked), bounded nesting.
 public struct JSONParser {
     /// Deepest nesting of arrays and objects accepted; deeper input is refused instead of exhausting the stack.
     public static let defaultMaxDepth = 64
 
+    /// What to do with a key that appears twice in one object.
+    public enum DuplicateKeys: Sendable {
+        /// Refuse the document (API bodies: a duplicate is a client bug worth reporting).
+        case refuse
+        /// Keep the last value at the first key's place, as Python's `json` does (manifests, which tooltool.py reads).
+        case keepLast
+    }
+
     private let bytes: [UInt8]
     private var index = 0
     private let maxDepth: Int
+    private let duplicateKeys: DuplicateKeys
 
     /// Parses one JSON document; anything but whitespace after it is an error.
-    public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
-        var parser = JSONParser(bytes: Array(bytes), maxDepth: maxDepth)
+    public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = defaultMaxDepth,
+                             duplicateKeys: DuplicateKeys = .refuse) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(bytes: Array(bytes), maxDepth: maxDepth, duplicateKeys: duplicateKeys)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -28,13 +38,15 @@ public struct JSONParser {
     }
 
     /// Parses one JSON document from text.
-    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
-        try parse(Array(text.utf8), maxDepth: maxDepth)
+    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth,
+                             duplicateKeys: DuplicateKeys = .refuse) throws(JSONParseError) -> JSONValue {
+        try parse(Array(text.utf8), maxDepth: maxDepth, duplicateKeys: duplicateKeys)
     }
 
-    private init(bytes: [UInt8], maxDepth: Int) {
+    private init(bytes: [UInt8], maxDepth: Int, duplicateKeys: DuplicateKeys) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.duplicateKeys = duplicateKeys
     }
 
     private func error(_ reason: String) -> JSONParseError { JSONParseError(reason: reason, offset: index) }
@@ -69,7 +81,7 @@ public struct JSONParser {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth)") }
         index += 1
         var members: [(String, JSONValue)] = []
-        var seen = Set<String>()
+        var seen: [String: Int] = [:]
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
         while true {
@@ -77,14 +89,21 @@ public struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
             let keyOffset = index
             let key = try parseString()
-            guard seen.insert(key).inserted else {
+            let earlier = seen[key]
+            if earlier != nil, duplicateKeys == .refuse {
                 throw JSONParseError(reason: "duplicate key \(key.debugDescription)", offset: keyOffset)
             }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
-            members.append((key, try parseValue(depth: depth)))
+            let value = try parseValue(depth: depth)
+            if let earlier {
+                members[earlier].1 = value
+            } else {
+                seen[key] = members.count
+                members.append((key, value))
+            }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input in an object") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }

@@ -31,6 +31,10 @@ struct UploadCommand {
                 invalid.append(record.filename)
                 continue
             }
+            if let kept = record.extra.first(where: { $0.0 == "visibility" })?.1 {
+                throw ClientError(.manifest, "\(record.filename) has visibility \(JSONWriter.write(kept)) in the manifest: "
+                                  + "it must be \"public\" or \"internal\"")
+            }
             guard let visibility = record.visibility ?? options.visibility else {
                 throw ClientError(.manifest, "\(record.filename) has no visibility: set it in the manifest or pass --visibility")
             }
