@@ -71,15 +71,74 @@ import TestSupport
         let server = try Client.blobServer([archive])
         let dir = TemporaryDirectory(prefix: "unpack")
         try Client.writeManifest([archive.record(unpack: true)], in: dir.path)
+        try Fixtures.write(Array("old".utf8), to: dir.file("evil/old.txt"))
         let result = try Client.run(["fetch", "--url", server.url], in: dir.path)
         #expect(result.status == 1)
-        #expect(result.stderr.contains("refused entry"), "\(result.stderr)")
+        #expect(result.stderr.contains("ERROR - unpack refused: evil.tar: "), "\(result.stderr)")
         #expect(result.stderr.contains(message), "\(result.stderr)")
-        #expect(result.stderr.contains("ERROR - failed to fetch: evil.tar"))
+        #expect(!result.stderr.contains("failed to fetch"), "\(result.stderr)")
+        #expect(Client.holds(dir.path, "evil.tar", archive.bytes), "the archive is in place")
         #expect(!FileManager.default.fileExists(atPath: dir.file("evil/ok.txt")), "nothing of a refused archive is left")
+        #expect(Client.holds(dir.path, "evil/old.txt", Array("old".utf8)), "the earlier unpacked folder is left as it was")
         #expect(!FileManager.default.fileExists(atPath: "/tmp/tooltool-absolute-escape"))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }
         #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
+    /// Archives made by GNU tar itself: one with a `../` entry (`-P` keeps it), one whose absolute symlink to a folder
+    /// outside is followed by an entry through it (appended with `-r` from a tree where that path is a real folder).
+    static let realArchives: [(String, String)] = [
+        ("dotdot", "\"../escape.txt\" contains '..'"),
+        ("symlink", "\"evil/link\" links to the absolute path"),
+    ]
+
+    @Test(arguments: 0..<realArchives.count)
+    func aRefusedArchiveIsReportedAsPresentAndVerifiedNotAsAFailedDownload(index: Int) throws {
+        let (kind, reason) = Self.realArchives[index]
+        let top = TemporaryDirectory(prefix: "refused")
+        let outside = top.file("outside"), job = top.file("job"), src = top.file("src"), archivePath = top.file("evil.tar")
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        try Fixtures.write(Array("ok\n".utf8), to: src + "/a/evil/ok.txt")
+        if kind == "dotdot" {
+            try Fixtures.write(Array("escaped\n".utf8), to: src + "/escape.txt")
+            let run = try ProcessRunner.run("/usr/bin/env", ["tar", "-cPf", archivePath, "evil/ok.txt", "../escape.txt"],
+                                            directory: src + "/a")
+            #expect(run.status == 0, "\(run.stderr)")
+        } else {
+            try FileManager.default.createSymbolicLink(atPath: src + "/a/evil/link", withDestinationPath: outside)
+            try Fixtures.write(Array("pwned\n".utf8), to: src + "/b/evil/link/pwned.txt")
+            let first = try ProcessRunner.run("/usr/bin/env", ["tar", "-cf", archivePath, "evil"], directory: src + "/a")
+            let second = try ProcessRunner.run("/usr/bin/env", ["tar", "-rf", archivePath, "evil/link/pwned.txt"], directory: src + "/b")
+            #expect(first.status == 0 && second.status == 0, "\(first.stderr) \(second.stderr)")
+        }
+        let listing = try ProcessRunner.run("/usr/bin/env", ["tar", "-tvf", archivePath])
+        #expect(listing.stdout.contains(kind == "dotdot" ? "../escape.txt" : "evil/link -> \(outside)"), "\(listing.stdout)")
+        let archive = Blob("evil.tar", bytes: Fixtures.read(archivePath) ?? [])
+        let server = try Client.blobServer([archive])
+        try FileManager.default.createDirectory(atPath: job, withIntermediateDirectories: true)
+        try Client.writeManifest([archive.record(unpack: true)], in: job)
+
+        let result = try Client.run(["fetch", "--url", server.url], in: job)
+        #expect(result.status == 1)
+        #expect(result.stdout.isEmpty)
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        let summary = try #require(lines.first { $0.hasPrefix("INFO - fetched ") }, "\(result.stderr)")
+        #expect(summary.hasPrefix("INFO - fetched 1 of 1 files in "), "\(summary)")
+        #expect(summary.hasSuffix(", 0 failed, 1 unpack refused"), "\(summary)")
+        let errors = lines.filter { $0.hasPrefix("ERROR - ") }
+        #expect(errors.count == 1, "\(result.stderr)")
+        #expect(errors.first?.hasPrefix("ERROR - unpack refused: evil.tar: \(reason)") == true, "\(result.stderr)")
+        #expect(errors.first?.hasSuffix("(evil.tar is present and verified; nothing of it was unpacked)") == true, "\(result.stderr)")
+        #expect(!result.stderr.contains("failed to fetch"))
+
+        #expect(Client.holds(job, "evil.tar", archive.bytes))
+        let validate = try Client.run(["validate"], in: job)
+        #expect(validate.status == 0, "the refused archive is present and verified: \(validate.stderr)")
+        #expect(try Client.run(["list"], in: job).stdout == "P\tV\tevil.tar\n")
+        #expect(!FileManager.default.fileExists(atPath: job + "/evil"), "nothing of it was unpacked")
+        #expect(!FileManager.default.fileExists(atPath: top.file("escape.txt")), "nothing written outside")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty, "nothing written through the link")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: job).sorted() == ["evil.tar", "manifest.tt"])
     }
 
     @Test func unknownExtensionFails() throws {
@@ -89,7 +148,10 @@ import TestSupport
         try Client.writeManifest([blob.record(unpack: true)], in: dir.path)
         let result = try Client.run(["fetch", "--url", server.url], in: dir.path)
         #expect(result.status == 1)
-        #expect(result.stderr.contains("cannot unpack thing.rar: expected one of"))
+        #expect(result.stderr.contains("ERROR - unpack failed: thing.rar: cannot unpack thing.rar: expected one of"), "\(result.stderr)")
+        #expect(result.stderr.contains(", 0 failed, 1 unpack failed"), "\(result.stderr)")
+        #expect(!result.stderr.contains("failed to fetch"))
+        #expect(Client.holds(dir.path, blob.name, blob.bytes), "the file itself is in place")
     }
 }
 

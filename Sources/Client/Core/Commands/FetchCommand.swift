@@ -6,7 +6,7 @@ struct FetchCommand {
     /// The parsed command line.
     let options: Options
 
-    /// Fetches; fails naming every file that could not be fetched.
+    /// Fetches; fails naming every file that could not be fetched, and every one whose unpacking was refused or failed.
     func run() throws(ClientError) -> Bool {
         let manifest = try ManifestFile.load(options.manifest)
         var records: [ManifestRecord] = []
@@ -31,6 +31,7 @@ struct FetchCommand {
             if removed > 0 { Log.info("removed \(removed) temp file(s) left in \(folder) by an interrupted fetch") }
         }
         let failed = Mutex<[String]>([])
+        let notUnpacked = Mutex<[(name: String, refused: Bool, reason: String)]>([])
         let display = board.startDisplay()
         let timeout = options.timeout
         // Largest first: a big file taken last would run alone at the end while the other workers sit idle
@@ -38,8 +39,12 @@ struct FetchCommand {
         let selected = records.enumerated().sorted { ($0.element.size, $1.offset) > ($1.element.size, $0.offset) }
             .map(\.element)
         Threads.forEach(count: records.count, width: options.jobs, setUp: { try? CurlEasy(timeout: timeout) }) { index, easy in
-            if !fetcher.fetch(selected[index], easy: easy) {
-                failed.withLock { $0.append(selected[index].filename) }
+            let name = selected[index].filename
+            switch fetcher.fetch(selected[index], easy: easy) {
+            case .done: break
+            case .failed: failed.withLock { $0.append(name) }
+            case .unpackRefused(let reason): notUnpacked.withLock { $0.append((name, true, reason)) }
+            case .unpackFailed(let reason): notUnpacked.withLock { $0.append((name, false, reason)) }
             }
         }
         cache?.finish()
@@ -48,6 +53,12 @@ struct FetchCommand {
         let failures = failed.withLock { $0 }
         if !failures.isEmpty {
             Log.error("failed to fetch: \(failures.sorted().joined(separator: ", "))")
+            ok = false
+        }
+        // Not a failed download: say that the file is there and verified, and why it was not unpacked.
+        for (name, refused, reason) in notUnpacked.withLock({ $0 }).sorted(by: { $0.name < $1.name }) {
+            Log.error("unpack \(refused ? "refused" : "failed"): \(name): \(reason) "
+                      + "(\(name) is present and verified\(refused ? "; nothing of it was unpacked" : ""))")
             ok = false
         }
         return ok

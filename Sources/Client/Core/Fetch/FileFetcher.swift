@@ -16,20 +16,38 @@ struct FileFetcher: Sendable {
     /// Progress and counts.
     let board: ProgressBoard
 
-    /// Fetches `record` into the current folder; false (after logging why) when it could not.
-    func fetch(_ record: ManifestRecord, easy: CurlEasy?) -> Bool {
+    /// How one record ended.
+    enum Outcome: Sendable, Equatable {
+        /// In place (and unpacked when asked).
+        case done
+        /// Not obtained from anywhere (logged as it happened).
+        case failed
+        /// In place and verified, but its unpacking was refused by the entry policy, for `reason`.
+        case unpackRefused(reason: String)
+        /// In place and verified, but it could not be unpacked (unknown format, corrupt archive, disk), for `reason`.
+        case unpackFailed(reason: String)
+    }
+
+    /// Fetches `record` into the current folder, then unpacks it when the record says so.
+    func fetch(_ record: ManifestRecord, easy: CurlEasy?) -> Outcome {
         let target = record.filename
         let source: ProgressBoard.Source
         do {
             source = try obtain(record, at: target, easy: easy)
-            if record.unpack { try Unpacker.unpack(archive: target, into: ".") }
         } catch {
             Log.error("\(record.filename): \(error.message)")
             board.finished(record.filename, size: record.size, source: .failed)
-            return false
+            return .failed
         }
         board.finished(record.filename, size: record.size, source: source)
-        return true
+        guard record.unpack else { return .done }
+        do {
+            try Unpacker.unpack(archive: target, into: ".")
+        } catch {
+            board.notUnpacked(refused: error.code == .unpackRefused)
+            return error.code == .unpackRefused ? .unpackRefused(reason: error.message) : .unpackFailed(reason: error.message)
+        }
+        return .done
     }
 
     private func obtain(_ record: ManifestRecord, at target: String,

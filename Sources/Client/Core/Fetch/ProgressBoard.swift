@@ -19,6 +19,8 @@ final class ProgressBoard: Sendable {
         var downloadedBytes: Int64 = 0
         var counts: [Source: Int] = [:]
         var finishedFiles = 0
+        var unpackRefused = 0
+        var unpackFailed = 0
     }
 
     private let state = Mutex(State())
@@ -50,6 +52,13 @@ final class ProgressBoard: Sendable {
             state.finishedBytes += size
             state.counts[source, default: 0] += 1
             if source == .download { state.downloadedBytes += size }
+        }
+    }
+
+    /// A file in place was not unpacked: its archive was `refused` by the entry policy, or unpacking failed.
+    func notUnpacked(refused: Bool) {
+        state.withLock { state in
+            if refused { state.unpackRefused += 1 } else { state.unpackFailed += 1 }
         }
     }
 
@@ -89,7 +98,8 @@ final class ProgressBoard: Sendable {
         }
     }
 
-    /// The one summary line logged at INFO at the end.
+    /// The one summary line logged at INFO at the end; files whose unpacking was refused or failed count as
+    /// fetched (they are in place and verified) and are counted again, only when there are any.
     func summary() -> String {
         let elapsed = max(ProgressBoard.now() - started, 0.001)
         return state.withLock { state in
@@ -99,6 +109,8 @@ final class ProgressBoard: Sendable {
                 + "\(state.counts[.download, default: 0]) downloaded (\(ProgressBoard.bytes(state.downloadedBytes)), "
                 + "\(ProgressBoard.bytes(Int64(rate)))/s), \(state.counts[.cache, default: 0]) from the cache, "
                 + "\(state.counts[.present, default: 0]) already present, \(state.counts[.failed, default: 0]) failed"
+                + (state.unpackRefused > 0 ? ", \(state.unpackRefused) unpack refused" : "")
+                + (state.unpackFailed > 0 ? ", \(state.unpackFailed) unpack failed" : "")
         }
     }
 

@@ -12,8 +12,10 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
         case network
         /// A file whose size or digest is not what the manifest says.
         case verification
-        /// An archive that could not be unpacked or held a refused entry.
+        /// An archive that could not be unpacked (unknown format, corrupt, a disk error).
         case unpack
+        /// An archive holding an entry the unpack policy refuses (escapes the folder, links outside, a device).
+        case unpackRefused
         /// Missing or contradictory configuration (no URL, no auth file, ...).
         case configuration
     }

@@ -6,9 +6,10 @@ import Glibc
 
 /// Unpacks a fetched archive into the folder it was fetched into, as tooltool.py does, but safely.
 ///
-/// The old extracted folder (the archive's name without its extensions) is removed first. Entries are extracted into
-/// a staging folder beside it and moved into place only when every entry passed `EntryPolicy`, so a refused archive
-/// leaves nothing behind. setuid and setgid bits are dropped.
+/// Entries are extracted into a staging folder beside the target and moved into place only when every entry passed
+/// `EntryPolicy` (else `.unpackRefused`), so a refused archive leaves nothing behind; only then is the old extracted
+/// folder (the archive's name without its extensions) replaced, so a refusal also leaves that as it was. setuid and
+/// setgid bits are dropped.
 enum Unpacker {
     /// The extensions understood, longest first.
     static let extensions = [".tar.gz", ".tar.bz2", ".tar.xz", ".tar.zst", ".tgz", ".tbz2", ".txz", ".tzst", ".tar", ".zip"]
@@ -25,11 +26,11 @@ enum Unpacker {
         guard let base = baseName(of: archive) else {
             throw ClientError(.unpack, "cannot unpack \(archive): expected one of \(extensions.joined(separator: ", "))")
         }
-        try FileSystem.removeTree(FileSystem.join(folder, base))
         let staging = FileSystem.temporaryPath(beside: FileSystem.join(folder, base + ".unpack"))
         guard mkdir(staging, 0o700) == 0 else { throw FileSystem.error("cannot create folder", staging) }
         do throws(ClientError) {
             try extract(archive, into: staging)
+            try FileSystem.removeTree(FileSystem.join(folder, base))
             try merge(staging, into: folder)
             try FileSystem.removeTree(staging)
         } catch {
@@ -49,7 +50,7 @@ enum Unpacker {
             let path = String(cString: cPath)
             let kind = self.kind(of: entry)
             if let problem = EntryPolicy.problem(path: path, kind: kind) {
-                throw ClientError(.unpack, "refused entry: \(problem)")
+                throw ClientError(.unpackRefused, problem)
             }
             archive_entry_set_pathname(entry, FileSystem.join(staging, path))
             if case .hardlink(let target) = kind { archive_entry_set_hardlink(entry, FileSystem.join(staging, target)) }
