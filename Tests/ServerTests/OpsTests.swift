@@ -161,19 +161,24 @@ import TestSupport
         #expect(idle.isClosedByPeer())
     }
 
+    /// Start-up removes every unlocked `.upload` file, however recent (a crashed writer's), and other leftovers (a
+    /// `.new` file a crash caught before its lock) once they are ten minutes old.
     @Test func startUpRemovesStaleTempFilesOnly() throws {
         let store = TemporaryDirectory(prefix: "sweep")
         let stale = store.file(".tmp/0123456789abcdef-stale.upload")
         let fresh = store.file(".tmp/0123456789abcdef-fresh.upload")
-        try Fixtures.write(Fixtures.randomBytes(100), to: stale)
-        try Fixtures.write(Fixtures.randomBytes(100), to: fresh)
+        let oldNew = store.file(".tmp/0123456789abcdef-old.new")
+        let freshNew = store.file(".tmp/0123456789abcdef-fresh.new")
+        for path in [stale, fresh, oldNew, freshNew] { try Fixtures.write(Fixtures.randomBytes(100), to: path) }
         let twoHoursAgo = Date().addingTimeInterval(-7200)
-        try FileManager.default.setAttributes([.modificationDate: twoHoursAgo], ofItemAtPath: stale)
+        for path in [stale, oldNew] { try FileManager.default.setAttributes([.modificationDate: twoHoursAgo], ofItemAtPath: path) }
 
         let server = try ServerProcess(root: store.path)
-        #expect(!ServerHarness.exists(stale), "a stale upload's temp file is removed at start-up")
-        #expect(ServerHarness.exists(fresh), "a recent one may belong to a live writer and stays")
-        #expect(server.stderr().contains("removed 1 stale temp file"))
+        #expect(!ServerHarness.exists(stale), "an old unlocked upload's temp file is removed at start-up")
+        #expect(!ServerHarness.exists(fresh), "so is a recent one: no live writer holds its lock")
+        #expect(!ServerHarness.exists(oldNew), "an old unlocked .new file is removed")
+        #expect(ServerHarness.exists(freshNew), "a recent .new file may be a writer's before its lock, and stays")
+        #expect(server.stderr().contains("removed 3 stale temp file"))
     }
 
     /// The `/metrics` page.

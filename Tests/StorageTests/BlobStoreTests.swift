@@ -135,24 +135,38 @@ import Darwin
         #expect(throws: StorageError.notFound(blob.digest)) { try store.setVisibility(blob.digest, to: .internal) }
     }
 
-    @Test func sweepRemovesOnlyStaleUnlockedTempFiles() throws {
+    /// An unlocked `.upload` file goes whatever its age; this process's own live upload (locked through another open
+    /// file description of the same process) stays; other files (a `.new` one caught before its lock) only when old.
+    @Test func sweepRemovesUnlockedUploadFilesAtAnyAgeAndNeverALiveOne() throws {
         let root = TempRoot()
         defer { root.remove() }
-        let store = try FileSystemBlobStore(root: root.path, temporaryFileGracePeriod: 0)
-        let stale = store.temporaryDirectory + "/dead.upload"
-        writeFile(stale, [1, 2, 3])
-        var old = [timespec(tv_sec: 1_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000, tv_nsec: 0)]
-        #expect(utimensat(AT_FDCWD, stale, &old, 0) == 0)
+        let store = try FileSystemBlobStore(root: root.path)
         let blob = Blob(size: 10)
         let live = try store.beginUpload(blob.digest, visibility: .public, expectedSize: 10)
         try live.write(all: Array(blob.bytes.prefix(5)))
-        let livePath = try #require(entries(store.temporaryDirectory).first { $0 != "dead.upload" })
+        let livePath = try #require(entries(store.temporaryDirectory).first)
+        #expect(livePath.hasSuffix(".upload"), "a live upload's file has its locked name: \(livePath)")
+        var old = [timespec(tv_sec: 1_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000, tv_nsec: 0)]
         _ = utimensat(AT_FDCWD, store.temporaryDirectory + "/" + livePath, &old, 0)
+        let dir = store.temporaryDirectory
+        writeFile(dir + "/fresh-dead.upload", [1, 2, 3])
+        writeFile(dir + "/old-dead.upload", [1, 2, 3])
+        #expect(utimensat(AT_FDCWD, dir + "/old-dead.upload", &old, 0) == 0)
+        writeFile(dir + "/fresh.new", [1])
+        writeFile(dir + "/old.new", [1])
+        #expect(utimensat(AT_FDCWD, dir + "/old.new", &old, 0) == 0)
+        // An old `.new` file whose writer is between its `open` and its `rename` holds the lock: it stays.
+        writeFile(dir + "/old-locked.new", [1])
+        #expect(utimensat(AT_FDCWD, dir + "/old-locked.new", &old, 0) == 0)
+        let holder = open(dir + "/old-locked.new", O_RDONLY)
+        defer { close(holder) }
+        #expect(flock(holder, LOCK_EX | LOCK_NB) == 0)
 
-        #expect(try store.sweepTemporaryFiles() == 1)
-        #expect(entries(store.temporaryDirectory) == [livePath])
+        #expect(try store.sweepTemporaryFiles() == 3)
+        #expect(entries(dir) == [livePath, "fresh.new", "old-locked.new"].sorted())
         try live.write(all: Array(blob.bytes.suffix(5)))
         #expect(try live.commit() == .stored)
+        #expect(entries(dir) == ["fresh.new", "old-locked.new"])
     }
 
     @Test func openForReadingIgnoresUnknownDigests() throws {

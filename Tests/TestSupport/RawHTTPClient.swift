@@ -106,6 +106,13 @@ public final class RawHTTPClient {
         return response(body)
     }
 
+    /// True when the server has sent something (or closed) within `timeout` seconds; reads nothing.
+    public func hasInput(within timeout: TimeInterval) -> Bool {
+        if !buffer.isEmpty { return true }
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&pfd, 1, Int32(timeout * 1000)) > 0
+    }
+
     /// True when the server has closed the connection (reads return end of file) within the read timeout.
     public func isClosedByPeer() -> Bool {
         while true {

@@ -19,9 +19,11 @@ public final class ServerProcess: @unchecked Sendable {
     /// Starts the server and waits (up to `timeout` seconds) for its `listening on` line.
     ///
     /// `environment` is added to the test's own; `launcher` runs the server through a command that execs it (e.g.
-    /// `["/usr/bin/prlimit", "--fsize=N"]`), so `pid` is still the server's.
+    /// `["/usr/bin/prlimit", "--fsize=N"]`), so `pid` is still the server's. stderr goes to `root/logName` (give two
+    /// servers sharing a root two names).
     public init(root: String, arguments: [String] = [], executable: String = Binaries.server,
-                environment: [String: String] = [:], launcher: [String] = [], timeout: TimeInterval = 20) throws {
+                environment: [String: String] = [:], launcher: [String] = [], timeout: TimeInterval = 20,
+                logName: String = "server-stderr.log") throws {
         self.root = root
         let process = Process()
         let serve = ["serve", "--root", root, "--host", "127.0.0.1", "--port", "0"] + arguments
@@ -37,7 +39,7 @@ public final class ServerProcess: @unchecked Sendable {
         }
         let stdout = Pipe()
         process.standardOutput = stdout
-        stderrPath = root + "/server-stderr.log"
+        stderrPath = root + "/" + logName
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
         try process.run()

@@ -36,6 +36,8 @@ struct ServeCommand: ParsableCommand {
     var idleTimeout = HTTPServerConfiguration().idleTimeout
     @Option(name: .customLong("max-connections"), help: "Most open connections; past it the oldest idle ones close.")
     var maxConnections = HTTPServerConfiguration().maxConnections
+    @Option(name: .customLong("sweep-interval"), help: "Seconds between two sweeps of stale upload temp files.")
+    var sweepInterval = ServerConfiguration().sweepInterval
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
@@ -47,7 +49,8 @@ struct ServeCommand: ParsableCommand {
                 throw ValidationError("--public-url must be an http:// or https:// URL, got \(publicURL)")
             }
         }
-        for (name, value) in [("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout)]
+        for (name, value) in [("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout),
+                              ("--sweep-interval", sweepInterval)]
         where value <= 0 { throw ValidationError("\(name) must be positive, got \(value)") }
         for (name, value) in [("--max-header-line", maxHeaderLine), ("--max-header-size", maxHeaderSize),
                               ("--max-headers", maxHeaders), ("--max-connections", maxConnections)]
@@ -62,6 +65,7 @@ struct ServeCommand: ParsableCommand {
         configuration.maxUploadSize = maxUploadSize
         configuration.anonymousPublic = !noAnonymousPublic
         configuration.signedURLLifetime = signedURLLifetime
+        configuration.sweepInterval = sweepInterval
         configuration.http.host = host
         configuration.http.port = port
         configuration.http.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
@@ -113,8 +117,10 @@ struct ServeCommand: ParsableCommand {
             source.resume()
             return source
         }
+        let sweeper = StoreSweeper(store: store, interval: configuration.sweepInterval)
         StandardStreams.out("listening on http://\(configuration.http.host):\(boundPort)\n")
         server.run()
+        sweeper.stop()
         signals.forEach { $0.cancel() }
         context.authenticator.flush()
         context.worker.sync(flags: .barrier) {}

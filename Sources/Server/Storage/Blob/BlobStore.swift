@@ -22,6 +22,7 @@ public protocol BlobStore: Sendable {
     func delete(_ digest: Digest) throws(StorageError) -> Visibility
 
     /// Removes temp files left by uploads that no process is writing any more; returns how many it removed.
+    /// Never removes an upload still in flight, in this process or another one sharing the store.
     @discardableResult
     func sweepTemporaryFiles() throws(StorageError) -> Int
 

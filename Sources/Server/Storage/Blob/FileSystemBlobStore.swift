@@ -22,7 +22,8 @@ public final class FileSystemBlobStore: BlobStore {
     public let temporaryDirectory: String
     /// Folder that fsck --repair moves bad files into.
     public let quarantineDirectory: String
-    /// Temp files younger than this are never swept, whatever their lock says (see `sweepTemporaryFiles`).
+    /// Temp files other than an upload's locked `.upload` file (a `.new` file, a heartbeat probe) younger than this
+    /// are never swept, whatever their lock says (see `sweepTemporaryFiles`).
     public let temporaryFileGracePeriod: Int64
     let locks = StripedLock()
     /// Open descriptors of `pvt/sha512` and `public/sha512`: reads open blobs relative to them, so the kernel walks
@@ -35,7 +36,7 @@ public final class FileSystemBlobStore: BlobStore {
     #endif
 
     /// Opens (creating when missing) a store under `root`. Does not scan the store: cost does not grow with it.
-    public init(root: String, temporaryFileGracePeriod: Int64 = 60) throws(StorageError) {
+    public init(root: String, temporaryFileGracePeriod: Int64 = 600) throws(StorageError) {
         #if DEBUG
         faults = try StorageFaults.fromEnvironment()
         #endif

@@ -7,8 +7,9 @@ import Darwin
 
 /// One upload into a `FileSystemBlobStore`: a uniquely named temp file under `.tmp/` fed through SHA-512.
 ///
-/// The temp file is created with O_CREAT|O_EXCL and mode 0644 and holds an exclusive `flock` while open, which tells
-/// `sweepTemporaryFiles` (of this or another process) that someone is still writing it.
+/// The temp file (`FileSystemBlobStore.createTemporaryFile`) holds an exclusive `flock` from before it has its
+/// `.upload` name until after that name is gone, which tells `sweepTemporaryFiles` (of this or another process) that
+/// someone is still writing it.
 ///
 /// Thread safety: one caller at a time, but the caller may change threads between calls (`write` on an event loop,
 /// `commit` on a worker). Every call takes an internal lock, which gives the hand-off its happens-before edge; the
@@ -54,33 +55,14 @@ final class FileSystemUpload: BlobUpload, @unchecked Sendable {
         }
         #endif
         self.hasher = HashPipeline(algorithm: digest.algorithm, threaded: expectedSize >= Self.pipelineThreshold)
-        var attempt = 0
-        while true {
-            let name = "\(digest.hex.prefix(16))-\(Hex.encode(Crypto.randomBytes(12))).upload"
-            let path = "\(store.temporaryDirectory)/\(name)"
-            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            if fd >= 0 {
-                self.fd = fd
-                self.temporaryPath = path
-                break
-            }
-            attempt += 1
-            if errno != EEXIST || attempt >= 5 { throw StorageError.fromErrno(errno, call: "open", path: path) }
-        }
-        // Mode 0644 whatever the umask, so a static server mirroring public/ can read it.
-        if fchmod(fd, 0o644) != 0 || flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let code = errno
-            close(fd)
-            unlink(temporaryPath)
-            throw StorageError.fromErrno(code, call: "fchmod/flock", path: temporaryPath)
-        }
+        (fd, temporaryPath) = try store.createTemporaryFile(prefix: digest.hex.prefix(16))
     }
 
     deinit {
         // A writer dropped without commit or abort (a connection torn down) must not leave its temp file behind.
         if !closed {
-            close(fd)
             unlink(temporaryPath)
+            close(fd)
         }
     }
 
@@ -126,6 +108,9 @@ final class FileSystemUpload: BlobUpload, @unchecked Sendable {
                 throw StorageError.digestMismatch(expected: digest, actual: actual, expectedSize: expectedSize,
                                                   actualSize: written)
             }
+            #if DEBUG
+            if let fault, fault.operation == .stall { sleep(UInt32(clamping: fault.offset)) }
+            #endif
             if let code = fsync(fd) != 0 ? errno : injectedError(at: .fsync) {
                 closeAndRemoveLocked()
                 throw StorageError.fromErrno(code, call: "fsync", path: temporaryPath)
@@ -162,11 +147,12 @@ final class FileSystemUpload: BlobUpload, @unchecked Sendable {
         case fsync, link
     }
 
-    /// Closes and removes the temp file; must hold `lock`.
+    /// Removes and closes the temp file; must hold `lock`. The name goes before the lock (released by `close`), so
+    /// a sweep never finds a `.upload` name unlocked while this upload lives.
     private func closeAndRemoveLocked() {
         guard !closed else { return }
         closed = true
-        close(fd)
         unlink(temporaryPath)
+        close(fd)
     }
 }

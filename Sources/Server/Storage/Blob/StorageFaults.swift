@@ -12,14 +12,16 @@ import Darwin
 /// the order uploads begin. An entry is `none` (that upload runs clean) or `OP:ERRNO[:OFFSET]`:
 /// - `open:E`: `beginUpload` fails with E before any temp file exists (the answer comes before the body);
 /// - `write:E:N`: the write that would take the temp file past N bytes writes up to N, then fails with E;
-/// - `fsync:E`, `link:E`: the upload's `fsync`, or its `link` under the final name, fails with E (after the body).
+/// - `fsync:E`, `link:E`: the upload's `fsync`, or its `link` under the final name, fails with E (after the body);
+/// - `stall:S`: no failure, but the upload's commit waits S seconds before its `fsync` (a slow disk after the whole
+///   body, so a test can kill the server at that moment).
 ///
 /// Uploads past the end of the list run clean. Release builds contain none of this.
 public final class StorageFaults: @unchecked Sendable {
     // @unchecked Sendable: `pending`, the only mutable state, is touched only under `lock`.
     /// Where a fault strikes.
     public enum Operation: String, Sendable {
-        case open, write, fsync, link
+        case open, write, fsync, link, stall
     }
 
     /// One planned failure.
@@ -28,7 +30,7 @@ public final class StorageFaults: @unchecked Sendable {
         public let operation: Operation
         /// The errno it fails with.
         public let code: Int32
-        /// For `write`: bytes written before the failure.
+        /// For `write`: bytes written before the failure; for `stall`: the seconds to wait.
         public let offset: Int64
     }
 
@@ -57,9 +59,16 @@ public final class StorageFaults: @unchecked Sendable {
                 continue
             }
             let parts = entry.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            if parts.count == 2, parts[0] == Operation.stall.rawValue {
+                guard let seconds = Int64(parts[1]), seconds >= 0 else {
+                    throw StorageFaultPlanError(entry: entry, reason: "stall takes a number of seconds")
+                }
+                faults.append(Fault(operation: .stall, code: 0, offset: seconds))
+                continue
+            }
             guard (2...3).contains(parts.count), let operation = Operation(rawValue: parts[0]), let code = Self.codes[parts[1]] else {
-                throw StorageFaultPlanError(entry: entry, reason: "expected none or OP:ERRNO[:OFFSET] with OP one of open, write, "
-                    + "fsync, link and ERRNO one of \(Self.codes.keys.sorted().joined(separator: ", "))")
+                throw StorageFaultPlanError(entry: entry, reason: "expected none, stall:SECONDS or OP:ERRNO[:OFFSET] with OP one of open, "
+                    + "write, fsync, link and ERRNO one of \(Self.codes.keys.sorted().joined(separator: ", "))")
             }
             var offset: Int64 = 0
             if parts.count == 3 {
