@@ -79,6 +79,37 @@ import TestSupport
         #expect(!again.stderr.contains("WARNING"), "the rewritten manifest is in the documented form: \(again.stderr)")
     }
 
+    @Test func aNullSizeIsCheckedByTheDigestAlone() throws {
+        let blob = Blob("nosize.bin", size: 70_000)
+        let server = try Client.blobServer([blob])
+        let dir = TemporaryDirectory(prefix: "compat")
+        let text = #"[{"filename": "nosize.bin", "size": null, "algorithm": "sha512", "digest": "\#(blob.digest.hex)"}]"#
+        try Fixtures.write(Array(text.utf8), to: dir.file("manifest.tt"))
+        let fetch = try Client.run(["fetch", "--url", server.url], in: dir.path)
+        #expect(fetch.status == 0, "\(fetch.stderr)")
+        #expect(fetch.stderr.contains("record 0 (nosize.bin) \"size\": null taken as unknown (only the digest is checked)"))
+        #expect(Client.holds(dir.path, blob.name, blob.bytes))
+        #expect(try Client.run(["validate"], in: dir.path).status == 0)
+        #expect(try Client.run(["list"], in: dir.path).stdout == "P\tV\tnosize.bin\n")
+
+        // Other bytes, of another size, are still found out: by the digest.
+        try Fixtures.write(Fixtures.randomBytes(10), to: dir.file(blob.name))
+        let validate = try Client.run(["validate"], in: dir.path)
+        #expect(validate.status == 1)
+        #expect(validate.stderr.contains("ERROR - nosize.bin is not valid: digest is"), "\(validate.stderr)")
+        let again = try Client.run(["fetch", "--url", server.url], in: dir.path)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(Client.holds(dir.path, blob.name, blob.bytes))
+
+        // A server sending other bytes is refused, whatever their size.
+        let liar = try FaultServer { _ in .blob(Fixtures.randomBytes(500)) }
+        try FileManager.default.removeItem(atPath: dir.file(blob.name))
+        let refused = try Client.run(["fetch", "--url", liar.url, "--retries", "0"], in: dir.path)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("digest is"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file(blob.name)))
+    }
+
     @Test func otherMembersAreReadAsTooltoolPyReadsThem() throws {
         let blob = Blob("data.bin", size: 300), other = Blob("other.bin", size: 20)
         let server = try Client.blobServer([blob, other])

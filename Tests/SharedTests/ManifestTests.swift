@@ -95,8 +95,6 @@ struct ManifestTests {
          "manifest record 0, field \"size\": must be an integer, got a string"),
         (#"[{"filename": "a", "size": 1.5, "algorithm": "sha512", "digest": "\#(digestA)"}]"#,
          "manifest record 0, field \"size\": must be an integer, got a number"),
-        (#"[{"filename": "a", "size": null, "algorithm": "sha512", "digest": "\#(digestA)"}]"#,
-         "manifest record 0, field \"size\": must be an integer, got null"),
         (#"[{"filename": 7, "size": 1, "algorithm": "sha512", "digest": "\#(digestA)"}]"#,
          "manifest record 0, field \"filename\": must be a string, got a number"),
         (#"[{"filename": "a", "size": 1, "algorithm": "sha512", "digest": "\#(digestA)", "digest": "abc"}]"#,
@@ -127,7 +125,7 @@ struct ManifestTests {
     /// them (Python truthiness for `unpack`, `==` for `size`) and the note the reader gives.
     static let lenient: [(member: String, record: ManifestRecord, note: String)] = {
         let digest = try! Digest(parsing: digestA)
-        func record(unpack: Bool = false, size: Int64 = 1, version: String? = nil, visibility: Visibility? = nil,
+        func record(unpack: Bool = false, size: Int64? = 1, version: String? = nil, visibility: Visibility? = nil,
                     setup: String? = nil, extra: [(String, JSONValue)] = []) -> ManifestRecord {
             ManifestRecord(filename: "a", size: size, digest: digest, unpack: unpack, version: version,
                            visibility: visibility, setup: setup, extra: extra)
@@ -143,6 +141,7 @@ struct ManifestTests {
             (#""unpack": null"#, record(), #"record 0 (a) "unpack": null taken as false"#),
             (#""unpack": []"#, record(), #"record 0 (a) "unpack": [] taken as false"#),
             (#""unpack": {"x": 1}"#, record(unpack: true), #"record 0 (a) "unpack": {"x":1} taken as true"#),
+            (#""size": null"#, record(size: nil), #"record 0 (a) "size": null taken as unknown (only the digest is checked)"#),
             (#""version": 3"#, record(version: "3"), #"record 0 (a) "version": 3 taken as "3""#),
             (#""version": 0"#, record(), #"record 0 (a) "version": 0 taken as no version"#),
             (#""version": null"#, record(), #"record 0 (a) "version": null taken as no version"#),

@@ -3,7 +3,7 @@
 /// Each member tooltool.py reads is accepted in every form tooltool.py copes with, and read the way Python reads it:
 /// `unpack` by truthiness (so `"True"`, `"False"`, `1` unpack and `""`, `0`, `null` do not), `version`, `setup` and
 /// `visibility` as any value (tooltool.py's fetch never looks at them), `size` as anything Python's `==` equates with
-/// an integer (`1024.0`, `true`), duplicate keys with the last one winning; an element that is not an object or lacks
+/// an integer (`1024.0`, `true`) or `null` (no size check), duplicate keys with the last one winning; an element that is not an object or lacks
 /// `filename`, `size`, `algorithm` or `digest` is skipped, as tooltool.py's decoder drops it. Each such departure from
 /// the documented types is reported as a `ManifestNote`. What tooltool.py cannot cope with either (a filename that is
 /// not a bare name, a digest or size it could never verify, another algorithm) is refused with a `ManifestError`.
@@ -63,12 +63,19 @@ extension Manifest {
             notes.append(.member(index, filename, member, found, readAs: readAs))
         }
 
+        // tooltool.py checks `size is None or size == os.path.getsize(...)`.
         let sizeValue = value["size"]!
-        guard let size = sizeValue.pythonIntegerValue else {
-            throw fail("size", "must be an integer, got \(sizeValue.typeName)")
+        var size: Int64?
+        if sizeValue == .null {
+            note("size", sizeValue, "taken as unknown (only the digest is checked)")
+        } else {
+            guard let integer = sizeValue.pythonIntegerValue else {
+                throw fail("size", "must be an integer, got \(sizeValue.typeName)")
+            }
+            guard integer >= 0 else { throw fail("size", "must not be negative, got \(integer)") }
+            if sizeValue.intValue == nil { note("size", sizeValue, "taken as \(integer)") }
+            size = integer
         }
-        guard size >= 0 else { throw fail("size", "must not be negative, got \(size)") }
-        if sizeValue.intValue == nil { note("size", sizeValue, "taken as \(size)") }
 
         guard let algorithmName = value["algorithm"]!.stringValue else {
             throw fail("algorithm", "must be a string, got \(value["algorithm"]!.typeName)")

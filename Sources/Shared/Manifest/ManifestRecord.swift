@@ -2,8 +2,9 @@
 public struct ManifestRecord: Equatable, Sendable {
     /// A bare file name: no `/`, `\`, NUL, and not `.` or `..`.
     public var filename: String
-    /// Size in bytes.
-    public var size: Int64
+    /// Size in bytes; nil for a manifest's `"size": null`, which tooltool.py reads as "do not check the size": the
+    /// digest alone then decides.
+    public var size: Int64?
     /// Digest of the content (carries the algorithm).
     public var digest: Digest
     /// Unpack the archive after fetching.
@@ -17,7 +18,7 @@ public struct ManifestRecord: Equatable, Sendable {
     /// Keys we do not know, kept in their order and written back after the known ones.
     public var extra: [(String, JSONValue)]
 
-    public init(filename: String, size: Int64, digest: Digest, unpack: Bool = false, version: String? = nil,
+    public init(filename: String, size: Int64?, digest: Digest, unpack: Bool = false, version: String? = nil,
                 visibility: Visibility? = nil, setup: String? = nil, extra: [(String, JSONValue)] = []) {
         self.filename = filename
         self.size = size
@@ -42,7 +43,7 @@ public struct ManifestRecord: Equatable, Sendable {
     public var json: JSONValue {
         var members: [(String, JSONValue)] = [
             ("filename", .string(filename)),
-            ("size", .int(size)),
+            ("size", size.map { .int($0) } ?? .null),
             ("algorithm", .string(digest.algorithm.rawValue)),
             ("digest", .string(digest.hex)),
         ]

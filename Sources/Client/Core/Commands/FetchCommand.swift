@@ -20,7 +20,7 @@ struct FetchCommand {
             ok = false
         }
         let token = try AuthenticationFile.token(options.authenticationFile)
-        let board = ProgressBoard(files: records.count, bytes: records.reduce(0) { $0 + $1.size })
+        let board = ProgressBoard(files: records.count, bytes: records.reduce(0) { $0 + ($1.size ?? 0) })
         if let folder = options.cacheFolder { try FileSystem.makeDirectories(folder) }
         let cache = options.cacheFolder.map { Cache(folder: $0, verifyCache: options.verifyCache) }
         let fetcher = FileFetcher(urls: options.urls, token: token,
@@ -36,7 +36,7 @@ struct FetchCommand {
         let timeout = options.timeout
         // Largest first: a big file taken last would run alone at the end while the other workers sit idle
         // (with 64 files of 1 MiB and one of 256 MiB, that was most of a warm fetch's verification time).
-        let selected = records.enumerated().sorted { ($0.element.size, $1.offset) > ($1.element.size, $0.offset) }
+        let selected = records.enumerated().sorted { ($0.element.size ?? 0, $1.offset) > ($1.element.size ?? 0, $0.offset) }
             .map(\.element)
         Threads.forEach(count: records.count, width: options.jobs, setUp: { try? CurlEasy(timeout: timeout) }) { index, easy in
             let name = selected[index].filename

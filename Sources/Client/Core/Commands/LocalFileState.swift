@@ -13,14 +13,14 @@ enum LocalFileState: Equatable {
     /// Not a readable regular file.
     case unreadable(String)
 
-    /// Checks the file at `path` against `record`, hashing it only when the size matches.
+    /// Checks the file at `path` against `record`, hashing it only when the size matches (or the record has none).
     static func check(_ record: ManifestRecord, at path: String) -> LocalFileState {
         guard let info = FileSystem.status(path) else { return FileSystem.exists(path) ? .unreadable("dangling link") : .missing }
         guard info.st_mode & S_IFMT == S_IFREG else { return .unreadable("not a regular file") }
-        guard Int64(info.st_size) == record.size else { return .wrongSize(Int64(info.st_size)) }
+        if let size = record.size, Int64(info.st_size) != size { return .wrongSize(Int64(info.st_size)) }
         do {
             let computed = try FileDigest.compute(path: path, algorithm: record.algorithm)
-            if computed.size != record.size { return .wrongSize(computed.size) }
+            if let size = record.size, computed.size != size { return .wrongSize(computed.size) }
             return computed.digest == record.digest ? .valid : .wrongDigest(computed.digest)
         } catch {
             return .unreadable(error.description)
@@ -35,7 +35,7 @@ enum LocalFileState: Equatable {
         switch self {
         case .valid: return nil
         case .missing: return "missing"
-        case .wrongSize(let size): return "size is \(size) bytes, expected \(record.size)"
+        case .wrongSize(let size): return "size is \(size) bytes, expected \(record.size.map(String.init) ?? "any")"
         case .wrongDigest(let digest): return "digest is \(digest.hex.prefix(16))..., expected \(record.digest.hex.prefix(16))..."
         case .unreadable(let why): return "unreadable: \(why)"
         }

@@ -23,9 +23,15 @@ struct UploadCommand {
         let token = try AuthenticationFile.token(options.authenticationFile)
         let manifest = try ManifestFile.load(options.manifest)
         guard !manifest.records.isEmpty else { throw ClientError(.manifest, "\(options.manifest) has no records to upload") }
+        // A `"size": null` record is sent with the size of its local file, which is checked against the digest below.
+        let records = manifest.records.map { record in
+            var sized = record
+            if sized.size == nil, let info = FileSystem.status(record.filename) { sized.size = Int64(info.st_size) }
+            return sized
+        }
         var files: [(String, JSONValue)] = []
         var invalid: [String] = []
-        for record in manifest.records where !files.contains(where: { $0.0 == record.filename }) {
+        for record in records where !files.contains(where: { $0.0 == record.filename }) {
             if let problem = LocalFileState.check(record, at: record.filename).problem(expected: record) {
                 Log.error("\(record.filename) is not valid: \(problem)")
                 invalid.append(record.filename)
@@ -38,7 +44,7 @@ struct UploadCommand {
             guard let visibility = record.visibility ?? options.visibility else {
                 throw ClientError(.manifest, "\(record.filename) has no visibility: set it in the manifest or pass --visibility")
             }
-            files.append((record.filename, ["size": .int(record.size), "digest": .string(record.digest.hex),
+            files.append((record.filename, ["size": .int(record.size ?? 0), "digest": .string(record.digest.hex),
                                             "algorithm": .string(record.algorithm.rawValue),
                                             "visibility": .string(visibility.rawValue)]))
         }
@@ -53,7 +59,7 @@ struct UploadCommand {
             throw ServerAPI.failure("upload of the batch to \(base) failed", answer)
         }
         var puts: [(record: ManifestRecord, url: String)] = []
-        for record in manifest.records {
+        for record in records {
             if let url = batch["files"]?[record.filename]?["put_url"]?.stringValue,
                !puts.contains(where: { $0.record.filename == record.filename }) {
                 puts.append((record, url))
@@ -76,14 +82,14 @@ struct UploadCommand {
                 guard let easy else { throw ClientError(.network, "no HTTP handle available") }
                 var request = HTTPRequest(url: url)
                 request.method = "PUT"
-                request.body = .file(path: record.filename, size: record.size)
+                request.body = .file(path: record.filename, size: record.size ?? 0)
                 request.headers.append("Content-Type: application/octet-stream")
                 let sink = MemorySink(limit: 1 << 20)
                 switch try easy.perform(request, sink: sink) {
                 case .failure(let error):
                     throw ClientError(.network, error.message)
                 case .success(let response) where (200..<300).contains(response.status):
-                    Log.info("\(record.filename): uploaded (\(ProgressBoard.bytes(record.size)))")
+                    Log.info("\(record.filename): uploaded (\(ProgressBoard.bytes(record.size ?? 0)))")
                 case .success(let response):
                     let detail = APIError(body: sink.bytes).map { ": \($0.description)" } ?? ""
                     throw ClientError(.network, "HTTP \(response.status)\(detail)")

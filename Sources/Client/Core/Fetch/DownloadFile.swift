@@ -75,21 +75,30 @@ final class DownloadFile: ResponseSink {
         switch status {
         case 200:
             if written > 0 { reset() }
-            if let length, length != record.size {
-                return refuse("server announced \(length) bytes, expected \(record.size)", mismatch: true)
+            if let length, let size = record.size, length != size {
+                return refuse("server announced \(length) bytes, expected \(size)", mismatch: true)
             }
         case 206:
-            let expected = "bytes \(requestedStart)-\(record.size - 1)/"
             let range = response.header("Content-Range")?.trimmingWhitespace() ?? ""
+            guard let size = record.size else {
+                // No size in the manifest: the range must start where we stopped; the digest checks the rest.
+                guard requestedStart > 0, range.hasPrefix("bytes \(requestedStart)-") else {
+                    reset()
+                    return refuse("206 with Content-Range \(range.debugDescription), expected \"bytes \(requestedStart)-...\"",
+                                  mismatch: false)
+                }
+                return true
+            }
+            let expected = "bytes \(requestedStart)-\(size - 1)/"
             let total = range.hasPrefix(expected) ? String(range.dropFirst(expected.count)) : nil
-            guard requestedStart > 0, let total, total == "*" || total == String(record.size) else {
+            guard requestedStart > 0, let total, total == "*" || total == String(size) else {
                 reset()
-                return refuse("206 with Content-Range \(range.debugDescription), expected \"\(expected)\(record.size)\"",
+                return refuse("206 with Content-Range \(range.debugDescription), expected \"\(expected)\(size)\"",
                               mismatch: false)
             }
-            if let length, length != record.size - requestedStart {
+            if let length, length != size - requestedStart {
                 reset()
-                return refuse("206 announced \(length) bytes, expected \(record.size - requestedStart)", mismatch: false)
+                return refuse("206 announced \(length) bytes, expected \(size - requestedStart)", mismatch: false)
             }
         default:
             break
@@ -102,8 +111,8 @@ final class DownloadFile: ResponseSink {
             if errorBody.count < 4096 { errorBody.append(contentsOf: bytes.prefix(4096 - errorBody.count)) }
             return true
         }
-        guard written + Int64(bytes.count) <= record.size else {
-            return refuse("server sent more than the expected \(record.size) bytes", mismatch: true)
+        if let size = record.size, written + Int64(bytes.count) > size {
+            return refuse("server sent more than the expected \(size) bytes", mismatch: true)
         }
         do {
             try FileSystem.writeAll(fd, bytes, path: path)
@@ -116,10 +125,10 @@ final class DownloadFile: ResponseSink {
         return true
     }
 
-    /// After a complete 2xx answer: success when the size and digest match the record, else why not.
+    /// After a complete 2xx answer: success when the size (when the record has one) and digest match, else why not.
     func finish() -> Result<Void, ClientError> {
-        guard written == record.size else {
-            return .failure(ClientError(.verification, "got \(written) bytes, expected \(record.size)"))
+        if let size = record.size, written != size {
+            return .failure(ClientError(.verification, "got \(written) bytes, expected \(size)"))
         }
         let digest = hasher.finish()
         hasher = StreamingHasher(algorithm: record.algorithm)

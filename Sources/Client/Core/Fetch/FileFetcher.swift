@@ -36,10 +36,11 @@ struct FileFetcher: Sendable {
             source = try obtain(record, at: target, easy: easy)
         } catch {
             Log.error("\(record.filename): \(error.message)")
-            board.finished(record.filename, size: record.size, source: .failed)
+            board.finished(record.filename, size: record.size ?? 0, source: .failed)
             return .failed
         }
-        board.finished(record.filename, size: record.size, source: source)
+        let size = record.size ?? FileSystem.status(target).map { Int64($0.st_size) } ?? 0
+        board.finished(record.filename, size: size, source: source)
         guard record.unpack else { return .done }
         do {
             try Unpacker.unpack(archive: target, into: ".")
@@ -75,7 +76,7 @@ struct FileFetcher: Sendable {
     /// file. Each server gets at most `1 + retries` attempts. Bytes already received are resumed with `Range`.
     private func download(_ record: ManifestRecord, to target: String, easy: CurlEasy) throws(ClientError) -> ProgressBoard.Source {
         let file = try DownloadFile(record: record, target: target)
-        file.onProgress = { [board] bytes in board.update(record.filename, bytes: bytes, size: record.size) }
+        file.onProgress = { [board] bytes in board.update(record.filename, bytes: bytes, size: record.size ?? bytes) }
         var inPlay = urls
         var failures: [String: String] = [:]
         var retryAfter: Int?

@@ -37,8 +37,8 @@ struct ServerDownload {
         case .success(let response):
             switch response.status {
             case 200, 206:
-                if file.written < file.record.size {
-                    return .retryable(ClientError(.network, "short body: got \(file.written) of \(file.record.size) bytes"),
+                if let size = file.record.size, file.written < size {
+                    return .retryable(ClientError(.network, "short body: got \(file.written) of \(size) bytes"),
                                       retryAfter: nil)
                 }
                 switch file.finish() {

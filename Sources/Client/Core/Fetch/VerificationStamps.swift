@@ -61,7 +61,7 @@ final class VerificationStamps: Sendable {
     private func distrust(_ record: ManifestRecord, _ info: stat) -> String? {
         guard trusted else { return "--verify-cache" }
         guard info.st_mode & S_IFMT == S_IFREG else { return "not a regular file" }
-        guard Int64(info.st_size) == record.size else { return "its size is not the manifest's" }
+        if let size = record.size, Int64(info.st_size) != size { return "its size is not the manifest's" }
         let text: [UInt8]
         do {
             guard let read = try folder.read(record.digest.hex) else { return "no verification stamp" }
