@@ -45,10 +45,13 @@ import TestSupport
         return client
     }
 
-    /// The steps: a 6 MiB tmpfs as the root and a 10 MiB PUT. 507 with the error body, then the server goes on.
+    /// The steps, with the disk filling up mid-body: a 24 MiB tmpfs as the root, a 10 MiB PUT that fits when
+    /// it begins (a PUT larger than the free space is refused before its body, see `MissingFolderTests`), then a
+    /// filler file takes the rest of the space 5 MiB into the body. 507 with the error body (a real ENOSPC from the
+    /// write), then the server goes on.
     @Test func diskFullAboveTheThreadedHashingSizeGives507AndTheServerGoesOn() throws {
         let mountPoint = TemporaryDirectory(prefix: "tmpfs")
-        guard system("mount -t tmpfs -o size=6m tmpfs '\(mountPoint.path)' 2>/dev/null") == 0 else {
+        guard system("mount -t tmpfs -o size=24m tmpfs '\(mountPoint.path)' 2>/dev/null") == 0 else {
             try Test.cancel("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN); disk-full path not exercised")
         }
         defer { _ = system("umount -l '\(mountPoint.path)'") }
@@ -57,8 +60,15 @@ import TestSupport
         let kept = Fixtures.randomBytes(1 << 20)
         #expect(try store.put(kept, user: "up").status == 200)
         let big = Fixtures.randomBytes(10 << 20)
-        expectError(try store.putAllowingAnEarlyAnswer(big, user: "up"), 507, "InsufficientStorage")
+        let sent = (5 << 20) + 1000
+        let client = try Self.startUpload(store, big, sent: sent)
+        let filler = mountPoint.path + "/filler"
+        #expect(system("dd if=/dev/zero of='\(filler)' bs=1M count=64 2>/dev/null") != 0, "the filler fills the disk")
+        _ = client.send(Array(big[sent...]))  // may be cut short by the early answer
+        expectError(try client.readResponse(), 507, "InsufficientStorage")
+        #expect(store.server.stderr().contains("disk full: write("), "a real ENOSPC from the write")
         for visibility in Visibility.allCases { #expect(!exists(store.blobPath(Fixtures.digest(big), visibility))) }
+        try FileManager.default.removeItem(atPath: filler)
         try Self.expectStillServing(store, kept: kept, fresh: Fixtures.randomBytes(1 << 20))
     }
 

@@ -8,7 +8,7 @@ import Darwin
 #endif
 
 @Suite struct DiskFullTests {
-    /// Needs root to mount a 1 MiB tmpfs; cancelled (skipped) with a message when the mount is refused.
+    /// A 1 MiB tmpfs (real ENOSPC). Needs root to mount it; cancelled (skipped) with a message when the mount is refused.
     @Test func aFullDiskIsADistinctErrorAndTheTempFileIsRemoved() throws {
         let root = TempRoot()
         defer { root.remove() }
@@ -17,15 +17,29 @@ import Darwin
         }
         defer { _ = system("umount '\(root.path)'") }
         let store = try FileSystemBlobStore(root: root.path)
+        // Larger than the free space: refused when it begins, before any byte, with nothing left behind.
         let blob = Blob(size: 2 << 20)
-        let writer = try store.beginUpload(blob.digest, visibility: .public, expectedSize: Int64(blob.bytes.count))
-        let error = #expect(throws: StorageError.self) { try writer.write(all: blob.bytes, chunk: 256 << 10) }
+        let refused = #expect(throws: StorageError.self) {
+            try store.beginUpload(blob.digest, visibility: .public, expectedSize: Int64(blob.bytes.count))
+        }
+        guard case .insufficientSpace(_, let needed, let available)? = refused else {
+            Issue.record("expected .insufficientSpace, got \(String(describing: refused))")
+            return
+        }
+        #expect(needed == 2 << 20 && available <= 1 << 20)
+        #expect(entries(store.temporaryDirectory).isEmpty)
+        // Fits when it begins, but the disk fills up (a filler file) while it streams: a real ENOSPC from the write.
+        let fits = Blob(size: 600 << 10)
+        let writer = try store.beginUpload(fits.digest, visibility: .public, expectedSize: Int64(fits.bytes.count))
+        writeFile(root.path + "/filler", Array(repeating: 0, count: 700 << 10))
+        let error = #expect(throws: StorageError.self) { try writer.write(all: fits.bytes, chunk: 64 << 10) }
         guard case .diskFull? = error else {
             Issue.record("expected .diskFull, got \(String(describing: error))")
             return
         }
         #expect(entries(store.temporaryDirectory).isEmpty)
-        #expect(try store.locate(blob.digest) == nil)
+        #expect(try store.locate(fits.digest) == nil)
+        unlink(root.path + "/filler")
         // The store still works once there is room.
         let small = Blob(size: 1000)
         #expect(try upload(small, to: store, visibility: .public) == .stored)

@@ -87,6 +87,10 @@ extension BlobRoutes {
         case .diskFull:
             ServerLog.error("disk full while storing \(digest.hex): \(error)")
             return APIResponse.error(507, "InsufficientStorage", "the server's disk is full; try again later", close: close, user: user)
+        case .insufficientSpace(_, let needed, _):
+            ServerLog.error("refused \(digest.hex) before its body: \(error)")
+            return APIResponse.error(507, "InsufficientStorage",
+                                     "the server's disk has no room for \(needed) bytes; try again later", close: close, user: user)
         default:
             return APIResponse.internalError("storing \(digest.hex)", error, user: user)
         }

@@ -2,7 +2,8 @@ import Dispatch
 import Storage
 
 /// While `serve` runs: every `interval` seconds, removes the temp files of uploads no process is writing any more
-/// (left by a crash of this or another server on the same root). Runs on its own serial queue, never on an event loop, so a large `.tmp/` delays no request.
+/// (left by a crash of this or another server on the same root) and finds again store folders replaced behind the
+/// server's back. Runs on its own serial queue, never on an event loop, so a large `.tmp/` delays no request.
 ///
 /// Thread safety: `init` and `stop` are called by `serve`'s main thread; the timer's handler runs on `queue` only.
 final class StoreSweeper {
@@ -27,6 +28,7 @@ final class StoreSweeper {
         } catch {
             ServerLog.error("sweeping stale temp files: \(error)")
         }
+        store.refreshFolders()
     }
 
     /// Stops the timer and waits for a pass in progress to end.

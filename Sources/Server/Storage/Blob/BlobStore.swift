@@ -26,6 +26,11 @@ public protocol BlobStore: Sendable {
     @discardableResult
     func sweepTemporaryFiles() throws(StorageError) -> Int
 
+    /// Finds again store folders removed and made again (or replaced) behind the server's back; true when one
+    /// changed. Cheap (a few `stat` calls); run now and then while serving.
+    @discardableResult
+    func refreshFolders() -> Bool
+
     /// nil when the store takes a write right now (for health checks); else what is wrong.
     func checkWritable() -> String?
 }

@@ -27,8 +27,9 @@ public final class FileSystemBlobStore: BlobStore {
     public let temporaryFileGracePeriod: Int64
     let locks = StripedLock()
     /// Open descriptors of `pvt/sha512` and `public/sha512`: reads open blobs relative to them, so the kernel walks
-    /// one path component per lookup instead of the whole root path (a third of a small GET's `open` time).
-    private let internalDirectory: Int32, publicDirectory: Int32
+    /// one path component per lookup instead of the whole root path (a third of a small GET's `open` time). The numbers
+    /// never change; when a folder is replaced behind the server's back, `refreshFolders` points them at the new one.
+    let internalDirectory: Int32, publicDirectory: Int32
 
     #if DEBUG
     /// Test builds: failures planned for the next uploads, from `TOOLTOOL_TEST_STORAGE_FAULTS` (see `StorageFaults`).
@@ -91,6 +92,14 @@ public final class FileSystemBlobStore: BlobStore {
     }
 
     public func openForReading(_ digest: Digest) throws(StorageError) -> OpenBlob? {
+        if let blob = try lookUp(digest) { return blob }
+        // A miss: a folder removed and made again (or restored) since the descriptors were opened would hide every
+        // blob put into the new one, so check them (four stats, on misses only) and look again if one moved.
+        return refreshFolders() ? try lookUp(digest) : nil
+    }
+
+    /// `openForReading` through the folder descriptors as they are.
+    private func lookUp(_ digest: Digest) throws(StorageError) -> OpenBlob? {
         for _ in 0..<3 {
             for visibility in Self.lookupOrder {
                 let directory = visibility == .internal ? internalDirectory : publicDirectory
@@ -151,7 +160,11 @@ public final class FileSystemBlobStore: BlobStore {
             case (true, false): break
             }
             // rename is atomic: a reader finds the blob under one name or the other, never neither (see `locate`).
-            if rename(source, target) != 0 { throw StorageError.fromErrno(errno, call: "rename", path: source) }
+            var code = rename(source, target) == 0 ? 0 : errno
+            if code == ENOENT, try recreateFolder(visibility, algorithm: digest.algorithm) {
+                code = rename(source, target) == 0 ? 0 : errno
+            }
+            if code != 0 { throw StorageError.fromErrno(code, call: "rename", path: source) }
             try Posix.fsyncDirectory(directory(for: visibility, algorithm: digest.algorithm))
             try Posix.fsyncDirectory(directory(for: visibility.other, algorithm: digest.algorithm))
             return true
@@ -181,10 +194,13 @@ public final class FileSystemBlobStore: BlobStore {
             if try Posix.lstatIfExists(path(for: digest, visibility: visibility.other)) != nil {
                 throw StorageError.visibilityConflict(digest, stored: visibility.other, requested: visibility)
             }
-            if link(temporaryPath, final) != 0 {
-                if errno == EEXIST { return .alreadyExisted }
-                throw StorageError.fromErrno(errno, call: "link", path: final)
+            var code = link(temporaryPath, final) == 0 ? 0 : errno
+            if code == ENOENT, try recreateFolder(visibility, algorithm: digest.algorithm) {
+                // The folder had been removed (by hand, while serving): made again, the link is tried once more.
+                code = link(temporaryPath, final) == 0 ? 0 : errno
             }
+            if code == EEXIST { return .alreadyExisted }
+            if code != 0 { throw StorageError.fromErrno(code, call: "link", path: final) }
             try Posix.fsyncDirectory(directory(for: visibility, algorithm: digest.algorithm))
             return .stored
         }

@@ -29,8 +29,8 @@ final class FileSystemUpload: BlobUpload, @unchecked Sendable {
     let digest: Digest
     let visibility: Visibility
     let expectedSize: Int64
-    /// Path of the temp file.
-    let temporaryPath: String
+    /// Path of the temp file (a new one when `.tmp/` was removed under this upload, see `relinkIfRemovedLocked`).
+    private var temporaryPath: String
     private let store: FileSystemBlobStore
     private let lock = Lock()
     private var fd: Int32
@@ -56,6 +56,13 @@ final class FileSystemUpload: BlobUpload, @unchecked Sendable {
         #endif
         self.hasher = HashPipeline(algorithm: digest.algorithm, threaded: expectedSize >= Self.pipelineThreshold)
         (fd, temporaryPath) = try store.createTemporaryFile(prefix: digest.hex.prefix(16))
+        do {
+            try store.checkRoom(fd: fd, path: temporaryPath, bytes: expectedSize)
+        } catch {
+            unlink(temporaryPath)
+            close(fd)
+            throw error
+        }
     }
 
     deinit {
@@ -111,6 +118,12 @@ final class FileSystemUpload: BlobUpload, @unchecked Sendable {
             #if DEBUG
             if let fault, fault.operation == .stall { sleep(UInt32(clamping: fault.offset)) }
             #endif
+            do throws(StorageError) {
+                try relinkIfRemovedLocked()
+            } catch {
+                closeAndRemoveLocked()
+                throw error
+            }
             if let code = fsync(fd) != 0 ? errno : injectedError(at: .fsync) {
                 closeAndRemoveLocked()
                 throw StorageError.fromErrno(code, call: "fsync", path: temporaryPath)
@@ -132,6 +145,24 @@ final class FileSystemUpload: BlobUpload, @unchecked Sendable {
 
     func abort() {
         lock.withLock { if !closed { closeAndRemoveLocked() } }
+    }
+
+    /// When the temp file lost its name (`.tmp/` removed by hand while the body streamed), copies its bytes, already
+    /// verified, into a new temp file and goes on with that one: the upload still publishes instead of failing after
+    /// its whole body. Must hold `lock`; blocking disk work (it runs in `commit`, on a worker).
+    private func relinkIfRemovedLocked() throws(StorageError) {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw StorageError.fromErrno(errno, call: "fstat", path: temporaryPath) }
+        guard info.st_nlink == 0 else { return }
+        let (copy, path) = try store.createTemporaryFile(prefix: digest.hex.prefix(16))
+        if let code = Posix.copyContents(from: fd, to: copy, count: written) {
+            unlink(path)
+            close(copy)
+            throw StorageError.fromErrno(code, call: "copy", path: path)
+        }
+        close(fd)  // Its name is gone already; closing frees the old copy's blocks.
+        fd = copy
+        temporaryPath = path
     }
 
     /// Test builds: the errno planned for this upload's `fsync` or `link`; nil (always, in release builds) to run it.

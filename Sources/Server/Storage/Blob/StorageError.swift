@@ -19,6 +19,8 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     case inBothFolders(Digest)
     /// The filesystem is out of space or quota (ENOSPC, EDQUOT) during `call`.
     case diskFull(call: String, path: String)
+    /// The filesystem has `available` bytes free, fewer than the `needed` an upload declared; checked before its body.
+    case insufficientSpace(path: String, needed: Int64, available: Int64)
     /// A system call failed.
     case io(call: String, path: String, errno: Int32)
     /// The upload was already committed, aborted or failed; it takes no more calls.
@@ -39,6 +41,8 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
             return "blob \(digest.hex) is in both public/ and pvt/; run fsck --repair"
         case .diskFull(let call, let path):
             return "disk full: \(call)(\(path)) failed with no space left"
+        case .insufficientSpace(let path, let needed, let available):
+            return "no room for an upload of \(needed) bytes in \(path): \(available) bytes free"
         case .io(let call, let path, let code):
             return "\(call)(\(path)) failed: \(String(cString: strerror(code))) (errno \(code))"
         case .uploadClosed(let digest):

@@ -17,6 +17,24 @@ enum Posix {
         }
     }
 
+    /// Creates `path` and its missing parents like `makeDirectories`, and fsyncs the parent of each folder it made, so
+    /// the new folders survive a crash; true when it made one.
+    static func makeDirectoriesDurably(_ path: String) throws(StorageError) -> Bool {
+        var current = path.hasPrefix("/") ? "" : "."
+        var made = false
+        for component in path.split(separator: "/") {
+            let parent = current.isEmpty ? "/" : current
+            current += "/" + component
+            if mkdir(current, 0o755) == 0 {
+                made = true
+                try fsyncDirectory(parent)
+            } else if errno != EEXIST {
+                throw StorageError.fromErrno(errno, call: "mkdir", path: current)
+            }
+        }
+        return made
+    }
+
     /// Writes all `count` bytes at `base`, retrying short writes and EINTR; returns 0 or the failing errno.
     static func writeAll(_ fd: Int32, _ base: UnsafeRawPointer, _ count: Int) -> Int32 {
         var offset = 0
@@ -29,6 +47,27 @@ enum Posix {
             offset += n
         }
         return 0
+    }
+
+    /// Copies the first `count` bytes of `source` (read with `pread`, so its offset stays) to `destination`'s offset;
+    /// returns nil or the failing errno.
+    static func copyContents(from source: Int32, to destination: Int32, count: Int64) -> Int32? {
+        let size = 1 << 20
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        defer { buffer.deallocate() }
+        var offset: Int64 = 0
+        while offset < count {
+            let n = pread(source, buffer, Int(min(Int64(size), count - offset)), off_t(offset))
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            if n == 0 { return EIO }  // The file is shorter than what was written to it.
+            let code = writeAll(destination, buffer, n)
+            if code != 0 { return code }
+            offset += Int64(n)
+        }
+        return nil
     }
 
     /// Makes a folder's entries durable (after a link, rename or unlink in it).
