@@ -1,7 +1,8 @@
 import HTTPServer
 import Shared
 
-/// The server's routes: it reads the request head, authenticates the caller and hands off to one route.
+/// The server's routes: it reads the request head, authenticates the caller and hands off to one route (the web
+/// page's files under `/ui/` are served before authentication: they are the same for everyone).
 ///
 /// Runs on event-loop threads and must not block: blob GETs are one `open`; anything touching SQLite or fsync is
 /// answered later from the worker queue.
@@ -10,6 +11,7 @@ struct ServerHandler: HTTPHandler {
     private let blobs: BlobRoutes
     private let ops: OpsRoutes
     private let api: APIRoutes
+    private let ui = UIRoutes()
 
     init(context: ServerContext) {
         self.context = context
@@ -20,6 +22,8 @@ struct ServerHandler: HTTPHandler {
 
     func handle(_ head: HTTPRequestHead) -> HTTPRequestAction {
         let path = head.path
+        // The web page's own files need no credentials (the page sends its token only to the API).
+        if path == "/" || path.hasPrefix("/ui"), let action = ui.route(head) { return action }
         let caller = context.authenticator.caller(authorization: head.headers["Authorization"])
         if case .invalid(let reason) = caller {
             var response = Authorization.unauthorized(reason)
