@@ -13,12 +13,12 @@ export function el(tag, props = {}, ...children) {
     else if (key === "checked") node.checked = Boolean(value);
     else node.setAttribute(key, value === true ? "" : String(value));
   }
-  append(node, children);
+  append(node, ...children);
   return node;
 }
 
 /** Appends children: nodes as they are, strings and numbers as text, arrays flattened, null skipped. */
-export function append(node, children) {
+export function append(node, ...children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
@@ -29,7 +29,7 @@ export function append(node, children) {
 /** Replaces every child of `node`. */
 export function replace(node, ...children) {
   node.replaceChildren();
-  return append(node, children);
+  return append(node, ...children);
 }
 
 /** 1234567 -> "1.2 MB" (and the exact count in a title elsewhere). */

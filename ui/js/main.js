@@ -59,7 +59,9 @@ function renderHeader() {
   const nav = document.getElementById("nav");
   const who = document.getElementById("who");
   const me = session.whoami();
-  if (!session.token() || !me) { replace(nav); replace(who); return; }
+  if (!session.token() || !me) { replace(nav); replace(who); delete nav.dataset.token; return; }
+  if (nav.dataset.token === String(me.id)) return;  // already drawn for this token: keep the search box's state
+  nav.dataset.token = String(me.id);
   const search = el("input", {type: "search", id: "search", name: "q", "aria-label": "Search",
     placeholder: "filename, digest, author, message"});
   const form = el("form", {class: "search", role: "search", onsubmit: (event) => {
