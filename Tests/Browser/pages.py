@@ -15,11 +15,14 @@ class Page:
         return WebDriverWait(self.driver, timeout).until(condition)
 
     def labelled(self, label):
-        """The form control whose <label> (or aria-label) is exactly `label`."""
-        found = self.driver.find_elements(By.XPATH, f'//label[normalize-space()="{label}"]')
-        if found and found[0].get_attribute("for"):
-            return self.driver.find_element(By.ID, found[0].get_attribute("for"))
-        return self.driver.find_element(By.CSS_SELECTOR, f'[aria-label="{label}"]')
+        """The form control whose <label> (or aria-label) is exactly `label`, once it is there."""
+        def find(driver):
+            found = driver.find_elements(By.XPATH, f'//label[normalize-space()="{label}"]')
+            if found and found[0].get_attribute("for"):
+                return driver.find_elements(By.ID, found[0].get_attribute("for"))[0]
+            named = driver.find_elements(By.CSS_SELECTOR, f'[aria-label="{label}"]')
+            return named[0] if named else False
+        return self.wait(find)
 
     def button(self, name):
         """The visible button whose text or aria-label is `name`, once it is there."""
@@ -38,6 +41,13 @@ class Page:
 
     def go(self, hash_route):
         self.driver.get(f"{self.server.url}/ui/#{hash_route}")
+
+    def open(self, hash_route, heading):
+        """Goes to a route and waits until its view has loaded: `heading` in its <h1>, no "Loading…" left."""
+        self.go(hash_route)
+        self.wait(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "main h1"), heading))
+        self.wait(lambda d: "Loading…" not in d.find_element(By.ID, "main").text
+                  and "Searching…" not in d.find_element(By.ID, "main").text)
 
     def sign_in(self, token):
         self.go("/")

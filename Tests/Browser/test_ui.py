@@ -65,12 +65,12 @@ def test_browse_pages_beyond_the_newest(page):
                           "visibility": "public"}}})
     page.sign_in(admin)
     page.link("Batches").click()
-    page.wait_text("build number 25")
+    page.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "ol.batches > li")) == 20)
     items = page.driver.find_elements(By.CSS_SELECTOR, "ol.batches > li")
     assert len(items) == 20
     assert "build number 6" in items[-1].text
     page.link("Older batches").click()
-    page.wait_text("build number 5")
+    page.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "ol.batches > li")) == 5)
     items = page.driver.find_elements(By.CSS_SELECTOR, "ol.batches > li")
     assert [i.find_element(By.CLASS_NAME, "batch-link").text for i in items] == [f"Batch {n}" for n in range(5, 0, -1)]
     assert page.driver.find_elements(By.XPATH, '//a[text()="Older batches"]') == []
@@ -103,8 +103,7 @@ def test_batch_page_lists_files_and_the_manifest(page):
     one, two = os.urandom(2000), os.urandom(3000)
     batch = server.upload(admin, "two tools", {"one.bin": (one, "public"), "two.bin": (two, "internal")})
     page.sign_in(admin)
-    page.go(f"/batch/{batch['id']}")
-    page.wait_text("two tools")
+    page.open(f"/batch/{batch['id']}", f"Batch {batch['id']}")
     rows = page.driver.find_elements(By.CSS_SELECTOR, "table tbody tr")
     assert [r.text.split("\n")[0] for r in rows] == ["one.bin 2.0 kB public Download", "two.bin 3.0 kB internal Download"]
     status, manifest, _ = server.request("GET", f"/upload/{batch['id']}/manifest", admin)
@@ -125,8 +124,7 @@ def test_visibility_switch_with_confirmation(page):
     digest = hashlib.sha512(data).hexdigest()
     server.upload(admin, "a public tool", {"tool.tar.gz": (data, "public")})
     page.sign_in(admin)
-    page.go(f"/file/{digest}")
-    page.wait_text("tool.tar.gz")
+    page.open(f"/file/{digest}", "tool.tar.gz")
     assert page.driver.find_element(By.ID, "file-digest").text == digest
     assert page.driver.find_element(By.ID, "file-visibility").text == "public"
     assert "5000 bytes" in page.main_text() and "yes (has_instances)" in page.main_text()
@@ -167,7 +165,7 @@ def test_delete_instances(page):
     digest = hashlib.sha512(data).hexdigest()
     server.upload(admin, "to be deleted", {"old.bin": (data, "public")})
     page.sign_in(admin)
-    page.go(f"/file/{digest}")
+    page.open(f"/file/{digest}", "old.bin")
     page.button("Delete instances").click()
     dialog = page.confirm_dialog()
     assert "old.bin" in dialog.text
@@ -262,8 +260,9 @@ def test_script_in_user_text_is_shown_as_text(page):
     digest = hashlib.sha512(data).hexdigest()
     batch = server.upload(evil, f"Bug 1 {XSS}", {"x.bin": (data, "public")})
     page.sign_in(evil)
-    for route in ["/", "/batches", f"/batch/{batch['id']}", f"/file/{digest}", "/search?q=onerror", "/tokens"]:
-        page.go(route)
+    for route, heading in [("/", "Overview"), ("/batches", "Batches"), (f"/batch/{batch['id']}", "Batch"),
+                           (f"/file/{digest}", "x.bin"), ("/search?q=onerror", "Search"), ("/tokens", "Tokens")]:
+        page.open(route, heading)
         page.wait_text(XSS)
         assert page.driver.find_elements(By.CSS_SELECTOR, "main img, header img") == [], route
         try:
@@ -286,12 +285,13 @@ def test_without_manage_the_actions_are_refused(page):
     page.sign_in(reader)
     assert page.driver.find_elements(By.XPATH, '//nav//a[text()="Tokens"]') == []
     page.link("Batches").click()
+    page.wait(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "main h1"), "Batches"))
     page.wait_text("public file")
     assert "secret file" not in page.main_text()
-    page.go(f"/file/{digest}")
+    page.open(f"/file/{digest}", "p.bin")
     page.wait_text("needs a token with the manage permission")
     assert page.driver.find_elements(By.XPATH, '//button[text()="Make internal"]') == []
-    page.go("/tokens")
+    page.open("/tokens", "Tokens")
     page.wait_text("403 Forbidden: this token lacks the manage permission")
     screenshot(page.driver, "forbidden")
 
@@ -305,13 +305,50 @@ def test_narrow_screen_has_no_sideways_scroll(page):
                   {"a-rather-long-file-name-for-a-toolchain-archive.tar.xz": (data, "public")})
     page.driver.set_window_size(375, 800)
     page.sign_in(admin)
-    for route in ["/", f"/file/{digest}", "/batch/1", "/upload", "/tokens"]:
-        page.go(route)
-        page.wait(EC.presence_of_element_located((By.CSS_SELECTOR, "main h1")))
-        page.wait(lambda d: "Loading" not in d.find_element(By.ID, "main").text)
+    for route, heading in [("/", "Overview"), (f"/file/{digest}", "a-rather"), ("/batch/1", "Batch 1"),
+                           ("/upload", "Upload"), ("/tokens", "Tokens")]:
+        page.open(route, heading)
         width = page.driver.execute_script("return document.documentElement.clientWidth")
         scroll = page.driver.execute_script("return document.documentElement.scrollWidth")
         assert scroll <= width, f"{route}: {scroll} > {width}"
         if route.startswith("/file"):
             page.button("Make internal")  # reachable at this width
             screenshot(page.driver, "phone-file")
+
+
+def test_a_switch_during_an_upload_shows_the_409(page):
+    import socket
+    import time
+    server = page.server
+    admin = server.token("admin", *ALL)
+    data = os.urandom(200_000)
+    digest = hashlib.sha512(data).hexdigest()
+    server.json("POST", "/upload", admin, {"message": "slow upload", "files": {"slow.bin": {
+        "size": len(data), "digest": digest, "algorithm": "sha512", "visibility": "public"}}})
+    page.sign_in(admin)
+    page.open(f"/file/{digest}", "slow.bin")
+
+    # A PUT that has sent its head and part of its body, and then waits.
+    host, port = server.url.replace("http://", "").split(":")
+    upload = socket.create_connection((host, int(port)), timeout=30)
+    try:
+        upload.sendall((f"PUT /sha512/{digest}?visibility=public HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                        f"Authorization: Bearer {admin}\r\nContent-Length: {len(data)}\r\n\r\n").encode() + data[:1000])
+        deadline = time.monotonic() + 10
+        while server.request("GET", f"/upload/complete/sha512/{digest}", admin)[0] != 409:
+            assert time.monotonic() < deadline, "the PUT never showed as in flight"
+            time.sleep(0.05)
+        page.button("Make internal").click()
+        page.confirm_dialog().find_element(By.XPATH, './/button[text()="Make internal"]').click()
+        page.wait_text("409 UploadInProgress: an upload of", "action-problem")
+        assert page.driver.find_element(By.ID, "file-visibility").text == "public"
+
+        upload.sendall(data[1000:])
+        assert upload.recv(4096).startswith(b"HTTP/1.1 200")
+    finally:
+        upload.close()
+    assert os.path.exists(server.blob_path(digest, "public"))
+    page.button("Make internal").click()
+    page.confirm_dialog().find_element(By.XPATH, './/button[text()="Make internal"]').click()
+    page.wait_text("now internal", "action-result")
+    assert os.path.exists(server.blob_path(digest, "pvt"))
