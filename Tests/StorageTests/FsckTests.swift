@@ -12,7 +12,7 @@ import Darwin
         let root = TempRoot()
         defer { root.remove() }
         let store = try FileSystemBlobStore(root: root.path)
-        let index = try MetadataIndex(root: root.path)
+        let index = try SQLiteMetadataIndex(root: root.path)
         let good = Blob(size: 4000), corrupted = Blob(size: 4000), handCopied = Blob(size: 123), both = Blob(size: 9)
         try upload(good, to: store, visibility: .public)
         try index.recordStored(good.digest, size: 4000, visibility: .public)

@@ -2,11 +2,13 @@ import Shared
 import Testing
 @testable import Storage
 
+/// The index contract, run against every backend (`IndexBackend`): the same calls, the same answers.
 @Suite struct MetadataIndexTests {
-    @Test func tokensAreCreatedAuthenticatedRevokedAndListedAndNeverStored() throws {
-        let root = TempRoot()
-        defer { root.remove() }
-        let index = try MetadataIndex(root: root.path)
+    @Test(arguments: IndexBackend.allCases)
+    func tokensAreCreatedAuthenticatedRevokedAndListed(_ backend: IndexBackend) throws {
+        let fixture = try IndexUnderTest(backend)
+        defer { fixture.remove() }
+        let index = try fixture.open()
         let generation = try index.tokenGeneration()
         let (id, token) = try index.createToken(user: "alice", permissions: [.uploadPublic, .downloadInternal])
         #expect(token.count == 64)
@@ -30,51 +32,51 @@ import Testing
         #expect(throws: IndexError.notFound("token 999")) { try index.revokeToken(id: 999) }
         #expect(try index.authenticate(token: token) == nil)
         #expect(try index.listTokens()[0].revoked != nil)
-
-        // The token text must appear in no file of the database (main file and WAL).
-        for suffix in ["", "-wal"] {
-            let bytes = readFile(index.path + suffix) ?? []
-            #expect(!bytes.isEmpty || suffix == "-wal")
-            #expect(!contains(bytes, Array(token.utf8)), "token text found in tooltool.sqlite\(suffix)")
-        }
     }
 
-    @Test func anotherConnectionSeesNewAndRevokedTokensAndDataVersionMoves() throws {
-        let root = TempRoot()
-        defer { root.remove() }
-        let server = try MetadataIndex(root: root.path)
-        let cli = try MetadataIndex(root: root.path)
-        let version = try server.dataVersion()
+    @Test(arguments: IndexBackend.allCases)
+    func anotherConnectionSeesNewAndRevokedTokensAndTheGenerationMoves(_ backend: IndexBackend) throws {
+        let fixture = try IndexUnderTest(backend)
+        defer { fixture.remove() }
+        let server = try fixture.open()
+        let cli = try fixture.open()
+        let generation = try server.tokenGeneration()
         let (id, token) = try cli.createToken(user: "ci", permissions: [.downloadPublic])
-        #expect(try server.dataVersion() != version)
+        let afterCreate = try server.tokenGeneration()
+        #expect(afterCreate != generation)
         #expect(try server.authenticate(token: token)?.id == id)
+        try cli.touch(tokenID: id)
+        #expect(try server.tokenGeneration() == afterCreate, "a touch is not a token change")
         try cli.revokeToken(id: id)
+        #expect(try server.tokenGeneration() != afterCreate)
         #expect(try server.authenticate(token: token) == nil)
     }
 
-    @Test func schemaSurvivesReopenAndKeepsTheSecret() throws {
-        let root = TempRoot()
-        defer { root.remove() }
+    @Test(arguments: IndexBackend.allCases)
+    func schemaSurvivesReopenAndKeepsTheSecret(_ backend: IndexBackend) throws {
+        let fixture = try IndexUnderTest(backend)
+        defer { fixture.remove() }
         let secret: [UInt8]
         let token: String
         do {
-            let index = try MetadataIndex(root: root.path)
+            let index = try fixture.open()
             secret = try index.secret()
             token = try index.createToken(user: "bob", permissions: [.manage]).token
         }
         #expect(secret.count == 32)
-        let reopened = try MetadataIndex(root: root.path)
+        let reopened = try fixture.open()
         #expect(try reopened.secret() == secret)
         #expect(try reopened.authenticate(token: token)?.user == "bob")
-        let other = TempRoot()
+        let other = try IndexUnderTest(backend)
         defer { other.remove() }
-        #expect(try MetadataIndex(root: other.path).secret() != secret)
+        #expect(try other.open().secret() != secret)
     }
 
-    @Test func batchesAreRecordedValidatedAndSearched() throws {
-        let root = TempRoot()
-        defer { root.remove() }
-        let index = try MetadataIndex(root: root.path, clock: { 1_700_000_000 })
+    @Test(arguments: IndexBackend.allCases)
+    func batchesAreRecordedValidatedAndSearched(_ backend: IndexBackend) throws {
+        let fixture = try IndexUnderTest(backend)
+        defer { fixture.remove() }
+        let index = try fixture.open(clock: { 1_700_000_000 })
         let a = Blob(size: 10), b = Blob(size: 20)
         let first = try index.createBatch(author: "alice", message: "Add clang 17 toolchain", files: [
             BatchFile(filename: "clang.tar.xz", digest: a.digest, size: 10, visibility: .internal),
@@ -124,6 +126,76 @@ import Testing
         #expect(try index.markInstancesGone(a.digest).hasInstances == false)
         let unknown = Blob(size: 1).digest
         #expect(throws: IndexError.notFound("file \(unknown.hex)")) { try index.markInstancesGone(unknown) }
+        #expect(throws: IndexError.notFound("file \(unknown.hex)")) { try index.setVisibility(unknown, to: .public) }
+    }
+
+    @Test(arguments: IndexBackend.allCases)
+    func totalsFollowStoredFilesAndFsckPagesThroughThem(_ backend: IndexBackend) throws {
+        let fixture = try IndexUnderTest(backend)
+        defer { fixture.remove() }
+        let index = try fixture.open()
+        let blobs = (0..<5).map { _ in Blob(size: 7) }
+        for (n, blob) in blobs.enumerated() {
+            try index.recordStored(blob.digest, size: Int64(100 + n), visibility: n < 3 ? .public : .internal)
+        }
+        var totals = try index.visibilityTotals()
+        #expect(totals[.public] == VisibilityTotals(files: 3, bytes: 303))
+        #expect(totals[.internal] == VisibilityTotals(files: 2, bytes: 207))
+        try index.setVisibility(blobs[0].digest, to: .internal)
+        try index.markInstancesGone(blobs[4].digest)
+        totals = try index.visibilityTotals()
+        #expect(totals[.public] == VisibilityTotals(files: 2, bytes: 203))
+        #expect(totals[.internal] == VisibilityTotals(files: 2, bytes: 203))
+        // A re-recorded blob counts once.
+        try index.recordStored(blobs[1].digest, size: 101, visibility: .public)
+        #expect(try index.visibilityTotals()[.public] == VisibilityTotals(files: 2, bytes: 203))
+
+        let sorted = blobs.prefix(4).map(\.digest.hex).sorted()
+        let first = try index.storedFiles(after: "", limit: 3)
+        #expect(first.map(\.digest.hex) == Array(sorted.prefix(3)))
+        let rest = try index.storedFiles(after: first.last!.digest.hex, limit: 3)
+        #expect(rest.map(\.digest.hex) == [sorted[3]])
+    }
+
+    @Test(arguments: IndexBackend.allCases)
+    func badTokensAndUsersAreRefused(_ backend: IndexBackend) throws {
+        let fixture = try IndexUnderTest(backend)
+        defer { fixture.remove() }
+        let index = try fixture.open()
+        #expect(throws: IndexError.self) { try index.createToken(user: "", permissions: [.manage]) }
+        #expect(throws: IndexError.self) { try index.createToken(user: "a\nb", permissions: [.manage]) }
+        #expect(throws: IndexError.self) { try index.createToken(user: "a", permissions: []) }
+        #expect(try index.listTokens().isEmpty)
+        // Names are stored as given: quotes and non-ASCII survive a round trip.
+        let (_, token) = try index.createToken(user: "O'Brien \"ü\"", permissions: [.uploadInternal])
+        #expect(try index.authenticate(token: token)?.user == "O'Brien \"ü\"")
+    }
+}
+
+/// What only the SQLite backend promises: its file format and its single-file layout.
+@Suite struct SQLiteIndexTests {
+    @Test func theTokenTextIsInNoFileOfTheDatabase() throws {
+        let root = TempRoot()
+        defer { root.remove() }
+        let index = try SQLiteMetadataIndex(root: root.path)
+        let (_, token) = try index.createToken(user: "alice", permissions: [.uploadPublic])
+        for suffix in ["", "-wal"] {
+            let bytes = readFile(index.path + suffix) ?? []
+            #expect(!bytes.isEmpty || suffix == "-wal")
+            #expect(!contains(bytes, Array(token.utf8)), "token text found in tooltool.sqlite\(suffix)")
+        }
+    }
+
+    @Test func aNewerSchemaIsRefused() throws {
+        let root = TempRoot()
+        defer { root.remove() }
+        do {
+            let index = try SQLiteMetadataIndex(root: root.path)
+            try index.withConnection { (db) throws(IndexError) in try db.execute("PRAGMA user_version = 99") }
+        }
+        #expect(throws: IndexError.corrupt("schema version 99 is newer than this server's \(SQLiteSchema.currentVersion)")) {
+            _ = try SQLiteMetadataIndex(root: root.path)
+        }
     }
 }
 

@@ -8,10 +8,10 @@ import Storage
 final class ServerContext: Sendable {
     /// The settings `serve` was started with.
     let configuration: ServerConfiguration
-    /// Where blobs live. Only this and `index` know about files and SQLite.
+    /// Where blobs live. Only this and `index` know about files and databases.
     let store: any BlobStore
     /// The metadata index used by worker-queue jobs (uploads, API routes).
-    let index: MetadataIndex
+    let index: any MetadataIndex
     /// Bearer-token checks for the loop threads (with its own index connection).
     let authenticator: Authenticator
     /// Signs and checks upload URLs.
@@ -23,7 +23,7 @@ final class ServerContext: Sendable {
     /// Where blocking work goes (fsync, rename, SQLite writes): never on an event loop.
     let worker = DispatchQueue(label: "tooltool.worker", qos: .userInitiated, attributes: .concurrent)
 
-    init(configuration: ServerConfiguration, store: any BlobStore, index: MetadataIndex, authIndex: MetadataIndex) throws {
+    init(configuration: ServerConfiguration, store: any BlobStore, index: any MetadataIndex, authIndex: any MetadataIndex) throws {
         self.configuration = configuration
         self.store = store
         self.index = index

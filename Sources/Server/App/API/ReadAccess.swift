@@ -28,7 +28,7 @@ struct ReadAccess: Sendable {
     func sees(_ file: FileRecord) -> Bool { seesInternal || file.visibility == .public }
 
     /// True when the caller may see `batch`; may look up each file's current visibility (worker queue only).
-    func sees(_ batch: BatchRecord, index: MetadataIndex) throws(IndexError) -> Bool {
+    func sees(_ batch: BatchRecord, index: any MetadataIndex) throws(IndexError) -> Bool {
         if seesInternal { return true }
         if batch.files.contains(where: { $0.visibility == .internal }) { return false }
         for file in batch.files {

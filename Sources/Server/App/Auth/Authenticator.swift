@@ -3,17 +3,16 @@ import Shared
 import Storage
 import Synchronization
 
-/// Turns an `Authorization: Bearer <token>` header into a `Caller`, without SQLite work on the hot path.
+/// Turns an `Authorization: Bearer <token>` header into a `Caller`, without index work on the hot path.
 ///
 /// Lookups are cached by the token's SHA-256. The cache is dropped whenever the index's token generation moves
-/// (a token created or revoked, also by the `token` command in another process). Checking that costs a
-/// `PRAGMA data_version` on one SQLite connection shared by every loop, so it is done at most every
+/// (a token created or revoked, also by the `token` command in another process). Asking for it is cheap (for
+/// SQLite a `PRAGMA data_version` on one connection shared by every loop) but still done at most every
 /// `changeCheckInterval` (revocation takes effect within that time), and before trusting a cached "unknown token",
 /// so a token created a moment ago works at once. Last-used times are collected and written in batches.
 final class Authenticator: Sendable {
     private struct State {
         var cache: [[UInt8]: TokenRecord?] = [:]
-        var dataVersion: Int64 = -1
         var generation: Int64 = -1
         var nextChangeCheck: ContinuousClock.Instant?
         var pendingTouches: Set<Int64> = []
@@ -27,11 +26,11 @@ final class Authenticator: Sendable {
     /// How stale the cache may be: token changes made elsewhere are seen within this time.
     static let changeCheckInterval: Duration = .milliseconds(250)
 
-    private let index: MetadataIndex
+    private let index: any MetadataIndex
     private let state = Mutex(State())
 
     /// Uses its own connection to the index so its lookups never queue behind uploads.
-    init(index: MetadataIndex) {
+    init(index: any MetadataIndex) {
         self.index = index
     }
 
@@ -118,9 +117,6 @@ final class Authenticator: Sendable {
     /// Asks the index whether anything changed since the last check and, if tokens did, empties the cache.
     private func dropCacheIfTokensChanged(_ state: inout State, now: ContinuousClock.Instant) throws(IndexError) {
         state.nextChangeCheck = now + Self.changeCheckInterval
-        let version = try index.dataVersion()
-        guard version != state.dataVersion else { return }
-        state.dataVersion = version
         let generation = try index.tokenGeneration()
         if generation != state.generation {
             state.generation = generation
@@ -154,6 +150,6 @@ final class Authenticator: Sendable {
 
     private func write(_ ids: Set<Int64>) {
         guard !ids.isEmpty else { return }
-        do { try index.touch(tokenIDs: ids) } catch { ServerLog.error("recording token use failed: \(error)") }
+        do { try index.touch(tokenIDs: Array(ids)) } catch { ServerLog.error("recording token use failed: \(error)") }
     }
 }

@@ -14,7 +14,7 @@ struct FsckCommand: ParsableCommand {
     func run() throws {
         let store: FileSystemBlobStore
         do { store = try FileSystemBlobStore(root: self.store.root) } catch { throw CommandFailure("\(error)") }
-        let index = try openIndex(self.store.root)
+        let index = try self.store.openIndex()
         let report: FsckReport
         do { report = try store.check(index: index, repair: repair) } catch { throw CommandFailure("fsck failed: \(error)") }
         for finding in report.corrupt {

@@ -92,11 +92,17 @@ struct ServeCommand: ParsableCommand {
             #endif
             let swept = try store.sweepTemporaryFiles()
             if swept > 0 { ServerLog.info("removed \(swept) stale temp file(s)") }
-            context = try ServerContext(configuration: configuration, store: store,
-                                        index: try MetadataIndex(root: configuration.root),
-                                        authIndex: try MetadataIndex(root: configuration.root))
         } catch {
             throw CommandFailure("cannot open the store at \(configuration.root): \(error)")
+        }
+        do {
+            // Two handles: the authenticator's lookups never queue behind the worker queue's writes.
+            context = try ServerContext(configuration: configuration, store: store,
+                                        index: try self.store.openIndex(), authIndex: try self.store.openIndex())
+        } catch let failure as CommandFailure {
+            throw failure
+        } catch {
+            throw CommandFailure("cannot open the index: \(error)")
         }
         let metrics = context.metrics
         let server = HTTPServer(configuration: configuration.http, handler: ServerHandler(context: context)) { entry, lines in

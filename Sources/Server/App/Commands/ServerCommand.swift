@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Storage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,8 +50,45 @@ struct CommandFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// `--root`, shared by every command that opens the store.
+/// `--root` and the index location, shared by every command that opens the store.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: "The store root: public/, pvt/ and tooltool.sqlite live here.")
+    @Option(name: .long, help: "The store root: public/, pvt/ and (by default) tooltool.sqlite live here.")
     var root: String = "."
+    @Option(name: .customLong("index"),
+            help: "The metadata index: an SQLite path or postgresql://user[:password]@host[:port]/db (default: ROOT/tooltool.sqlite, or $TOOLTOOL_INDEX).")
+    var index: String?
+    @Option(name: .customLong("index-file"),
+            help: "Read the index location from this file (keeps a password out of the process list).")
+    var indexFile: String?
+
+    func validate() throws {
+        if index != nil && indexFile != nil { throw ValidationError("give --index or --index-file, not both") }
+    }
+
+    /// Where the index is: `--index`, else `--index-file`'s content, else `$TOOLTOOL_INDEX`, else the SQLite file
+    /// in the root.
+    func indexLocation(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> IndexLocation {
+        let text: String
+        if let index {
+            text = index
+        } else if let indexFile {
+            guard let data = FileManager.default.contents(atPath: indexFile) else {
+                throw CommandFailure("cannot read --index-file \(indexFile)")
+            }
+            text = String(decoding: data, as: UTF8.self)
+        } else if let fromEnvironment = environment["TOOLTOOL_INDEX"], !fromEnvironment.isEmpty {
+            text = fromEnvironment
+        } else {
+            return .defaultSQLite(root: root)
+        }
+        do { return try IndexLocation(parsing: text) } catch { throw CommandFailure("bad index location: \(error)") }
+    }
+
+    /// Opens the index, or fails with a message naming it (never its password).
+    func openIndex() throws -> any MetadataIndex {
+        let location = try indexLocation()
+        do { return try location.open() } catch {
+            throw CommandFailure("cannot open the index \(location): \(error)")
+        }
+    }
 }

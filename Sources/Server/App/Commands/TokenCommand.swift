@@ -28,7 +28,7 @@ struct TokenCommand: ParsableCommand {
         }
 
         func run() throws {
-            let index = try openIndex(store.root)
+            let index = try store.openIndex()
             let granted = Set(permissions.compactMap(Permission.init(name:)))
             let (_, token) = try orFail { () throws(IndexError) in try index.createToken(user: user, permissions: granted) }
             print(token)
@@ -41,7 +41,7 @@ struct TokenCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            let index = try openIndex(store.root)
+            let index = try store.openIndex()
             let tokens = try orFail { () throws(IndexError) in try index.listTokens() }
             print(["ID", "USER", "PERMISSIONS", "CREATED", "LAST USED", "REVOKED"].joined(separator: "\t"))
             for token in tokens {
@@ -58,17 +58,10 @@ struct TokenCommand: ParsableCommand {
         @Argument(help: "The token's id, as `token list` shows it.") var id: Int64
 
         func run() throws {
-            let index = try openIndex(store.root)
+            let index = try store.openIndex()
             let changed = try orFail { () throws(IndexError) in try index.revokeToken(id: id) }
             print(changed ? "revoked token \(id)" : "token \(id) was already revoked")
         }
-    }
-}
-
-/// Opens `root/tooltool.sqlite`, or fails with a clear message.
-func openIndex(_ root: String) throws -> MetadataIndex {
-    do { return try MetadataIndex(root: root) } catch {
-        throw CommandFailure("cannot open the index in \(root): \(error)")
     }
 }
 

@@ -23,7 +23,7 @@ struct VisibilityCommand: ParsableCommand {
         let visibility = Visibility(name: self.visibility)!
         let store: FileSystemBlobStore
         do { store = try FileSystemBlobStore(root: self.store.root) } catch { throw CommandFailure("\(error)") }
-        let index = try openIndex(self.store.root)
+        let index = try self.store.openIndex()
         let moved: Bool
         do {
             moved = try store.setVisibility(digest, to: visibility)
@@ -37,7 +37,7 @@ struct VisibilityCommand: ParsableCommand {
     }
 
     /// Brings the index in line with the folder the blob is now in (recording a hand-copied blob it has not seen).
-    private func record(_ digest: Digest, _ visibility: Visibility, store: FileSystemBlobStore, index: MetadataIndex) throws {
+    private func record(_ digest: Digest, _ visibility: Visibility, store: FileSystemBlobStore, index: any MetadataIndex) throws {
         if (try? index.file(digest)) ?? nil != nil {
             _ = try orFail { () throws(IndexError) in try index.setVisibility(digest, to: visibility) }
             return

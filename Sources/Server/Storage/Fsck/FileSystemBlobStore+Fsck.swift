@@ -13,7 +13,7 @@ extension FileSystemBlobStore {
     /// a blob more visible). With `repair`, moves them into `quarantine/` (never deletes). With an `index`, adds
     /// verified blobs that have no record (hand-copied ones) and corrects records that disagree with the folders,
     /// which are the truth, including records of blobs that are in neither folder any more. Blocking and long: an admin command, not a request.
-    public func check(index: MetadataIndex?, repair: Bool) throws -> FsckReport {
+    public func check(index: (any MetadataIndex)?, repair: Bool) throws -> FsckReport {
         var report = FsckReport()
         for visibility in [Visibility.public, .internal] {
             let directory = directory(for: visibility, algorithm: .sha512)

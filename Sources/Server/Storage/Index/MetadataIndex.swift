@@ -1,80 +1,95 @@
 import Shared
 
-/// The metadata index in `root/tooltool.sqlite`: file records, upload batches, tokens and settings.
+/// The metadata index: file records, upload batches, tokens (hashed), the upload-URL secret. The routes, the
+/// authenticator and the commands see only this protocol; `SQLiteMetadataIndex` (one file per store, the default)
+/// and `PostgresMetadataIndex` (shared by several servers) implement it, and `IndexLocation.open` picks one.
 ///
-/// Threading: each `MetadataIndex` owns one SQLite connection and serialises every call on it with an internal
-/// lock, so it may be shared, but calls then queue behind each other. For parallelism open more than one (the app:
-/// one for its worker queue and one for the authenticator, shared by the event loops); WAL mode lets them read while
-/// one writes, and writers wait up to the busy timeout for each other, also across processes (the `token` CLI writes
-/// while the server runs).
-///
-/// What the server asks from a loop thread (`authenticate`, `dataVersion`, `tokenGeneration`) is a single indexed
-/// read; `touch` writes are batched off the loops; batch creation and file updates are small transactions. No query
-/// scans a whole table (see `searchBatches`).
-public final class MetadataIndex: @unchecked Sendable {
-    // @unchecked Sendable: `connection` and `cachedSecret` are only touched inside `lock.withLock`; `clock` is a
-    // @Sendable function and `path` is immutable.
-    /// Path of the SQLite file.
-    public let path: String
-    let clock: @Sendable () -> Int64
-    private let lock = Lock()
-    private let connection: SQLiteConnection
-    private var cachedSecret: [UInt8]?
+/// Every method may block on I/O (a disk, a database): call it from a worker thread, never from an event loop,
+/// except `tokenGeneration`, which an implementation keeps cheap enough for the authenticator to call from one.
+/// Implementations are safe to call from any thread.
+public protocol MetadataIndex: AnyObject, Sendable {
+    /// Records an upload batch by `author`, after `BatchValidation.check`; for files already stored the size and
+    /// visibility must match (`.sizeConflict`, `.visibilityConflict`). Files not yet known get a record without
+    /// instances (their PUT will follow).
+    func createBatch(author: String, message: String, files: [BatchFile]) throws(IndexError) -> BatchRecord
+    /// One batch by id, or nil.
+    func batch(id: Int64) throws(IndexError) -> BatchRecord?
+    /// Batches whose author or message contains `text` (case-insensitive), newest first, at most `limit`, only
+    /// those with an id below `before` when it is given (the next page starts below the last id of this one).
+    func searchBatches(_ text: String, before: Int64?, limit: Int) throws(IndexError) -> [BatchRecord]
 
-    /// Opens (creating when missing) the index at `path` and migrates its schema to the current version.
-    ///
-    /// - Parameter clock: Unix seconds now; tests pass a fixed one.
-    public init(path: String, clock: @escaping @Sendable () -> Int64 = Timestamp.now) throws(IndexError) {
-        self.path = path
-        self.clock = clock
-        connection = try SQLiteConnection(path: path)
-        try connection.execute("PRAGMA journal_mode = WAL")
-        try connection.execute("PRAGMA synchronous = FULL")
-        try connection.execute("PRAGMA foreign_keys = ON")
-        try Schema.migrate(connection, now: Timestamp.iso8601(clock()))
+    /// Records a verified, stored blob: size and visibility as stored win over what a batch declared.
+    @discardableResult
+    func recordStored(_ digest: Digest, size: Int64, visibility: Visibility) throws(IndexError) -> FileRecord
+    /// Sets a known file's visibility (after the blob store moved it); `.notFound` for an unknown digest.
+    @discardableResult
+    func setVisibility(_ digest: Digest, to visibility: Visibility) throws(IndexError) -> FileRecord
+    /// Marks a file's blob as gone, keeping its history; `.notFound` for an unknown digest.
+    @discardableResult
+    func markInstancesGone(_ digest: Digest) throws(IndexError) -> FileRecord
+    /// The record of one file, or nil.
+    func file(_ digest: Digest) throws(IndexError) -> FileRecord?
+    /// The record of one file with every batch that named it (newest first), or nil.
+    func fileDetails(_ digest: Digest) throws(IndexError) -> FileDetails?
+    /// Files whose digest starts with `text` (lowercase hex) or that a batch named with a filename containing
+    /// `text` (case-insensitive), most recently named first, at most `limit`, only of `visibilities`.
+    func searchFiles(_ text: String, visibilities: Set<Visibility>, limit: Int) throws(IndexError) -> [FileRecord]
+    /// Up to `limit` records that say their blob is stored, in digest order after `after` (fsck pages through them).
+    func storedFiles(after: String, limit: Int) throws(IndexError) -> [FileRecord]
+    /// Files and bytes stored per visibility (kept up to date by the index, so reading them scans nothing).
+    func visibilityTotals() throws(IndexError) -> [Visibility: VisibilityTotals]
+
+    /// Makes a token for `user` (256 random bits as 64 hex characters); only its SHA-256 is stored.
+    func createToken(user: String, permissions: Set<Permission>) throws(IndexError) -> (id: Int64, token: String)
+    /// Every token, oldest first, without the token or its hash.
+    func listTokens() throws(IndexError) -> [TokenInfo]
+    /// Revokes a token; false when it was already revoked, `.notFound` for an unknown id.
+    @discardableResult
+    func revokeToken(id: Int64) throws(IndexError) -> Bool
+    /// The record of the token whose SHA-256 is `hash`, or nil when it is unknown or revoked.
+    func authenticate(tokenHash hash: [UInt8]) throws(IndexError) -> TokenRecord?
+    /// Records that these tokens were used now (the app batches its touches); leaves `tokenGeneration` alone.
+    func touch(tokenIDs: [Int64]) throws(IndexError)
+    /// A number that moves whenever a token is created, revoked or changed, by anyone. Cheap: the authenticator
+    /// calls it every few hundred milliseconds and drops its token cache when it moves.
+    func tokenGeneration() throws(IndexError) -> Int64
+
+    /// The 32-byte (or longer) HMAC secret for signed upload URLs, made at random when the index was created.
+    func secret() throws(IndexError) -> [UInt8]
+}
+
+extension MetadataIndex {
+    /// `searchBatches` with tooltool's page of 50.
+    public func searchBatches(_ text: String, limit: Int = 50) throws(IndexError) -> [BatchRecord] {
+        try searchBatches(text, before: nil, limit: limit)
     }
 
-    /// Opens the index of a store root: `root/tooltool.sqlite`.
-    public convenience init(root: String, clock: @escaping @Sendable () -> Int64 = Timestamp.now) throws(IndexError) {
-        try self.init(path: root + "/tooltool.sqlite", clock: clock)
+    /// `searchFiles` over every visibility (or `visibilities`), at most 100.
+    public func searchFiles(_ text: String, visibilities: Set<Visibility> = Set(Visibility.allCases)) throws(IndexError) -> [FileRecord] {
+        try searchFiles(text, visibilities: visibilities, limit: 100)
     }
 
-    /// Runs `body` with exclusive use of the connection.
-    func withConnection<T>(_ body: (SQLiteConnection) throws(IndexError) -> T) throws(IndexError) -> T {
-        try lock.withLock { () throws(IndexError) -> T in try body(connection) }
+    /// The token's record, or nil when it is unknown or revoked.
+    public func authenticate(token: String) throws(IndexError) -> TokenRecord? {
+        try authenticate(tokenHash: Crypto.sha256(Array(token.utf8)))
     }
 
-    /// The current time as the index stores it.
-    func nowText() -> String { Timestamp.iso8601(clock()) }
-
-    /// `PRAGMA data_version`: changes whenever *another* connection (thread or process) commits a change.
-    ///
-    /// Costs no I/O. Cheap enough to call per request; when it changed, call `tokenGeneration()` to see whether
-    /// tokens changed (other connections' `touch` writes also move this number).
-    public func dataVersion() throws(IndexError) -> Int64 {
-        try withConnection { (db) throws(IndexError) -> Int64 in
-            try db.query("PRAGMA data_version") { $0.int64(0) }.first ?? 0
-        }
+    /// Records that a token was used now.
+    public func touch(tokenID: Int64) throws(IndexError) {
+        try touch(tokenIDs: [tokenID])
     }
+}
 
-    /// A counter bumped (by triggers) whenever a token is created, revoked or changed; `touch` leaves it alone.
-    /// The app caches token lookups and drops its cache when this moves.
-    public func tokenGeneration() throws(IndexError) -> Int64 {
-        try withConnection { (db) throws(IndexError) -> Int64 in
-            try db.query("SELECT value FROM settings WHERE key = 'tokens_generation'") { $0.int64(0) }.first ?? 0
-        }
-    }
+/// Stored files and bytes of one visibility, as `/metrics` reports them.
+public struct VisibilityTotals: Sendable, Equatable {
+    /// Blobs stored (files with instances).
+    public let files: Int64
+    /// Their bytes.
+    public let bytes: Int64
 
-    /// The server's 32-byte HMAC secret for signed upload URLs, made at random when the database was created.
-    public func secret() throws(IndexError) -> [UInt8] {
-        try withConnection { (db) throws(IndexError) -> [UInt8] in
-            if let cachedSecret { return cachedSecret }
-            guard let value = try db.query("SELECT value FROM settings WHERE key = 'hmac_secret'", [], { $0.blob(0) }).first,
-                  value.count >= 32 else {
-                throw IndexError.corrupt("settings.hmac_secret is missing or shorter than 32 bytes")
-            }
-            cachedSecret = value
-            return value
-        }
+    /// Makes totals.
+    public init(files: Int64, bytes: Int64) {
+        self.files = files
+        self.bytes = bytes
     }
 }

@@ -1,6 +1,6 @@
 import CSQLite
 
-/// One owned `sqlite3*` connection. Not thread-safe: its owner (`MetadataIndex`) serialises every call.
+/// One owned `sqlite3*` connection. Not thread-safe: its owner (`SQLiteMetadataIndex`) serialises every call.
 final class SQLiteConnection {
     /// The raw handle; never leaves the Storage target.
     let handle: OpaquePointer

@@ -1,17 +1,14 @@
 import Shared
 
-extension MetadataIndex {
+extension SQLiteMetadataIndex {
     /// Makes a token for `user`: 32 random bytes (256 bits) as 64 hex characters. Only its SHA-256 is stored, so the
     /// returned text is the one and only copy.
     public func createToken(user: String, permissions: Set<Permission>) throws(IndexError) -> (id: Int64, token: String) {
-        guard !user.isEmpty, !user.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
-            throw IndexError.invalid("user must be a non-empty name without control characters, got \(user.debugDescription)")
-        }
-        guard !permissions.isEmpty else { throw IndexError.invalid("a token needs at least one permission, got none") }
+        try BatchValidation.checkToken(user: user, permissions: permissions)
         let token = Hex.encode(Crypto.randomBytes(32))
         let hash = Crypto.sha256(Array(token.utf8))
         let now = nowText()
-        return try withConnection { (db) throws(IndexError) -> (id: Int64, token: String) in
+        return try changingTokens { (db) throws(IndexError) -> (id: Int64, token: String) in
             try db.run("INSERT INTO tokens(user, token_hash, permissions, created) VALUES (?, ?, ?, ?)",
                        [.text(user), .blob(hash), .text(Permission.formatList(permissions)), .text(now)])
             return (db.lastInsertRowID, token)
@@ -34,7 +31,7 @@ extension MetadataIndex {
     @discardableResult
     public func revokeToken(id: Int64) throws(IndexError) -> Bool {
         let now = nowText()
-        return try withConnection { (db) throws(IndexError) -> Bool in
+        return try changingTokens { (db) throws(IndexError) -> Bool in
             if try db.run("UPDATE tokens SET revoked = ? WHERE id = ? AND revoked IS NULL", [.text(now), .int(id)]) == 1 {
                 return true
             }
@@ -43,11 +40,6 @@ extension MetadataIndex {
             }
             return false
         }
-    }
-
-    /// The token's record, or nil when it is unknown or revoked. One indexed lookup by hash.
-    public func authenticate(token: String) throws(IndexError) -> TokenRecord? {
-        try authenticate(tokenHash: Crypto.sha256(Array(token.utf8)))
     }
 
     /// The record of the token whose SHA-256 is `hash` (for callers that keyed a cache by it already).
@@ -61,13 +53,8 @@ extension MetadataIndex {
         return TokenRecord(id: id, user: user, permissions: Set(try Permission.parseList(permissions)))
     }
 
-    /// Records that a token was used now. One indexed UPDATE; leaves `tokenGeneration()` unchanged.
-    public func touch(tokenID: Int64) throws(IndexError) {
-        try touch(tokenIDs: [tokenID])
-    }
-
     /// Records that these tokens were used now, in one transaction (the app batches its touches).
-    public func touch(tokenIDs: some Collection<Int64>) throws(IndexError) {
+    public func touch(tokenIDs: [Int64]) throws(IndexError) {
         guard !tokenIDs.isEmpty else { return }
         let now = nowText()
         try withConnection { (db) throws(IndexError) in

@@ -1,14 +1,6 @@
 import Shared
 
-/// Stored files and bytes of one visibility, as `/metrics` reports them.
-public struct VisibilityTotals: Sendable, Equatable {
-    /// Blobs stored (files with instances).
-    public let files: Int64
-    /// Their bytes.
-    public let bytes: Int64
-}
-
-extension MetadataIndex {
+extension SQLiteMetadataIndex {
     /// Files and bytes per visibility, kept by triggers in `file_totals`, so reading them scans nothing.
     public func visibilityTotals() throws(IndexError) -> [Visibility: VisibilityTotals] {
         try withConnection { (db) throws(IndexError) -> [Visibility: VisibilityTotals] in

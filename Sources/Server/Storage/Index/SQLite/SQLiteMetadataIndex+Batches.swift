@@ -1,23 +1,11 @@
 import Shared
 
-extension MetadataIndex {
+extension SQLiteMetadataIndex {
     /// Records an upload batch by `author`. Validates it first (typed errors the app answers with 400): a non-empty
     /// message, at least one file, bare distinct filenames, and for files already stored the same size and
     /// visibility. Files not yet known get a record without instances (their PUT will follow).
     public func createBatch(author: String, message: String, files: [BatchFile]) throws(IndexError) -> BatchRecord {
-        guard !author.isEmpty else { throw IndexError.invalid("a batch needs an author, got an empty one") }
-        guard !message.isEmpty else { throw IndexError.invalid("a batch needs a non-empty message") }
-        guard !files.isEmpty else { throw IndexError.invalid("a batch needs at least one file, got none") }
-        var names = Set<String>()
-        for file in files {
-            if let problem = ManifestRecord.filenameProblem(file.filename) {
-                throw IndexError.invalid("filename \(problem)")
-            }
-            guard names.insert(file.filename).inserted else {
-                throw IndexError.invalid("filename \(file.filename.debugDescription) appears twice in the batch")
-            }
-            guard file.size >= 0 else { throw IndexError.invalid("\(file.filename): size must be >= 0, got \(file.size)") }
-        }
+        try BatchValidation.check(author: author, message: message, files: files)
         let now = nowText()
         let sorted = files.sorted { $0.filename < $1.filename }
         return try withConnection { (db) throws(IndexError) -> BatchRecord in
@@ -69,8 +57,8 @@ extension MetadataIndex {
     /// Empty text lists the newest batches.
     ///
     /// Uses a trigram full-text index for 3+ characters; shorter text looks at the newest
-    /// `MetadataIndex.shortQueryWindow` batches (below `before`) only, so no query scans a whole table.
-    public func searchBatches(_ text: String, before: Int64? = nil, limit: Int = 50) throws(IndexError) -> [BatchRecord] {
+    /// `SQLiteMetadataIndex.shortQueryWindow` batches (below `before`) only, so no query scans a whole table.
+    public func searchBatches(_ text: String, before: Int64?, limit: Int) throws(IndexError) -> [BatchRecord] {
         let below = before ?? Int64.max
         return try withConnection { (db) throws(IndexError) -> [BatchRecord] in
             let rows: [(Int64, String, String, String)]

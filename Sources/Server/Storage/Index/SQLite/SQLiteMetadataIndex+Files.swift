@@ -1,6 +1,6 @@
 import Shared
 
-extension MetadataIndex {
+extension SQLiteMetadataIndex {
     static let fileColumns = "digest, size, visibility, first_seen, has_instances"
 
     /// Reads a `fileColumns` row starting at column 0.
@@ -74,9 +74,8 @@ extension MetadataIndex {
     /// containing `text` (case-insensitive), most recently named first, at most `limit`, only of `visibilities`.
     ///
     /// Filename search uses a trigram full-text index for 3+ characters; shorter text looks at the newest
-    /// `MetadataIndex.shortQueryWindow` batch files only, so no query scans a whole table.
-    public func searchFiles(_ text: String, visibilities: Set<Visibility> = Set(Visibility.allCases),
-                            limit: Int = 100) throws(IndexError) -> [FileRecord] {
+    /// `SQLiteMetadataIndex.shortQueryWindow` batch files only, so no query scans a whole table.
+    public func searchFiles(_ text: String, visibilities: Set<Visibility>, limit: Int) throws(IndexError) -> [FileRecord] {
         try withConnection { (db) throws(IndexError) -> [FileRecord] in
             var seen = Set<Digest>()
             var result: [FileRecord] = []

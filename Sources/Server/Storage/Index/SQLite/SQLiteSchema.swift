@@ -1,7 +1,7 @@
 import Shared
 
-/// The index's schema and its migrations, versioned with `PRAGMA user_version`.
-enum Schema {
+/// The SQLite index's schema and its migrations, versioned with `PRAGMA user_version`.
+enum SQLiteSchema {
     /// The version this code writes.
     static let currentVersion: Int64 = 1
 

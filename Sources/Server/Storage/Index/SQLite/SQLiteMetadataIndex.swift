@@ -1,0 +1,89 @@
+import Shared
+
+/// The metadata index in one SQLite file (`root/tooltool.sqlite` by default): file records, upload batches, tokens
+/// and settings.
+///
+/// Threading: each `SQLiteMetadataIndex` owns one SQLite connection and serialises every call on it with an internal
+/// lock, so it may be shared, but calls then queue behind each other. For parallelism open more than one (the app:
+/// one for its worker queue and one for the authenticator, shared by the event loops); WAL mode lets them read while
+/// one writes, and writers wait up to the busy timeout for each other, also across processes (the `token` CLI writes
+/// while the server runs).
+///
+/// What the server asks from a loop thread (`authenticate`, `dataVersion`, `tokenGeneration`) is a single indexed
+/// read; `touch` writes are batched off the loops; batch creation and file updates are small transactions. No query
+/// scans a whole table (see `searchBatches`).
+public final class SQLiteMetadataIndex: MetadataIndex, @unchecked Sendable {
+    // @unchecked Sendable: `connection`, `cachedSecret` and `seenGeneration` are only touched inside `lock.withLock`; `clock` is a
+    // @Sendable function and `path` is immutable.
+    /// Path of the SQLite file.
+    public let path: String
+    let clock: @Sendable () -> Int64
+    private let lock = Lock()
+    private let connection: SQLiteConnection
+    private var cachedSecret: [UInt8]?
+    /// The `data_version` at which `tokens_generation` was last read, and what it was (nil: read it again).
+    private var seenGeneration: (dataVersion: Int64, generation: Int64)?
+
+    /// Opens (creating when missing) the index at `path` and migrates its schema to the current version.
+    ///
+    /// - Parameter clock: Unix seconds now; tests pass a fixed one.
+    public init(path: String, clock: @escaping @Sendable () -> Int64 = Timestamp.now) throws(IndexError) {
+        self.path = path
+        self.clock = clock
+        connection = try SQLiteConnection(path: path)
+        try connection.execute("PRAGMA journal_mode = WAL")
+        try connection.execute("PRAGMA synchronous = FULL")
+        try connection.execute("PRAGMA foreign_keys = ON")
+        try SQLiteSchema.migrate(connection, now: Timestamp.iso8601(clock()))
+    }
+
+    /// Opens the index of a store root: `root/tooltool.sqlite`.
+    public convenience init(root: String, clock: @escaping @Sendable () -> Int64 = Timestamp.now) throws(IndexError) {
+        try self.init(path: root + "/tooltool.sqlite", clock: clock)
+    }
+
+    /// Runs `body` with exclusive use of the connection.
+    func withConnection<T>(_ body: (SQLiteConnection) throws(IndexError) -> T) throws(IndexError) -> T {
+        try lock.withLock { () throws(IndexError) -> T in try body(connection) }
+    }
+
+    /// The current time as the index stores it.
+    func nowText() -> String { Timestamp.iso8601(clock()) }
+
+    /// A counter bumped (by triggers) whenever a token is created, revoked or changed; `touch` leaves it alone.
+    ///
+    /// Costs one `PRAGMA data_version` (no I/O) when no other connection committed since the last call: the
+    /// counter is read again only when that number moved (also for other processes' commits, e.g. the `token`
+    /// command) or this connection changed tokens itself (which `data_version` does not count).
+    public func tokenGeneration() throws(IndexError) -> Int64 {
+        try withConnection { (db) throws(IndexError) -> Int64 in
+            let version = try db.query("PRAGMA data_version") { $0.int64(0) }.first ?? 0
+            if let seenGeneration, seenGeneration.dataVersion == version { return seenGeneration.generation }
+            let generation = try db.query("SELECT value FROM settings WHERE key = 'tokens_generation'") { $0.int64(0) }.first ?? 0
+            seenGeneration = (version, generation)
+            return generation
+        }
+    }
+
+    /// Runs `body` with the connection, then forgets the token generation it saw (for this connection's own token
+    /// writes, which `data_version` does not count).
+    func changingTokens<T>(_ body: (SQLiteConnection) throws(IndexError) -> T) throws(IndexError) -> T {
+        try lock.withLock { () throws(IndexError) -> T in
+            defer { seenGeneration = nil }
+            return try body(connection)
+        }
+    }
+
+    /// The server's 32-byte HMAC secret for signed upload URLs, made at random when the database was created.
+    public func secret() throws(IndexError) -> [UInt8] {
+        try withConnection { (db) throws(IndexError) -> [UInt8] in
+            if let cachedSecret { return cachedSecret }
+            guard let value = try db.query("SELECT value FROM settings WHERE key = 'hmac_secret'", [], { $0.blob(0) }).first,
+                  value.count >= 32 else {
+                throw IndexError.corrupt("settings.hmac_secret is missing or shorter than 32 bytes")
+            }
+            cachedSecret = value
+            return value
+        }
+    }
+}
