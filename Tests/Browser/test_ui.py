@@ -352,3 +352,75 @@ def test_a_switch_during_an_upload_shows_the_409(page):
     page.confirm_dialog().find_element(By.XPATH, './/button[text()="Make internal"]').click()
     page.wait_text("now internal", "action-result")
     assert os.path.exists(server.blob_path(digest, "pvt"))
+
+
+def test_a_token_revoked_mid_session_signs_the_page_out(page):
+    server = page.server
+    admin = server.token("admin", "manage")
+    short_lived = server.token("contractor", "download.public")
+    page.sign_in(short_lived)
+    tokens = server.json("GET", "/tokens", admin)
+    contractor = next(t for t in tokens if t["user"] == "contractor")
+    assert server.request("DELETE", f"/tokens/{contractor['id']}", admin)[0] == 200
+    page.link("Batches").click()
+    page.wait_text("the token is unknown or revoked", "signin-notice")
+    assert page.driver.find_element(By.ID, "token").is_displayed()
+    assert page.driver.execute_script("return sessionStorage.getItem('tooltool.token')") is None
+    assert page.driver.find_element(By.ID, "who").text == ""
+    # Late answers of the old view do not cover the form.
+    page.driver.implicitly_wait(0)
+    import time
+    time.sleep(1)
+    assert page.driver.find_element(By.ID, "signin-notice").is_displayed()
+
+
+def test_keyboard_only_switch_with_escape_and_enter(page):
+    server = page.server
+    admin = server.token("admin", *ALL)
+    data = os.urandom(700)
+    digest = hashlib.sha512(data).hexdigest()
+    server.upload(admin, "keyboard", {"keys.bin": (data, "public")})
+    page.sign_in(admin)
+    page.open(f"/file/{digest}", "keys.bin")
+    active = lambda: page.driver.switch_to.active_element
+
+    page.button("Make internal").send_keys(Keys.ENTER)
+    page.confirm_dialog()
+    assert active().text == "Cancel"  # the safe choice has the focus
+    active().send_keys(Keys.ESCAPE)
+    page.wait(EC.invisibility_of_element_located((By.CSS_SELECTOR, "dialog")))
+    assert os.path.exists(server.blob_path(digest, "public"))
+
+    page.button("Make internal").send_keys(Keys.ENTER)
+    page.confirm_dialog()
+    active().send_keys(Keys.TAB)
+    assert active().text == "Make internal"
+    active().send_keys(Keys.ENTER)
+    page.wait_text("now internal", "action-result")
+    assert os.path.exists(server.blob_path(digest, "pvt")) and not os.path.exists(server.blob_path(digest, "public"))
+
+
+def test_every_control_has_an_accessible_name(page):
+    server = page.server
+    admin = server.token("admin", *ALL)
+    data = os.urandom(300)
+    digest = hashlib.sha512(data).hexdigest()
+    batch = server.upload(admin, "names", {"named.bin": (data, "public"), "hidden.bin": (os.urandom(9), "internal")})
+    page.go("/")
+    page.wait(EC.element_to_be_clickable((By.ID, "token")))
+    assert page.driver.find_element(By.ID, "token").accessible_name == "Token"
+    page.sign_in(admin)
+    assert page.labelled("Search").accessible_name == "Search"
+    for route, heading in [("/", "Overview"), ("/batches", "Batches"), (f"/batch/{batch['id']}", "Batch"),
+                           (f"/file/{digest}", "named.bin"), ("/search?q=named", "Search"), ("/upload", "Upload"),
+                           ("/tokens", "Tokens")]:
+        page.open(route, heading)
+        controls = page.driver.find_elements(By.CSS_SELECTOR, "button, a[href], input, select, textarea")
+        assert controls, route
+        for control in controls:
+            if control.is_displayed():
+                assert control.accessible_name.strip(), f"{route}: {control.get_attribute('outerHTML')[:120]}"
+    page.open(f"/file/{digest}", "named.bin")
+    for name in ["Make internal", "Delete instances"]:
+        assert page.button(name).accessible_name == name
+    assert page.driver.find_element(By.CSS_SELECTOR, "a[download]").accessible_name == "Download named.bin"

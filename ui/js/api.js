@@ -1,5 +1,5 @@
 // The JSON API, called with the signed-in token. Errors carry the server's own {name, description}.
-import {token} from "./session.js";
+import {token, whoami} from "./session.js";
 
 /** A refused or failed request: `status`, the error body's `name` and `description`. */
 export class ApiError extends Error {
@@ -28,6 +28,14 @@ async function failure(response) {
   return new ApiError(response.status, name, description);
 }
 
+/** A 401 during a signed-in session means the token stopped working (revoked): the page signs out (main.js). */
+function refused(error) {
+  if (error.status === 401 && whoami()) {
+    window.dispatchEvent(new CustomEvent("tooltool:token-refused", {detail: error.description}));
+  }
+  return error;
+}
+
 /** Sends a request; `json` becomes the body. Resolves to {result, response}; rejects with ApiError. */
 export async function call(method, path, {json} = {}) {
   const init = {method, headers: headers(json === undefined ? {} : {"Content-Type": "application/json"}),
@@ -39,7 +47,7 @@ export async function call(method, path, {json} = {}) {
   } catch (error) {
     throw new ApiError(0, "NetworkError", `the server did not answer (${error.message})`);
   }
-  if (!response.ok) throw await failure(response);
+  if (!response.ok) throw refused(await failure(response));
   const text = await response.text();
   const body = text ? JSON.parse(text) : {};
   return {result: body.result, response};
@@ -53,14 +61,14 @@ export async function get(path) {
 /** GET a text resource (a manifest, /metrics). */
 export async function getText(path) {
   const response = await fetch(path, {headers: headers(), cache: "no-store", credentials: "omit"});
-  if (!response.ok) throw await failure(response);
+  if (!response.ok) throw refused(await failure(response));
   return response.text();
 }
 
 /** GET a blob with the token (for internal files, which a plain link cannot fetch). */
 export async function getBlob(path) {
   const response = await fetch(path, {headers: headers(), credentials: "omit"});
-  if (!response.ok) throw await failure(response);
+  if (!response.ok) throw refused(await failure(response));
   return response.blob();
 }
 

@@ -12,7 +12,7 @@ import {renderSearch} from "./views/search.js";
 import {renderTokens} from "./views/tokens.js";
 import {renderUpload} from "./views/upload.js";
 
-const main = document.getElementById("main");
+let main = document.getElementById("main");
 
 const routes = [
   [/^\/$/, () => renderOverview(main)],
@@ -48,8 +48,25 @@ function signedIn() {
   route();
 }
 
+/** Swaps in an empty <main> when a session ends: answers still on their way to the old view land in a detached
+ * element instead of over the sign-in form. */
+function freshMain() {
+  const fresh = main.cloneNode(false);
+  main.replaceWith(fresh);
+  main = fresh;
+}
+
+/** The server refused the token mid-session: back to the sign-in form, saying why. */
+function tokenRefused(event) {
+  session.signOut();
+  renderHeader();
+  freshMain();
+  renderSignIn(main, signedIn, `Signed out: the server refused the token (${event.detail}).`);
+}
+
 function signOut() {
   session.signOut();
+  freshMain();
   location.hash = "#/";
   route();
 }
@@ -90,6 +107,7 @@ async function start() {
     }
   }
   window.addEventListener("hashchange", route);
+  window.addEventListener("tooltool:token-refused", tokenRefused);
   route();
 }
 

@@ -3,8 +3,8 @@ import {el, replace, errorBox} from "../dom.js";
 import {get} from "../api.js";
 import * as session from "../session.js";
 
-/** The sign-in form; `done` runs once a token checked out. */
-export function renderSignIn(main, done) {
+/** The sign-in form; `done` runs once a token checked out; `notice` says why the last session ended. */
+export function renderSignIn(main, done, notice) {
   const input = el("input", {id: "token", type: "password", autocomplete: "off", spellcheck: "false", required: true});
   const problem = el("div", {id: "signin-problem"});
   const form = el("form", {class: "card signin", onsubmit: async (event) => {
@@ -22,6 +22,7 @@ export function renderSignIn(main, done) {
     }
   }},
   el("h1", {}, "Sign in"),
+  notice ? el("p", {class: "error", role: "alert", id: "signin-notice"}, notice) : null,
   el("p", {}, "Paste a token made with ", el("code", {}, "tooltool-server token create"),
     " or on the Tokens page. It stays in this tab only and is forgotten when you sign out or close it."),
   el("label", {for: "token"}, "Token"), input,
