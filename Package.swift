@@ -7,7 +7,7 @@ import PackageDescription
 /// - `C*`: one thin system-library target per C library (module map + shim.h), nothing else.
 /// - `Shared`: what client and server agree on (digests, manifests, visibility, permissions, error body, JSON).
 /// - Server side: `HTTPServer` (our HTTP/1.1 layer on libevent + http_parser, knows nothing of storage),
-///   `Storage` (blobs on disk + SQLite metadata, knows nothing of HTTP), `ServerApp` (routes, auth, commands),
+///   `Storage` (blobs on disk + metadata in SQLite or PostgreSQL, knows nothing of HTTP), `ServerApp` (routes, auth, commands),
 ///   and the one-file executable `tooltool-server`.
 /// - Client side: `ClientCore` (libcurl transport, fetch, cache, unpack, commands) and the executable `tooltool`.
 let package = Package(
@@ -27,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
 
@@ -36,7 +37,7 @@ let package = Package(
         // Server.
         .target(name: "HTTPServer", dependencies: ["CEvent", "CHTTPParser"], path: "Sources/Server/HTTP",
                 swiftSettings: hotPathSettings),
-        .target(name: "Storage", dependencies: ["Shared", "CSQLite"], path: "Sources/Server/Storage"),
+        .target(name: "Storage", dependencies: ["Shared", "CSQLite", "CPostgres"], path: "Sources/Server/Storage"),
         .target(name: "ServerApp",
                 dependencies: ["Shared", "HTTPServer", "Storage",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -1,9 +1,11 @@
 import Shared
 @testable import Storage
+import TestSupport
 
 /// The index implementations the shared suite (`MetadataIndexTests`) runs against.
 enum IndexBackend: String, CaseIterable, Sendable, CustomStringConvertible {
     case sqlite
+    case postgres
 
     var description: String { rawValue }
 }
@@ -20,6 +22,10 @@ final class IndexUnderTest {
             let root = TempRoot()
             self.root = root
             location = .defaultSQLite(root: root.path)
+        case .postgres:
+            // A fresh database on the test process's PostgreSQL cluster (dropped with the cluster at exit).
+            root = nil
+            location = .postgres(uri: try PostgresCluster.freshDatabase())
         }
     }
 

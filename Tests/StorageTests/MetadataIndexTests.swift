@@ -1,6 +1,10 @@
+import Dispatch
+import Foundation
 import Shared
+import Synchronization
 import Testing
 @testable import Storage
+import TestSupport
 
 /// The index contract, run against every backend (`IndexBackend`): the same calls, the same answers.
 @Suite struct MetadataIndexTests {
@@ -42,14 +46,17 @@ import Testing
         let cli = try fixture.open()
         let generation = try server.tokenGeneration()
         let (id, token) = try cli.createToken(user: "ci", permissions: [.downloadPublic])
+        // SQLite sees another connection's commit at once; PostgreSQL within its listener's poll interval (0.5 s),
+        // usually milliseconds (NOTIFY). Polled for at most 5 s.
+        #expect(try eventually { try server.tokenGeneration() != generation })
         let afterCreate = try server.tokenGeneration()
-        #expect(afterCreate != generation)
         #expect(try server.authenticate(token: token)?.id == id)
         try cli.touch(tokenID: id)
         #expect(try server.tokenGeneration() == afterCreate, "a touch is not a token change")
         try cli.revokeToken(id: id)
-        #expect(try server.tokenGeneration() != afterCreate)
+        #expect(try eventually { try server.tokenGeneration() != afterCreate })
         #expect(try server.authenticate(token: token) == nil)
+        #expect(try server.listTokens().first?.lastUsed != nil, "the touch was recorded")
     }
 
     @Test(arguments: IndexBackend.allCases)
@@ -208,4 +215,47 @@ func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         index += 1
     }
     return false
+}
+
+/// What only the PostgreSQL backend promises: migrations under an advisory lock, and its schema check.
+@Suite struct PostgresIndexTests {
+    @Test func serversOpeningOneNewDatabaseAtOnceMigrateItOnce() throws {
+        let uri = try PostgresCluster.freshDatabase()
+        let opened = Mutex<[Result<[UInt8], IndexError>]>([])
+        DispatchQueue.concurrentPerform(iterations: 6) { _ in
+            let result = Result { () throws(IndexError) -> [UInt8] in try PostgresMetadataIndex(uri: uri, poolSize: 2).secret() }
+            opened.withLock { $0.append(result) }
+        }
+        let secrets = try opened.withLock { try $0.map { try $0.get() } }
+        #expect(secrets.count == 6)
+        #expect(Set(secrets).count == 1, "one schema, one secret for every server")
+        let cluster = try PostgresCluster.shared.get()
+        let database = String(uri.split(separator: "/").last!)
+        #expect(try cluster.psql("SELECT version FROM schema_version", database: database)
+                    .trimmingCharacters(in: .whitespacesAndNewlines) == String(PostgresSchema.currentVersion))
+    }
+
+    @Test func aNewerSchemaIsRefused() throws {
+        let uri = try PostgresCluster.freshDatabase()
+        _ = try PostgresMetadataIndex(uri: uri)
+        let database = String(uri.split(separator: "/").last!)
+        try PostgresCluster.shared.get().psql("UPDATE schema_version SET version = 99", database: database)
+        #expect(throws: IndexError.corrupt("schema version 99 is newer than this server's \(PostgresSchema.currentVersion)")) {
+            _ = try PostgresMetadataIndex(uri: uri)
+        }
+    }
+
+    @Test func anUnreachableDatabaseIsUnavailableNotAnInternalError() throws {
+        let cluster = try PostgresCluster.shared.get()
+        do {
+            _ = try PostgresMetadataIndex(uri: "postgresql://postgres@127.0.0.1:\(cluster.port + 1)/x?connect_timeout=2")
+            Issue.record("opening a database nobody serves succeeded")
+        } catch {
+            guard case .unavailable = error else { Issue.record("expected .unavailable, got \(error)"); return }
+        }
+    }
+
+    @Test func likePatternsEscapeWildcards() {
+        #expect(PostgresMetadataIndex.likePattern("a%b_c\\d") == "%a\\%b\\_c\\\\d%")
+    }
 }

@@ -26,6 +26,14 @@ struct APIFailure: Error, Sendable {
         APIFailure(status: 404, name: "NotFound", description: description)
     }
 
+    /// 503 `IndexUnavailable` with `Retry-After`: the database cannot be reached right now.
+    static let indexUnavailable = APIFailure(
+        status: 503, name: "IndexUnavailable", description: "the metadata index cannot be reached right now; try again shortly",
+        headers: [("Retry-After", String(retryAfterSeconds))])
+
+    /// What `Retry-After` says when the index is down.
+    static let retryAfterSeconds = 5
+
     /// The answer for this failure.
     func response(user: String?) -> HTTPResponse {
         APIResponse.error(status, name, description, headers: headers, user: user)
@@ -38,7 +46,10 @@ struct APIFailure: Error, Sendable {
         case .sizeConflict: self = .badRequest("SizeConflict", error.description)
         case .visibilityConflict: self = .badRequest("VisibilityConflict", error.description)
         case .notFound(let what): self = .notFound("\(what) not found")
-        case .sqlite, .corrupt: return nil
+        case .unavailable:
+            ServerLog.error("index unavailable: \(error)")
+            self = .indexUnavailable
+        case .sqlite, .postgres, .corrupt: return nil
         }
     }
 

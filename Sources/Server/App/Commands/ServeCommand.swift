@@ -96,9 +96,11 @@ struct ServeCommand: ParsableCommand {
             throw CommandFailure("cannot open the store at \(configuration.root): \(error)")
         }
         do {
-            // Two handles: the authenticator's lookups never queue behind the worker queue's writes.
-            context = try ServerContext(configuration: configuration, store: store,
-                                        index: try self.store.openIndex(), authIndex: try self.store.openIndex())
+            // SQLite: two handles, so the authenticator's lookups never queue behind the worker queue's writes.
+            // PostgreSQL: one, whose pool serves both and whose token checks read memory (see PGTokenListener).
+            let index = try self.store.openIndex()
+            let authIndex = index is SQLiteMetadataIndex ? try self.store.openIndex() : index
+            context = try ServerContext(configuration: configuration, store: store, index: index, authIndex: authIndex)
         } catch let failure as CommandFailure {
             throw failure
         } catch {

@@ -7,8 +7,8 @@ extension IndexLocation {
         switch self {
         case .sqlite(let path):
             return try SQLiteMetadataIndex(path: path, clock: clock)
-        case .postgres:
-            throw IndexError.invalid("PostgreSQL indexes are not supported by this build yet")
+        case .postgres(let uri):
+            return try PostgresMetadataIndex(uri: uri, clock: clock)
         }
     }
 }

@@ -1,0 +1,95 @@
+import Shared
+
+extension PostgresMetadataIndex {
+    static let fileForUpdate = PGStatement(name: "file_for_update", sql: "SELECT \(fileColumns) FROM files WHERE digest = $1 FOR UPDATE")
+    static let declareFileStatement = PGStatement(name: "declare_file", sql: """
+        INSERT INTO files(digest, algorithm, size, visibility, first_seen, has_instances) VALUES ($1, $2, $3, $4, $5, false)
+        ON CONFLICT (digest) DO UPDATE SET size = excluded.size, visibility = excluded.visibility
+        WHERE NOT files.has_instances
+        """)
+    static let insertBatchStatement = PGStatement(
+        name: "insert_batch", sql: "INSERT INTO batches(author, message, uploaded) VALUES ($1, $2, $3) RETURNING id")
+    static let insertBatchFileStatement = PGStatement(name: "insert_batch_file", sql: """
+        INSERT INTO batch_files(batch_id, filename, digest, size, visibility) VALUES ($1, $2, $3, $4, $5)
+        """)
+    static let batchByID = PGStatement(name: "batch", sql: "SELECT id, author, message, uploaded FROM batches WHERE id = $1")
+    static let batchFilesStatement = PGStatement(name: "batch_files", sql: """
+        SELECT filename, digest, size, visibility FROM batch_files WHERE batch_id = $1 ORDER BY filename COLLATE "C"
+        """)
+    static let batchSearchStatement = PGStatement(name: "batch_search", sql: """
+        SELECT id, author, message, uploaded FROM batches
+        WHERE (author ILIKE $1 OR message ILIKE $1) AND id < $2 ORDER BY id DESC LIMIT $3
+        """)
+    static let shortBatchSearchStatement = PGStatement(name: "short_batch_search", sql: """
+        SELECT id, author, message, uploaded FROM
+            (SELECT * FROM batches WHERE id < $1 ORDER BY id DESC LIMIT $2) recent
+        WHERE author ILIKE $3 OR message ILIKE $3 ORDER BY id DESC LIMIT $4
+        """)
+
+    public func createBatch(author: String, message: String, files: [BatchFile]) throws(IndexError) -> BatchRecord {
+        try BatchValidation.check(author: author, message: message, files: files)
+        let now = nowText()
+        let sorted = files.sorted { $0.filename < $1.filename }
+        return try withConnection { (db) throws(IndexError) -> BatchRecord in
+            try db.transaction { () throws(IndexError) -> BatchRecord in
+                for file in sorted {
+                    let rows = try db.run(Self.fileForUpdate, [.text(file.digest.hex)])
+                    if rows.count == 1, case let stored = try Self.fileRecord(rows, 0), stored.hasInstances {
+                        guard stored.size == file.size else {
+                            throw IndexError.sizeConflict(filename: file.filename, digest: file.digest,
+                                                          stored: stored.size, declared: file.size)
+                        }
+                        guard stored.visibility == file.visibility else {
+                            throw IndexError.visibilityConflict(filename: file.filename, digest: file.digest,
+                                                                stored: stored.visibility, declared: file.visibility)
+                        }
+                    } else {
+                        try db.run(Self.declareFileStatement, [.text(file.digest.hex), .text(file.digest.algorithm.rawValue),
+                                                                .int(file.size), .text(file.visibility.rawValue), .text(now)])
+                    }
+                }
+                let id = try db.run(Self.insertBatchStatement, [.text(author), .text(message), .text(now)]).int64(0, 0)
+                for file in sorted {
+                    try db.run(Self.insertBatchFileStatement, [.int(id), .text(file.filename), .text(file.digest.hex),
+                                                               .int(file.size), .text(file.visibility.rawValue)])
+                }
+                return BatchRecord(id: id, author: author, message: message, uploaded: now, files: sorted)
+            }
+        }
+    }
+
+    public func batch(id: Int64) throws(IndexError) -> BatchRecord? {
+        try withConnection { (db) throws(IndexError) -> BatchRecord? in
+            let rows = try db.run(Self.batchByID, [.int(id)])
+            return rows.count == 0 ? nil : try Self.batch(rows, 0, db)
+        }
+    }
+
+    /// As `SQLiteMetadataIndex.searchBatches`: `ILIKE` on trigram indexes for 3+ characters, else within the newest
+    /// `shortQueryWindow` batches below `before`.
+    public func searchBatches(_ text: String, before: Int64?, limit: Int) throws(IndexError) -> [BatchRecord] {
+        let below = before ?? Int64.max
+        return try withConnection { (db) throws(IndexError) -> [BatchRecord] in
+            let pattern = Self.likePattern(text)
+            let rows = text.count >= 3
+                ? try db.run(Self.batchSearchStatement, [.text(pattern), .int(below), .int(Int64(limit))])
+                : try db.run(Self.shortBatchSearchStatement,
+                             [.int(below), .int(SQLiteMetadataIndex.shortQueryWindow), .text(pattern), .int(Int64(limit))])
+            return try rows.rows { (row) throws(IndexError) in try Self.batch(rows, row, db) }
+        }
+    }
+
+    private static func batch(_ rows: PGResult, _ row: Int, _ db: PGConnection) throws(IndexError) -> BatchRecord {
+        let id = rows.int64(row, 0)
+        let fileRows = try db.run(batchFilesStatement, [.int(id)])
+        let files = try fileRows.rows { (file) throws(IndexError) -> BatchFile in
+            guard let digest = try? Digest(parsing: fileRows.text(file, 1)),
+                  let visibility = Visibility(rawValue: fileRows.text(file, 3)) else {
+                throw IndexError.corrupt("batch \(id) file \(fileRows.text(file, 0).debugDescription) has a bad digest or visibility")
+            }
+            return BatchFile(filename: fileRows.text(file, 0), digest: digest, size: fileRows.int64(file, 2), visibility: visibility)
+        }
+        return BatchRecord(id: id, author: rows.text(row, 1), message: rows.text(row, 2), uploaded: rows.text(row, 3),
+                           files: files)
+    }
+}

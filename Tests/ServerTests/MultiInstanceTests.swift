@@ -1,0 +1,120 @@
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+/// Three real servers on one PostgreSQL index and one shared store folder act as one: tokens made or revoked by
+/// the `token` command reach every instance within a second, a `put_url` from one instance works on another, and
+/// a visibility switch made through one is what the others serve.
+@Suite struct MultiInstanceTests {
+    /// Three servers on one PostgreSQL database and one root, each told the index a different way.
+    final class Fleet {
+        let directory = TemporaryDirectory(prefix: "fleet")
+        let uri: String
+        let servers: [ServerProcess]
+        var root: String { directory.path }
+
+        init() throws {
+            uri = try PostgresCluster.freshDatabase()
+            let locationFile = directory.file("index-location")
+            try Data(uri.utf8).write(to: URL(fileURLWithPath: locationFile))
+            servers = [
+                try ServerProcess(root: directory.path, arguments: ["--index", uri]),
+                try ServerProcess(root: directory.path, arguments: ["--index-file", locationFile]),
+                try ServerProcess(root: directory.path, environment: ["TOOLTOOL_INDEX": uri]),
+            ]
+        }
+
+        /// `tooltool-server ARGS --root ROOT --index URI`.
+        func command(_ arguments: [String]) throws -> ProcessResult {
+            try ProcessRunner.run(Binaries.server, arguments + ["--root", root, "--index", uri], timeout: 60)
+        }
+
+        /// One request to `server` (the client sends `Host: 127.0.0.1:PORT`).
+        func send(_ server: ServerProcess, _ method: String, _ target: String, token: String? = nil,
+                  body: [UInt8] = [], json: Bool = false) throws -> RawHTTPResponse {
+            var headers: [(String, String)] = []
+            if let token { headers.append(("Authorization", "Bearer \(token)")) }
+            if json { headers.append(("Content-Type", "application/json")) }
+            return try RawHTTPClient(port: server.port).request(method, target, headers: headers, body: body)
+        }
+
+        /// Polls until every server answers `target` with `status`, for at most `seconds`; returns what the servers
+        /// that never did answered last.
+        func waitForAll(_ target: String, token: String?, status: Int, seconds: Double) throws -> [String] {
+            let deadline = Date().addingTimeInterval(seconds)
+            var pending = servers
+            var last: [String] = []
+            while !pending.isEmpty {
+                last = []
+                pending = try pending.filter { server in
+                    let response = try send(server, "GET", target, token: token)
+                    if response.status != status { last.append("\(server.port): \(response.status) \(response.text)") }
+                    return response.status != status
+                }
+                if pending.isEmpty || Date() > deadline { break }
+                usleep(20_000)
+            }
+            return last
+        }
+    }
+
+    @Test func tokensReachEveryInstanceWithinASecondAndRevocationToo() throws {
+        let fleet = try Fleet()
+        let created = try fleet.command(["token", "create", "--user", "ci", "--permission", "download.internal"])
+        try #require(created.status == 0, "\(created.stderr)")
+        let token = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try fleet.waitForAll("/file?q=x", token: token, status: 200, seconds: 1).isEmpty,
+                "every instance takes a new token within 1 s")
+
+        let revoked = try fleet.command(["token", "revoke", "1"])
+        try #require(revoked.status == 0, "\(revoked.stderr)")
+        #expect(try fleet.waitForAll("/file?q=x", token: token, status: 401, seconds: 1).isEmpty,
+                "every instance refuses a revoked token within 1 s")
+        for server in fleet.servers { #expect(!server.stderr().contains(token), "the token is never logged") }
+    }
+
+    @Test func aBatchPostedToOneIsPutOnAnotherCompletedOnTheThirdAndSwitchedEverywhere() throws {
+        let fleet = try Fleet()
+        let created = try fleet.command(["token", "create", "--user", "alice", "--permission", "upload.public",
+                                         "--permission", "download.internal", "--permission", "manage"])
+        try #require(created.status == 0, "\(created.stderr)")
+        let token = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(try fleet.waitForAll("/file?q=x", token: token, status: 200, seconds: 5).isEmpty)
+        let (a, b, c) = (fleet.servers[0], fleet.servers[1], fleet.servers[2])
+
+        let bytes = Fixtures.randomBytes(5000)
+        let digest = Fixtures.digest(bytes)
+        let batch: JSONValue = ["message": "Bug 13 - one store, three servers", "files": [
+            "sdk.tar.gz": ["size": .int(5000), "digest": .string(digest.hex), "algorithm": "sha512", "visibility": "public"],
+        ]]
+        let posted = try fleet.send(a, "POST", "/upload", token: token, body: Array(JSONWriter.write(batch).utf8), json: true)
+        try #require(posted.status == 200, "\(posted.text)")
+        let putURL = try #require(try JSONParser.parse(posted.body)["result"]?["files"]?["sdk.tar.gz"]?["put_url"]?.stringValue)
+        // The same signed URL (its path and query), sent to B: the secret is shared through the index.
+        let target = try APIHarness.target(of: putURL)
+        let put = try fleet.send(b, "PUT", target, body: bytes)
+        #expect(put.status == 200, "\(put.text)")
+        let forged = try fleet.send(b, "PUT", target.replacingOccurrences(of: "signature=", with: "signature=0"), body: bytes)
+        #expect(forged.status == 403)
+        #expect(try fleet.send(c, "GET", "/upload/complete/sha512/\(digest.hex)", token: token).status == 202)
+
+        // Every instance sees the batch and the file it recorded.
+        for server in fleet.servers {
+            let file = try fleet.send(server, "GET", "/file/sha512/\(digest.hex)", token: token)
+            #expect(file.status == 200, "\(file.text)")
+            let found = try JSONParser.parse(file.body)["result"]
+            #expect(found?["has_instances"] == true)
+            #expect(found?["batches"]?.arrayValue?.first?["message"] == "Bug 13 - one store, three servers")
+            #expect(try fleet.send(server, "GET", "/sha512/\(digest.hex)").body == bytes)
+        }
+
+        // A PATCH on B: A refuses the anonymous GET within 1 s, and reports the new visibility.
+        let patch = try fleet.send(b, "PATCH", "/file/sha512/\(digest.hex)", token: token,
+                                   body: Array(#"[{"op": "set_visibility", "visibility": "internal"}]"#.utf8), json: true)
+        #expect(patch.status == 200, "\(patch.text)")
+        #expect(try fleet.waitForAll("/sha512/\(digest.hex)", token: nil, status: 401, seconds: 1).isEmpty)
+        let onA = try JSONParser.parse(try fleet.send(a, "GET", "/file/sha512/\(digest.hex)", token: token).body)
+        #expect(onA["result"]?["visibility"] == "internal")
+    }
+}
