@@ -14,14 +14,14 @@ import TestSupport
         let servers: [ServerProcess]
         var root: String { directory.path }
 
-        init() throws {
+        init(arguments: [String] = []) throws {
             uri = try PostgresCluster.freshDatabase()
             let locationFile = directory.file("index-location")
             try Data(uri.utf8).write(to: URL(fileURLWithPath: locationFile))
             servers = [
-                try ServerProcess(root: directory.path, arguments: ["--index", uri]),
-                try ServerProcess(root: directory.path, arguments: ["--index-file", locationFile]),
-                try ServerProcess(root: directory.path, environment: ["TOOLTOOL_INDEX": uri]),
+                try ServerProcess(root: directory.path, arguments: ["--index", uri] + arguments),
+                try ServerProcess(root: directory.path, arguments: ["--index-file", locationFile] + arguments),
+                try ServerProcess(root: directory.path, arguments: arguments, environment: ["TOOLTOOL_INDEX": uri]),
             ]
         }
 
@@ -116,5 +116,39 @@ import TestSupport
         #expect(try fleet.waitForAll("/sha512/\(digest.hex)", token: nil, status: 401, seconds: 1).isEmpty)
         let onA = try JSONParser.parse(try fleet.send(a, "GET", "/file/sha512/\(digest.hex)", token: token).body)
         #expect(onA["result"]?["visibility"] == "internal")
+    }
+
+    @Test func anUploadOnOneInstanceIsInFlightForAllUntilItsServerIsKilledAndTheLeaseRunsOut() throws {
+        let fleet = try Fleet(arguments: ["--upload-lease", "3"])
+        let created = try fleet.command(["token", "create", "--user", "bob", "--permission", "upload.public",
+                                         "--permission", "manage"])
+        try #require(created.status == 0, "\(created.stderr)")
+        let token = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(try fleet.waitForAll("/file?q=x", token: token, status: 200, seconds: 5).isEmpty)
+        let (a, b, c) = (fleet.servers[0], fleet.servers[1], fleet.servers[2])
+
+        // A PUT to A that sends a tenth of its body and then stalls.
+        let bytes = Fixtures.randomBytes(100_000)
+        let digest = Fixtures.digest(bytes)
+        let stalled = try RawHTTPClient(port: a.port)
+        stalled.send(Array("PUT /sha512/\(digest.hex)?visibility=public HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nContent-Length: \(bytes.count)\r\n\r\n".utf8) + Array(bytes.prefix(10_000)))
+        let complete = "/upload/complete/sha512/\(digest.hex)"
+        #expect(eventually(timeout: 5) { (try? fleet.send(b, "GET", complete, token: token).status) == 409 },
+                "B sees A's upload in flight")
+        let onC = try fleet.send(c, "GET", complete, token: token)
+        #expect(onC.status == 409 && onC.header("X-Retry-After") != nil, "\(onC.status) \(onC.text)")
+        let patch = try fleet.send(c, "PATCH", "/file/sha512/\(digest.hex)", token: token,
+                                   body: Array(#"[{"op": "delete_instances"}]"#.utf8), json: true)
+        #expect(patch.status == 409, "\(patch.text)")
+
+        // A dies mid-upload: once its lease runs out (3 s, never renewed again), B and C stop answering 409.
+        a.kill9()
+        #expect(eventually(timeout: 15) { (try? fleet.send(b, "GET", complete, token: token).status) == 202 })
+        #expect(try fleet.send(c, "GET", complete, token: token).status == 202)
+        #expect(!FileManager.default.fileExists(atPath: "\(fleet.root)/public/sha512/\(digest.hex)"), "nothing half-written")
+        // And a finished upload on B ends its lease at once: C answers 202 right after B's 200.
+        let put = try fleet.send(b, "PUT", "/sha512/\(digest.hex)?visibility=public", token: token, body: bytes)
+        #expect(put.status == 200, "\(put.text)")
+        #expect(eventually(timeout: 5) { (try? fleet.send(c, "GET", complete, token: token).status) == 202 })
     }
 }

@@ -16,6 +16,9 @@ public struct ServerConfiguration: Sendable {
     public var maxJSONBodySize = 1 << 20
     /// How long a client is told to wait (`X-Retry-After`) while an upload of the same digest is in flight.
     public var uploadRetryAfter = 30
+    /// Seconds an upload in flight stays registered in a shared index without renewal (`--upload-lease`): how long
+    /// a server killed mid-upload can keep others answering 409. Renewed every third of it. Default: one minute.
+    public var uploadLease: Int64 = 60
     /// Seconds between two sweeps of stale temp files while serving (`--sweep-interval`). Default: one minute.
     public var sweepInterval: Double = 60
     /// The HTTP layer's settings: host (default 127.0.0.1), port (8080), threads, limits and timeouts.

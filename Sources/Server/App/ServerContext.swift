@@ -19,7 +19,7 @@ final class ServerContext: Sendable {
     /// Request and upload counters.
     let metrics = Metrics()
     /// PUTs in progress, by digest (for `/upload/complete` and races).
-    let inFlight = InFlightUploads()
+    let inFlight: InFlightUploads
     /// Where blocking work goes (fsync, rename, SQLite writes): never on an event loop.
     let worker = DispatchQueue(label: "tooltool.worker", qos: .userInitiated, attributes: .concurrent)
 
@@ -28,6 +28,7 @@ final class ServerContext: Sendable {
         self.store = store
         self.index = index
         self.authenticator = Authenticator(index: authIndex)
+        self.inFlight = InFlightUploads(index: index, leaseSeconds: configuration.uploadLease)
         self.signer = UploadSigner(secret: try index.secret())
     }
 }

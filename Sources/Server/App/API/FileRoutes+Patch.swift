@@ -52,7 +52,7 @@ extension FileRoutes {
         let context = self.context
         return api.withJSONBody(head, caller, "changing file \(digest.hex)") { document in
             let operations = try FileOperation.list(document)
-            if context.inFlight.contains(digest) {
+            if try context.inFlight.contains(digest) {
                 let seconds = context.configuration.uploadRetryAfter
                 throw APIFailure(status: 409, name: "UploadInProgress",
                                  description: "an upload of \(digest.hex) is in progress; try again in \(seconds) s",

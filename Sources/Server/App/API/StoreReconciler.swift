@@ -17,7 +17,7 @@ struct StoreReconciler: Sendable {
     func reconcile(_ digest: Digest) throws -> (size: Int64, visibility: Visibility)? {
         let record = try context.index.file(digest)
         guard let blob = try context.store.openForReading(digest) else {
-            if let record, record.hasInstances, !context.inFlight.contains(digest) {
+            if let record, record.hasInstances, try !context.inFlight.contains(digest) {
                 try context.index.markInstancesGone(digest)
             }
             return nil

@@ -57,13 +57,26 @@ struct UploadBatchRoutes: Sendable {
     /// is dropped only after its 200 went out: a client asking right after its PUT must not be told to wait.
     func complete(digest: Digest, caller: Caller) -> HTTPRequestAction {
         guard case .token(_, let user, _) = caller else { return .respond(ReadAccess.unauthorized) }
-        if context.inFlight.contains(digest), (try? context.store.locate(digest)) ?? nil == nil {
-            let seconds = context.configuration.uploadRetryAfter
-            return .respond(APIFailure(status: 409, name: "UploadInProgress",
-                                       description: "an upload of \(digest.hex) is still in progress; ask again in \(seconds) s",
-                                       headers: [("X-Retry-After", String(seconds))]).response(user: user))
+        if context.inFlight.containsLocally(digest), (try? context.store.locate(digest)) ?? nil == nil {
+            return .respond(Self.uploadInProgress(digest, context, user: user))
         }
-        return .respond(APIResponse.json([:], status: 202, user: user))
+        guard context.inFlight.isShared else { return .respond(APIResponse.json([:], status: 202, user: user)) }
+        // Another server's upload counts too: ask the index, from the worker queue.
+        let context = self.context
+        return api.later(caller, "upload/complete \(digest.hex)") {
+            if try context.inFlight.contains(digest), try context.store.locate(digest) == nil {
+                return Self.uploadInProgress(digest, context, user: user)
+            }
+            return APIResponse.json([:], status: 202, user: user)
+        }
+    }
+
+    /// 409 `UploadInProgress` with `X-Retry-After`.
+    static func uploadInProgress(_ digest: Digest, _ context: ServerContext, user: String) -> HTTPResponse {
+        let seconds = context.configuration.uploadRetryAfter
+        return APIFailure(status: 409, name: "UploadInProgress",
+                          description: "an upload of \(digest.hex) is still in progress; ask again in \(seconds) s",
+                          headers: [("X-Retry-After", String(seconds))]).response(user: user)
     }
 
     /// `response`, closing the connection when the request has a body we will not read.

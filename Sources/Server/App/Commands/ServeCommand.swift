@@ -22,6 +22,9 @@ struct ServeCommand: ParsableCommand {
     var noAnonymousPublic = false
     @Option(name: .customLong("signed-url-lifetime"), help: "Seconds a signed upload URL stays good.")
     var signedURLLifetime: Int64 = 3600
+    @Option(name: .customLong("upload-lease"),
+            help: "Seconds an upload in flight stays visible to other servers on a shared index without renewal.")
+    var uploadLease: Int64 = ServerConfiguration().uploadLease
     @Option(name: .customLong("max-header-line"), help: "Longest header line, in bytes.")
     var maxHeaderLine = HTTPServerConfiguration().maxHeaderLineBytes
     @Option(name: .customLong("max-header-size"), help: "Largest request head, in bytes.")
@@ -43,6 +46,7 @@ struct ServeCommand: ParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard maxUploadSize >= 0 else { throw ValidationError("--max-upload-size must not be negative") }
+        guard uploadLease >= 3 else { throw ValidationError("--upload-lease must be at least 3 seconds, got \(uploadLease)") }
         guard signedURLLifetime > 0 else { throw ValidationError("--signed-url-lifetime must be positive") }
         if let publicURL {
             guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
@@ -65,6 +69,7 @@ struct ServeCommand: ParsableCommand {
         configuration.maxUploadSize = maxUploadSize
         configuration.anonymousPublic = !noAnonymousPublic
         configuration.signedURLLifetime = signedURLLifetime
+        configuration.uploadLease = uploadLease
         configuration.sweepInterval = sweepInterval
         configuration.http.host = host
         configuration.http.port = port

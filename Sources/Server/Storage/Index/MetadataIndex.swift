@@ -56,6 +56,19 @@ public protocol MetadataIndex: AnyObject, Sendable {
 
     /// The 32-byte (or longer) HMAC secret for signed upload URLs, made at random when the index was created.
     func secret() throws(IndexError) -> [UInt8]
+
+    /// True when other servers may share this index (PostgreSQL): then uploads in flight are registered in it with
+    /// a lease. False for SQLite, one server per file, whose own memory already knows every upload in flight.
+    var isShared: Bool { get }
+    /// Registers an upload of `digest` starting on this server, in flight for every server for `lease` seconds
+    /// unless renewed or ended. Returns the lease's id (nil when the index is not shared).
+    func beginUpload(_ digest: Digest, lease: Int64) throws(IndexError) -> Int64?
+    /// Extends these leases to `lease` seconds from now (uploads still streaming).
+    func renewUploads(_ leases: [Int64], lease: Int64) throws(IndexError)
+    /// Ends a lease (the upload finished or failed).
+    func endUpload(_ lease: Int64) throws(IndexError)
+    /// True while any server holds an unexpired lease on an upload of `digest`.
+    func uploadInFlight(_ digest: Digest) throws(IndexError) -> Bool
 }
 
 extension MetadataIndex {

@@ -6,7 +6,7 @@ import Shared
 /// servers starting at once take turns and each step runs once. A database newer than `currentVersion` is refused.
 enum PostgresSchema {
     /// The version this code writes.
-    static let currentVersion: Int64 = 1
+    static let currentVersion: Int64 = 2
     /// The advisory lock key that serialises migrations (any constant shared by every tooltool-server).
     static let migrationLock: Int64 = 0x7474_6f6f_6c74_6f6f  // "ttooltoo"
 
@@ -26,11 +26,24 @@ enum PostgresSchema {
             try db.transaction { () throws(IndexError) in
                 switch version {
                 case 0: try createVersion1(db)
+                case 1: try createVersion2(db)
                 default: throw IndexError.corrupt("no migration from schema version \(version)")
                 }
                 try db.execute("DELETE FROM schema_version; INSERT INTO schema_version(version) VALUES (\(version + 1))")
             }
         }
+    }
+
+    /// Version 2: uploads in flight, each with a lease that its server renews while the body streams.
+    private static func createVersion2(_ db: PGConnection) throws(IndexError) {
+        try db.execute("""
+            CREATE TABLE uploads (
+                id bigserial PRIMARY KEY,
+                digest text COLLATE "C" NOT NULL,
+                expires timestamptz NOT NULL
+            );
+            CREATE INDEX uploads_digest ON uploads(digest);
+            """)
     }
 
     private static func createVersion1(_ db: PGConnection) throws(IndexError) {

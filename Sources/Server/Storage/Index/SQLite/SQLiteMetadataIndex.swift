@@ -86,4 +86,15 @@ public final class SQLiteMetadataIndex: MetadataIndex, @unchecked Sendable {
             return value
         }
     }
+
+    /// Not shared: one server per SQLite file, and that server's memory tracks its uploads in flight.
+    public var isShared: Bool { false }
+    /// Nothing to register (see `isShared`).
+    public func beginUpload(_ digest: Digest, lease: Int64) throws(IndexError) -> Int64? { nil }
+    /// Nothing to renew (see `isShared`).
+    public func renewUploads(_ leases: [Int64], lease: Int64) throws(IndexError) {}
+    /// Nothing to end (see `isShared`).
+    public func endUpload(_ lease: Int64) throws(IndexError) {}
+    /// Always false: the server's own memory answers (see `isShared`).
+    public func uploadInFlight(_ digest: Digest) throws(IndexError) -> Bool { false }
 }
