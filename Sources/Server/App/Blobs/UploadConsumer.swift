@@ -49,6 +49,12 @@ final class UploadConsumer: HTTPBodyConsumer {
             } catch let error as StorageError {
                 context.metrics.uploadRejected()
                 response = BlobRoutes.response(for: error, digest: upload.digest, user: user)
+            } catch let error as IndexError {
+                context.metrics.uploadRejected()
+                // The blob is stored (the folders are the truth; the index catches up when it is back and the
+                // client retries), but the client is not told so: a 503 asks it to try again.
+                response = APIFailure(error)?.response(user: user)
+                    ?? APIResponse.internalError("indexing \(upload.digest.hex)", error, user: user)
             } catch {
                 context.metrics.uploadRejected()
                 response = APIResponse.internalError("indexing \(upload.digest.hex)", error, user: user)

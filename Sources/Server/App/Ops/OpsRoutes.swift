@@ -3,6 +3,7 @@ import Glibc
 #endif
 import HTTPServer
 import Shared
+import Storage
 
 /// Operations endpoints: heartbeats for load balancers and monitors, the version, Prometheus metrics.
 struct OpsRoutes: Sendable {
@@ -11,13 +12,17 @@ struct OpsRoutes: Sendable {
 
     let context: ServerContext
 
-    /// `/__heartbeat__`: 200 when the store takes a write and SQLite answers, else 503. Runs on the worker queue.
+    /// `/__heartbeat__`: 200 when the store takes a write and the index answers, else 503 naming what failed ("the
+    /// index is down" when its database cannot be reached). Runs on the worker queue.
     func heartbeat(_ responder: any HTTPResponder) {
         let context = self.context
         context.worker.async {
             var problems: [String] = []
             if let problem = context.store.checkWritable() { problems.append(problem) }
-            do { _ = try context.index.visibilityTotals() } catch { problems.append("the index does not answer") ; ServerLog.error("heartbeat: \(error)") }
+            do { _ = try context.index.visibilityTotals() } catch {
+                if case IndexError.unavailable = error { problems.append("the index is down") } else { problems.append("the index does not answer") }
+                ServerLog.error("heartbeat: \(error)")
+            }
             if problems.isEmpty {
                 responder.send(APIResponse.json(["status": "ok"]))
             } else {
