@@ -139,10 +139,15 @@ def browser():
                      "--disable-background-networking", "--disable-component-update", "--disable-sync"]:
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    downloads = tempfile.mkdtemp(prefix="tooltool-browser-downloads-")
+    options.add_experimental_option("prefs", {"download.default_directory": downloads,
+                                              "download.prompt_for_download": False})
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.downloads = downloads
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
+    shutil.rmtree(downloads, ignore_errors=True)
 
 
 @pytest.fixture

@@ -424,3 +424,36 @@ def test_every_control_has_an_accessible_name(page):
     for name in ["Make internal", "Delete instances"]:
         assert page.button(name).accessible_name == name
     assert page.driver.find_element(By.CSS_SELECTOR, "a[download]").accessible_name == "Download named.bin"
+
+
+def test_downloads_of_public_and_internal_files_and_the_manifest(page):
+    import time
+    server = page.server
+    admin = server.token("admin", *ALL)
+    public, internal = os.urandom(4000), os.urandom(6000)
+    batch = server.upload(admin, "downloads", {"pub.bin": (public, "public"), "int.bin": (internal, "internal")})
+    folder = page.driver.downloads
+    for name in os.listdir(folder):
+        os.remove(os.path.join(folder, name))
+    page.sign_in(admin)
+    page.open(f"/batch/{batch['id']}", "Batch")
+
+    def downloaded(name, timeout=15):
+        path = os.path.join(folder, name)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if os.path.exists(path) and not os.path.exists(path + ".crdownload"):
+                with open(path, "rb") as got:
+                    content = got.read()
+                if content:
+                    return content
+            time.sleep(0.1)
+        raise AssertionError(f"{name} was not downloaded; the folder holds {os.listdir(folder)}")
+
+    page.driver.find_element(By.CSS_SELECTOR, 'a[aria-label="Download pub.bin"]').click()
+    assert downloaded("pub.bin") == public
+    page.button("Download int.bin").click()  # fetched with the token, saved from memory
+    assert downloaded("int.bin") == internal
+    page.button("Download manifest").click()
+    status, manifest, _ = server.request("GET", f"/upload/{batch['id']}/manifest", admin)
+    assert downloaded("manifest.tt") == manifest
