@@ -14,6 +14,7 @@ final class APIHarness {
     /// Starts a server with extra `serve` arguments.
     init(arguments: [String] = []) throws {
         directory = TemporaryDirectory(prefix: "api")
+        try TestIndex.register(root: directory.path)
         server = try ServerProcess(root: directory.path, arguments: arguments)
     }
 
@@ -23,21 +24,21 @@ final class APIHarness {
     /// Creates a token for `user` with `permissions` through `tooltool-server token create`.
     func token(_ user: String, _ permissions: String...) throws -> String {
         let arguments = ["token", "create", "--root", root, "--user", user] + permissions.flatMap { ["--permission", $0] }
-        let result = try ProcessRunner.run(Binaries.server, arguments)
+        let result = try ProcessRunner.run(Binaries.server, TestIndex.withIndex(arguments))
         try #require(result.status == 0, "token create failed: \(result.stderr)")
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Revokes every token of `user` through `token list` and `token revoke`.
     func revokeTokens(of user: String) throws {
-        let list = try ProcessRunner.run(Binaries.server, ["token", "list", "--root", root])
+        let list = try ProcessRunner.run(Binaries.server, TestIndex.withIndex(["token", "list", "--root", root]))
         let ids = list.stdout.split(separator: "\n").dropFirst().compactMap { line -> String? in
             let fields = line.split(separator: "\t")
             return fields.count > 1 && fields[1] == user ? String(fields[0]) : nil
         }
         try #require(!ids.isEmpty, "no token of \(user) in: \(list.stdout)")
         for id in ids {
-            let result = try ProcessRunner.run(Binaries.server, ["token", "revoke", "--root", root, id])
+            let result = try ProcessRunner.run(Binaries.server, TestIndex.withIndex(["token", "revoke", "--root", root, id]))
             try #require(result.status == 0, "token revoke failed: \(result.stderr)")
         }
     }

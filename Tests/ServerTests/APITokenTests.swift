@@ -52,11 +52,16 @@ import TestSupport
         #expect(tokens.compactMap { $0["user"]?.stringValue } == ["admin", "ci-bot"])
         #expect(!list.text.contains(secret))
         #expect(tokens.allSatisfy { $0["token"] == nil })
-        let offline = try ProcessRunner.run(Binaries.server, ["token", "list", "--root", harness.root])
+        let offline = try ProcessRunner.run(Binaries.server, TestIndex.withIndex(["token", "list", "--root", harness.root]))
         #expect(offline.stdout.contains("ci-bot\tdownload.internal,upload.public"))
-        // Only the SHA-256 is on disk.
-        let database = try Data(contentsOf: URL(fileURLWithPath: harness.root + "/tooltool.sqlite"))
-        #expect(database.range(of: Data(secret.utf8)) == nil)
+        // Only the SHA-256 is stored.
+        if let database = TestIndex.postgresDatabase(root: harness.root) {
+            let rows = try PostgresCluster.shared.get().psql("SELECT *, encode(token_hash, 'escape') FROM tokens", database: database)
+            #expect(rows.contains("ci-bot") && !rows.contains(secret))
+        } else {
+            let database = try Data(contentsOf: URL(fileURLWithPath: harness.root + "/tooltool.sqlite"))
+            #expect(database.range(of: Data(secret.utf8)) == nil)
+        }
 
         // Revoking takes effect on the very next request.
         let revoked = try harness.send("DELETE", "/tokens/\(id)", token: admin)

@@ -22,6 +22,7 @@ final class ServerHarness {
     /// Creates one token per entry of `tokens` (user name to permissions), then starts `serve` with `arguments`.
     init(tokens: [String: [Permission]] = [:], arguments: [String] = [], prefix: String = "srv") throws {
         directory = TemporaryDirectory(prefix: prefix)
+        try TestIndex.register(root: directory.path)
         var made: [String: String] = [:]
         for (user, permissions) in tokens {
             made[user] = try Self.createToken(root: directory.path, user: user, permissions: permissions)
@@ -34,14 +35,14 @@ final class ServerHarness {
     static func createToken(root: String, user: String, permissions: [Permission]) throws -> String {
         let arguments = ["token", "create", "--root", root, "--user", user]
             + permissions.flatMap { ["--permission", $0.rawValue] }
-        let result = try ProcessRunner.run(Binaries.server, arguments, timeout: 30)
+        let result = try ProcessRunner.run(Binaries.server, TestIndex.withIndex(arguments), timeout: 30)
         try #require(result.status == 0, "token create failed: \(result.stderr)")
         return result.stdout.trimmingCharacters(in: .newlines)
     }
 
     /// Runs `tooltool-server` with `arguments` (the root is not added).
     static func command(_ arguments: [String], timeout: TimeInterval = 60) throws -> ProcessResult {
-        try ProcessRunner.run(Binaries.server, arguments, timeout: timeout)
+        try ProcessRunner.run(Binaries.server, TestIndex.withIndex(arguments), timeout: timeout)
     }
 
     /// One request on a fresh connection; `token` (a user name in `tokens`, or a raw token with `rawToken`) adds
