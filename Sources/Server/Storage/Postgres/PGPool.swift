@@ -35,11 +35,15 @@ final class PGPool: Sendable {
                 let value = try body(reused)
                 idle.give(reused)
                 return value
-            } catch .unavailable(let why) where !reused.isHealthy {
-                _ = why  // the connection broke while idle: try once more below on a fresh one
             } catch {
-                if reused.isHealthy { idle.give(reused) }
-                throw error
+                if reused.isHealthy {
+                    idle.give(reused)
+                    throw error
+                }
+                // The connection broke (the server restarted since its last use); its transaction, if any, died
+                // with it, so `body` runs once more below on a fresh connection. If that fails too, the caller
+                // hears why.
+                guard case .unavailable = error else { throw error }
             }
         }
         let fresh = try PGConnection(uri: uri)
