@@ -17,9 +17,12 @@ final class PGConnection: @unchecked Sendable {
 
     /// Connects to `uri` (a libpq connection URI or keyword string), giving up after `connectTimeout` seconds.
     init(uri: String, connectTimeout: Int = 5) throws(IndexError) {
-        // Keywords processed later win, so a connect_timeout written in the URI overrides this default.
-        let keywords = ["connect_timeout", "dbname", "application_name"]
-        let values = [String(connectTimeout), uri, "tooltool-server"]
+        // Keywords processed later win, so any of these defaults written in the URI overrides it. tcp_user_timeout
+        // and the keepalives bound how long a call waits on a database that vanished without closing (a failover,
+        // a partition) before it fails as `.unavailable`; statement_timeout bounds one that hangs.
+        let keywords = ["connect_timeout", "tcp_user_timeout", "keepalives_idle", "keepalives_interval",
+                        "keepalives_count", "options", "dbname", "application_name"]
+        let values = [String(connectTimeout), "10000", "5", "2", "3", "-c statement_timeout=30000", uri, "tooltool-server"]
         let connection = withCStrings(keywords) { keys in
             withCStrings(values) { vals in PQconnectdbParams(keys, vals, 1) }
         }
