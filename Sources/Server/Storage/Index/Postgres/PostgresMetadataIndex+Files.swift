@@ -3,7 +3,7 @@ import Shared
 extension PostgresMetadataIndex {
     static let fileColumns = "digest, size, visibility, first_seen, has_instances"
 
-    /// Reads a `fileColumns` row starting at column `offset`.
+    /// Reads a `fileColumns` row.
     static func fileRecord(_ rows: PGResult, _ row: Int) throws(IndexError) -> FileRecord {
         let text = rows.text(row, 0)
         guard let digest = try? Digest(parsing: text), let visibility = Visibility(rawValue: rows.text(row, 2)) else {
@@ -99,24 +99,18 @@ extension PostgresMetadataIndex {
     /// `ILIKE` on a trigram index (3+ characters) or within the newest `shortQueryWindow` batch files.
     public func searchFiles(_ text: String, visibilities: Set<Visibility>, limit: Int) throws(IndexError) -> [FileRecord] {
         try withConnection { (db) throws(IndexError) -> [FileRecord] in
-            var seen = Set<Digest>()
-            var result: [FileRecord] = []
-            func add(_ record: FileRecord) {
-                guard result.count < limit, visibilities.contains(record.visibility), seen.insert(record.digest).inserted
-                else { return }
-                result.append(record)
-            }
-            if !text.isEmpty, text.utf8.allSatisfy(Hex.isLowercaseHexDigit) {
+            var digestMatches: [FileRecord] = []
+            if FileSearch.isDigestPrefix(text) {
                 let rows = try db.run(Self.digestPrefixStatement, [.text(text), .text(text + "g"), .int(Int64(limit))])
-                try rows.rows { (row) throws(IndexError) in try Self.fileRecord(rows, row) }.forEach(add)
+                digestMatches = try rows.rows { (row) throws(IndexError) in try Self.fileRecord(rows, row) }
             }
-            let fetch = Int64(limit * 4)
+            let fetch = FileSearch.filenameFetchLimit(limit)
             let rows = text.count >= 3
                 ? try db.run(Self.filenameSearchStatement, [.text(Self.likePattern(text)), .int(fetch)])
                 : try db.run(Self.shortFilenameSearchStatement,
                              [.int(SQLiteMetadataIndex.shortQueryWindow), .text(Self.likePattern(text)), .int(fetch)])
-            try rows.rows { (row) throws(IndexError) in try Self.fileRecord(rows, row) }.forEach(add)
-            return result
+            let filenameMatches = try rows.rows { (row) throws(IndexError) in try Self.fileRecord(rows, row) }
+            return FileSearch.page(digestMatches, filenameMatches, visibilities: visibilities, limit: limit)
         }
     }
 

@@ -77,39 +77,28 @@ extension SQLiteMetadataIndex {
     /// `SQLiteMetadataIndex.shortQueryWindow` batch files only, so no query scans a whole table.
     public func searchFiles(_ text: String, visibilities: Set<Visibility>, limit: Int) throws(IndexError) -> [FileRecord] {
         try withConnection { (db) throws(IndexError) -> [FileRecord] in
-            var seen = Set<Digest>()
-            var result: [FileRecord] = []
-            func add(_ record: FileRecord) {
-                guard result.count < limit, visibilities.contains(record.visibility), seen.insert(record.digest).inserted
-                else { return }
-                result.append(record)
+            var digestMatches: [FileRecord] = []
+            if FileSearch.isDigestPrefix(text) {
+                digestMatches = try db.query("SELECT \(Self.fileColumns) FROM files WHERE digest >= ? AND digest < ? ORDER BY digest LIMIT ?",
+                                             [.text(text), .text(text + "g"), .int(Int64(limit))], Self.fileRecord)
             }
-            if !text.isEmpty, text.utf8.allSatisfy(Hex.isLowercaseHexDigit) {
-                // Every digest with this prefix sorts in [text, text + "g"): a range scan of the primary key.
-                for record in try db.query("SELECT \(Self.fileColumns) FROM files WHERE digest >= ? AND digest < ? ORDER BY digest LIMIT ?",
-                                           [.text(text), .text(text + "g"), .int(Int64(limit))], Self.fileRecord) {
-                    add(record)
-                }
-            }
-            // Over-fetch so that dropping duplicates and hidden visibilities still fills the page most of the time.
-            let fetch = Int64(limit * 4)
-            let rows: [FileRecord]
+            let fetch = FileSearch.filenameFetchLimit(limit)
+            let filenameMatches: [FileRecord]
             if text.count >= 3 {
-                rows = try db.query("""
+                filenameMatches = try db.query("""
                     SELECT \(Self.prefixed("f.", Self.fileColumns)) FROM batch_files_fts
                     JOIN batch_files bf ON bf.rowid = batch_files_fts.rowid JOIN files f ON f.digest = bf.digest
                     WHERE batch_files_fts MATCH ? ORDER BY batch_files_fts.rowid DESC LIMIT ?
                     """, [.text(Self.ftsPhrase(text)), .int(fetch)], Self.fileRecord)
             } else {
-                rows = try db.query("""
+                filenameMatches = try db.query("""
                     SELECT \(Self.prefixed("f.", Self.fileColumns)) FROM
                         (SELECT rowid, filename, digest FROM batch_files ORDER BY rowid DESC LIMIT ?) bf
                     JOIN files f ON f.digest = bf.digest
                     WHERE instr(lower(bf.filename), lower(?)) > 0 ORDER BY bf.rowid DESC LIMIT ?
                     """, [.int(Self.shortQueryWindow), .text(text), .int(fetch)], Self.fileRecord)
             }
-            rows.forEach(add)
-            return result
+            return FileSearch.page(digestMatches, filenameMatches, visibilities: visibilities, limit: limit)
         }
     }
 
