@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import Synchronization
 
 /// A 1 MiB random block; streamed bodies repeat it so the consumer can check every byte with `memcmp`.
 let patternBlock: [UInt8] = (0..<(1 << 20)).map { _ in UInt8.random(in: 0...255) }
@@ -34,6 +35,14 @@ struct TestHandler: HTTPHandler {
                                          body: .bytes(Array("block".utf8))))
         case ("PUT", "/upload"):
             return .readBody(PatternConsumer(events: events))
+        case ("PUT", "/paused-upload"):
+            return .readBody(PatternConsumer(events: events, pausing: true))
+        case ("GET", "/stream"), ("HEAD", "/stream"):
+            // `?N` bytes of the pattern from another thread; `?N&fail` fails after half of them.
+            let parts = (head.query ?? "").split(separator: "&")
+            let length = Int64(parts.first ?? "") ?? 0
+            let source = PatternSource(length: length, failHalfway: parts.contains("fail"), events: events)
+            return .respond(HTTPResponse(status: 200, body: .stream(source, length: length)))
         case ("PUT", "/reject"):
             events.append("reject")
             return .respond(.error(status: 401, name: "Unauthorized", description: "no credentials"))
@@ -61,10 +70,19 @@ final class PatternConsumer: HTTPBodyConsumer {
     private var position = 0
     private var matches = true
     private var largestChunk = 0
+    private let pausing: Bool
 
-    init(events: Recorder<String>) { self.events = events }
+    init(events: Recorder<String>, pausing: Bool = false) {
+        self.events = events
+        self.pausing = pausing
+    }
 
-    func consume(_ chunk: UnsafeRawBufferPointer) -> HTTPResponse? {
+    func consume(_ chunk: UnsafeRawBufferPointer, flow: HTTPBodyFlow) -> HTTPConsumeResult {
+        if pausing {
+            // Every chunk pauses the body; another thread resumes it a little later, as a slow disk would.
+            let resume = flow
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(2)) { resume.resume() }
+        }
         largestChunk = max(largestChunk, chunk.count)
         var done = 0
         patternBlock.withUnsafeBytes { pattern in
@@ -76,7 +94,7 @@ final class PatternConsumer: HTTPBodyConsumer {
             }
         }
         position += chunk.count
-        return nil
+        return pausing ? .pause : .proceed
     }
 
     func end(responder: HTTPResponder) {
@@ -85,4 +103,52 @@ final class PatternConsumer: HTTPBodyConsumer {
     }
 
     func abort() { events.append("abort \(position)") }
+}
+
+
+/// Writes `length` bytes of `patternBlock` repeats into its sink from its own thread, waiting whenever the sink
+/// says so; records how far it got (`written`) and how it ended.
+final class PatternSource: HTTPBodySource {
+    let length: Int64
+    let failHalfway: Bool
+    let events: Recorder<String>
+    let written = Atomic<Int64>(0)
+    private let wake = DispatchSemaphore(value: 0)
+    private let cancelled = Atomic<Bool>(false)
+
+    init(length: Int64, failHalfway: Bool, events: Recorder<String>) {
+        self.length = length
+        self.failHalfway = failHalfway
+        self.events = events
+        PatternSource.last.withLock { $0 = self }
+    }
+
+    /// The most recent source made, for tests that look at its progress.
+    static let last = Mutex<PatternSource?>(nil)
+
+    func start(_ sink: HTTPBodySink) {
+        Thread.detachNewThread { [self] in
+            var sent: Int64 = 0
+            let stopAt = failHalfway ? length / 2 : length
+            while sent < stopAt, !cancelled.load(ordering: .relaxed) {
+                let at = Int(sent % Int64(patternBlock.count))
+                let count = Int(min(Int64(min(64 << 10, patternBlock.count - at)), stopAt - sent))
+                let room = patternBlock.withUnsafeBytes { sink.write(UnsafeRawBufferPointer(rebasing: $0[at..<(at + count)])) }
+                sent += Int64(count)
+                written.store(sent, ordering: .relaxed)
+                if !room { wake.wait() }
+            }
+            if cancelled.load(ordering: .relaxed) { return }
+            if failHalfway { sink.fail() } else { sink.finish() }
+            events.append("source done \(sent)")
+        }
+    }
+
+    func resume() { wake.signal() }
+
+    func cancel() {
+        guard !cancelled.exchange(true, ordering: .relaxed) else { return }
+        events.append("source cancelled")
+        wake.signal()
+    }
 }

@@ -28,10 +28,10 @@ public final class BufferedBodyConsumer: HTTPBodyConsumer {
     }
 
     /// Appends the chunk, or answers 413 once the body outgrows the limit.
-    public func consume(_ chunk: UnsafeRawBufferPointer) -> HTTPResponse? {
-        guard bytes.count + chunk.count <= limit else { return Self.tooLarge(limit) }
+    public func consume(_ chunk: UnsafeRawBufferPointer, flow: HTTPBodyFlow) -> HTTPConsumeResult {
+        guard bytes.count + chunk.count <= limit else { return .stop(Self.tooLarge(limit)) }
         bytes.append(contentsOf: chunk)
-        return nil
+        return .proceed
     }
 
     /// Hands the whole body to the completion.

@@ -56,7 +56,12 @@ extension Connection {
     /// Body bytes go straight to the consumer, without a copy.
     func onBody(_ bytes: UnsafeRawBufferPointer) -> Int32 {
         guard case .consumer(let consumer)? = request.decision else { return 0 }
-        if let response = consumer.consume(bytes) {
+        switch consumer.consume(bytes, flow: HTTPBodyFlow(loop: loop, connection: id, sequence: sequence)) {
+        case .proceed: break
+        case .pause:
+            pendingEvent = .consumerPaused
+            parser.pause()
+        case .stop(let response):
             pendingEvent = .consumerStopped(response)
             parser.pause()
         }

@@ -4,7 +4,7 @@ import Glibc
 extension Connection {
     /// The socket is readable: read one large block into the loop's shared buffer and parse it in place.
     func readable() {
-        let parsing = state == .readingHead || state == .readingBody
+        let parsing = state == .readingHead || (state == .readingBody && !request.bodyPaused)
         guard parsing || state == .lingering else {
             updateReadInterest()
             return
@@ -31,7 +31,7 @@ extension Connection {
     @discardableResult
     func feed(_ data: UnsafeRawBufferPointer) -> Int {
         var offset = 0
-        while offset < data.count, state == .readingHead || state == .readingBody {
+        while offset < data.count, state == .readingHead || (state == .readingBody && !request.bodyPaused) {
             let rest = UnsafeRawBufferPointer(rebasing: data[offset...])
             let parsed = parser.execute(rest)
             offset += parsed
@@ -51,6 +51,8 @@ extension Connection {
                 case .consumerStopped(let response)?:
                     request.forceClose = true
                     startResponse(response)
+                case .consumerPaused?:
+                    request.bodyPaused = true  // ends the loop: the rest waits in the stash
                 case nil: break
                 }
                 continue
@@ -64,12 +66,13 @@ extension Connection {
     /// True when input after the current request waits for its response (pipelining); not when the connection
     /// closes after it.
     var keepsUnparsedInput: Bool {
-        (state == .waitingForResponse || state == .writing) && !request.forceClose && !closeAfterResponse
+        ((state == .waitingForResponse || state == .writing) && !request.forceClose && !closeAfterResponse)
+            || (state == .readingBody && request.bodyPaused)
     }
 
     /// Parses bytes that arrived while the previous response was pending.
     func resumeFromStash() {
-        guard !stash.isEmpty, state == .readingHead else { return }
+        guard !stash.isEmpty, state == .readingHead || (state == .readingBody && !request.bodyPaused) else { return }
         let pending = stash, start = stashOffset  // `pending` keeps the bytes alive if a close drops `stash`
         let used = pending.withUnsafeBytes { feed(UnsafeRawBufferPointer(rebasing: $0[start...])) }
         guard !stash.isEmpty else { return }  // dropped meanwhile (a linger or a close)

@@ -6,7 +6,7 @@ extension Connection {
         case .readingHead:
             return isIdle ? idleSince + configuration.idleTimeout : headStart + configuration.headerTimeout
         case .readingBody:
-            return lastReadProgress + configuration.bodyStallTimeout
+            return request.bodyPaused ? nil : lastReadProgress + configuration.bodyStallTimeout
         case .writing:
             return lastWriteProgress + configuration.bodyStallTimeout
         case .lingering:

@@ -19,6 +19,7 @@ extension Connection {
                                                 keepAliveHeader: keepAlive && request.version == .http10)
         output.append(headBytes)
         var bodyBytes: Int64 = 0
+        var streamed: (source: any HTTPBodySource, length: Int64)?
         if isHead || !response.allowsBody {
             response.body.discard()
         } else {
@@ -42,6 +43,13 @@ extension Connection {
                     close()
                     return
                 }
+            case .stream(let source, let length):
+                if length > 0 {
+                    streamed = (source, length)
+                    bodyBytes = length
+                } else {
+                    source.cancel()
+                }
             }
         }
         responseBytes = Int64(headBytes.count) + bodyBytes
@@ -51,6 +59,7 @@ extension Connection {
         lastWriteProgress = monotonicNow()
         responseQueued = true
         loop.scheduleWrite(self)
+        if let streamed { beginStream(streamed.source, length: streamed.length) }
     }
 
     /// Starts writing the response `startResponse` queued, unless the connection closed meanwhile.
@@ -79,12 +88,14 @@ extension Connection {
             // A 0 with errno clear means the file ended before its segment did.
             if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
                 setWriteInterest(true)
+                _ = streamPending()
                 return
             }
             close()  // peer gone, or the file shrank under a sendfile segment
             return
         }
         setWriteInterest(false)
+        if streamPending() { return }  // the rest of a streamed body comes later (`streamBodyReady`)
         if state == .writing { responseFinished() }
     }
 
@@ -93,6 +104,7 @@ extension Connection {
         logResponse(bytesSent: responseBytes)
         requestsServed += 1
         responseQueued = false
+        endStream()
         // A stop that began while this response waited for the end of its iteration found the connection busy
         // and left it alone: close it now rather than let it wait out `gracefulStopTimeout`.
         if closeAfterResponse || loop.stopping {

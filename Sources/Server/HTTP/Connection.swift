@@ -57,6 +57,8 @@ final class Connection {
     /// A response waits for the end of the loop iteration to be written (reading stays armed until then: turning
     /// it off and on again for every response cost two `epoll_ctl` calls).
     var responseQueued = false
+    /// The streamed body of the response being written (`HTTPResponseBody.stream`), until all of it is out.
+    var stream: ResponseStream?
 
     /// The http_parser state.
     private(set) var parser: Parser!
@@ -98,7 +100,8 @@ final class Connection {
 
     /// Reads only when parsing or lingering; otherwise leaves input in the kernel (backpressure).
     func updateReadInterest() {
-        let want = state == .readingHead || state == .readingBody || state == .lingering || (state == .writing && responseQueued)
+        let want = state == .readingHead || (state == .readingBody && !request.bodyPaused) || state == .lingering
+            || (state == .writing && responseQueued)
         guard want != readArmed, let readEvent else { return }
         readArmed = want
         if want { readEvent.add() } else { readEvent.remove() }
@@ -136,7 +139,8 @@ final class Connection {
         let previous = state
         state = .closed
         if previous == .readingBody, case .consumer(let consumer)? = request.decision { consumer.abort() }
-        if previous == .writing { logResponse(bytesSent: responseBytes - Int64(output.count)) }
+        if previous == .writing { logResponse(bytesSent: responseBytes - Int64(output.count) - (stream?.remaining ?? 0)) }
+        endStream()
         readEvent = nil
         writeEvent = nil
         timer = nil
@@ -155,6 +159,8 @@ enum ParserEvent {
     case messageComplete
     /// The body consumer refused the body with this response.
     case consumerStopped(HTTPResponse)
+    /// The body consumer asked to pause reading.
+    case consumerPaused
 }
 
 /// The connection behind a libevent callback's context (not retained: the context holds a reference).

@@ -24,6 +24,11 @@ final class EventBuffer {
         bytes.withUnsafeBytes { _ = evbuffer_add(pointer, $0.baseAddress, $0.count) }
     }
 
+    /// Appends a copy of `bytes`.
+    func append(_ bytes: UnsafeRawBufferPointer) {
+        _ = evbuffer_add(pointer, bytes.baseAddress, bytes.count)
+    }
+
     /// Appends `length` bytes of `fd` from `offset` as a sendfile segment; the buffer then owns `fd`.
     /// Returns false (and closes `fd`) on failure.
     func appendFile(fd: Int32, offset: Int64, length: Int64) -> Bool {

@@ -90,7 +90,7 @@ final class EventLoop: @unchecked Sendable {
             switch message {
             case .response(_, _, let response): response.body.discard()
             case .adopt(let fd, _): discardAdopted(fd)
-            case .stop: break
+            case .stop, .resumeBody, .bodyReady: break
             }
         }
     }
@@ -116,6 +116,14 @@ final class EventLoop: @unchecked Sendable {
                 if stopping { discardAdopted(fd) } else { open(fd: fd, remoteAddress: remoteAddress) }
             case .stop:
                 beginStop()
+            case .resumeBody(let id, let sequence):
+                if let connection = connections[id] {
+                    withExtendedLifetime(connection) { connection.resumeBody(sequence: sequence) }
+                }
+            case .bodyReady(let id, let sequence):
+                if let connection = connections[id] {
+                    withExtendedLifetime(connection) { connection.streamBodyReady(sequence: sequence) }
+                }
             }
         }
     }
@@ -141,6 +149,10 @@ enum LoopMessage: Sendable {
     case adopt(fd: Int32, remoteAddress: String)
     /// Begin a graceful stop.
     case stop
+    /// A paused request body may be read on (`HTTPBodyFlow`).
+    case resumeBody(connection: UInt64, sequence: UInt64)
+    /// A streamed response body has bytes or its end waiting (`HTTPBodySink`).
+    case bodyReady(connection: UInt64, sequence: UInt64)
 }
 
 /// Open connections over all loops.

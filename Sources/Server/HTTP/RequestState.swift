@@ -40,6 +40,8 @@ struct RequestState {
     var forceClose = false
     /// Bytes of this request read from the socket.
     var bytesIn: Int64 = 0
+    /// The body consumer asked to pause: nothing is read or parsed until it resumes (`HTTPBodyFlow`).
+    var bodyPaused = false
 
     /// Clears the state for the next request on the connection, keeping the storage of the byte buffers and of the
     /// header list (a keep-alive connection then allocates none of them again).
