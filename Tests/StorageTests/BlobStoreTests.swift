@@ -25,7 +25,7 @@ import Darwin
         #expect(info.st_mode & 0o777 == 0o644)
 
         let opened = try #require(try store.openForReading(blob.digest))
-        defer { close(opened.fd) }
+        defer { opened.close() }
         #expect(opened.size == Int64(blob.bytes.count))
         #expect(opened.visibility == .public)
     }
@@ -124,7 +124,7 @@ import Darwin
         #expect(try store.setVisibility(blob.digest, to: .public) == true)
         #expect(try store.setVisibility(blob.digest, to: .public) == false)
         let opened = try #require(try store.openForReading(blob.digest))
-        close(opened.fd)
+        opened.close()
         #expect(opened.visibility == .public)
         #expect(readFile(store.path(for: blob.digest, visibility: .public)) == blob.bytes)
         #expect(readFile(store.path(for: blob.digest, visibility: .internal)) == nil)

@@ -26,7 +26,7 @@ import Darwin
         writeFile(store.path(for: both.digest, visibility: .public), both.bytes)
         writeFile(store.path(for: both.digest, visibility: .internal), both.bytes)
 
-        let dry = try store.check(index: index, repair: false)
+        let dry = try StoreChecker(store: store, index: index, repair: false).run()
         #expect(dry.verified == 3)
         #expect(dry.corrupt.map(\.path) == [store.path(for: corrupted.digest, visibility: .internal)])
         #expect(dry.corrupt.first?.reason.contains(corrupted.digest.hex) == true)
@@ -42,7 +42,7 @@ import Darwin
                                                                  hasInstances: true))
         #expect(try store.locate(corrupted.digest) == .internal)  // a dry run moves nothing
 
-        let repaired = try store.check(index: index, repair: true)
+        let repaired = try StoreChecker(store: store, index: index, repair: true).run()
         #expect(repaired.isClean)
         #expect(repaired.corrupt.count == 1 && repaired.stray.count == 3)
         #expect(repaired.indexed.isEmpty)
@@ -51,7 +51,7 @@ import Darwin
         #expect(try store.locate(both.digest) == .internal)
         #expect(readFile(store.path(for: good.digest, visibility: .public)) == good.bytes)
 
-        let again = try store.check(index: index, repair: false)
+        let again = try StoreChecker(store: store, index: index, repair: false).run()
         #expect(again.isClean && again.corrupt.isEmpty && again.stray.isEmpty && again.verified == 3)
     }
 }

@@ -21,8 +21,20 @@ public struct ServerConfiguration: Sendable {
     public var uploadLease: Int64 = 60
     /// Seconds between two sweeps of stale temp files while serving (`--sweep-interval`). Default: one minute.
     public var sweepInterval: Double = 60
+    /// How GETs of blobs in a remote store are answered (`--s3-downloads`): streamed through the server, or a 302 to a
+    /// presigned URL that lives `redirectLifetime` seconds (`--s3-url-lifetime`).
+    public var remoteDownloads: RemoteDownloads = .proxy
+    public var redirectLifetime = 300
     /// The HTTP layer's settings: host (default 127.0.0.1), port (8080), threads, limits and timeouts.
     public var http = HTTPServerConfiguration()
 
     public init() {}
+}
+
+/// How GETs of blobs in a remote store are answered.
+public enum RemoteDownloads: String, Sendable {
+    /// Streamed from the store through the server, with back-pressure.
+    case proxy
+    /// 302 to a presigned URL, after the same authorization.
+    case redirect
 }

@@ -12,6 +12,8 @@ final class ServerContext: Sendable {
     let store: any BlobStore
     /// The metadata index used by worker-queue jobs (uploads, API routes).
     let index: any MetadataIndex
+    /// The rules that involve both the store and the index.
+    let catalog: BlobCatalog
     /// Bearer-token checks for the loop threads (with its own index connection).
     let authenticator: Authenticator
     /// Signs and checks upload URLs.
@@ -27,8 +29,18 @@ final class ServerContext: Sendable {
         self.configuration = configuration
         self.store = store
         self.index = index
+        self.catalog = BlobCatalog(store: store, index: index)
         self.authenticator = Authenticator(index: authIndex)
         self.inFlight = InFlightUploads(index: index, leaseSeconds: configuration.uploadLease)
         self.signer = UploadSigner(secret: try index.secret())
+    }
+}
+
+extension ServerContext {
+    /// Settles the index's record of `digest` against the store (see `BlobCatalog.reconcile`), leaving a digest with
+    /// an upload in flight on any server alone. Worker queue only.
+    @discardableResult
+    func reconcile(_ digest: Digest) throws -> StoredBlob? {
+        try catalog.reconcile(digest) { try inFlight.contains(digest) }
     }
 }

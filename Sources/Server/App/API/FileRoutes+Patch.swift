@@ -58,22 +58,15 @@ extension FileRoutes {
                                  description: "an upload of \(digest.hex) is in progress; try again in \(seconds) s",
                                  headers: [("X-Retry-After", String(seconds))])
             }
-            var stored = try StoreReconciler(context: context).reconcile(digest) != nil
+            try context.reconcile(digest)
             guard try context.index.file(digest) != nil else { throw APIFailure.notFound("no file with digest \(digest.hex)") }
             for operation in operations {
                 switch operation {
                 case .setVisibility(let visibility):
-                    if stored {
-                        do { try context.store.setVisibility(digest, to: visibility) } catch StorageError.notFound { stored = false }
-                    }
-                    try context.index.setVisibility(digest, to: visibility)
+                    try context.catalog.setVisibility(digest, to: visibility, mustBeStored: false)
                     ServerLog.info("\(digest.hex) set to \(visibility.rawValue) by \(caller.user ?? "-")")
                 case .deleteInstances:
-                    if stored {
-                        do { try context.store.delete(digest) } catch StorageError.notFound {}
-                        stored = false
-                    }
-                    try context.index.markInstancesGone(digest)
+                    try context.catalog.deleteInstances(digest)
                     ServerLog.info("\(digest.hex) instances deleted by \(caller.user ?? "-")")
                 }
             }

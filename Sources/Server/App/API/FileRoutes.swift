@@ -25,7 +25,7 @@ struct FileRoutes: Sendable {
         guard let access = ReadAccess.of(caller) else { return .respond(ReadAccess.unauthorized) }
         let context = self.context
         return api.later(caller, "reading file \(digest.hex)") {
-            try StoreReconciler(context: context).reconcile(digest)
+            try context.reconcile(digest)
             return APIResponse.result(try Self.details(digest, access: access, context: context))
         }
     }

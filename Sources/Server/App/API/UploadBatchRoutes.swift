@@ -32,10 +32,9 @@ struct UploadBatchRoutes: Sendable {
                                      + "needed for \(visibility.rawValue) files")
             }
             // The store is the truth about what is stored: settle the index first so the batch is checked against it.
-            let reconciler = StoreReconciler(context: context)
             var stored: Set<Digest> = []
             for digest in Set(request.files.map(\.digest)) {
-                if try reconciler.reconcile(digest) != nil { stored.insert(digest) }
+                if try context.reconcile(digest) != nil { stored.insert(digest) }
             }
             let batch = try context.index.createBatch(author: user, message: request.message, files: request.files)
             let expires = Timestamp.now() + context.configuration.signedURLLifetime
@@ -53,14 +52,17 @@ struct UploadBatchRoutes: Sendable {
     /// or 409 with `X-Retry-After` while a PUT of that digest is still streaming and the blob is not stored yet.
     /// Needs a token.
     ///
-    /// The store is asked too (one stat on the loop thread, like a blob GET's open) because a PUT's in-flight mark
-    /// is dropped only after its 200 went out: a client asking right after its PUT must not be told to wait.
+    /// The store is asked too (one stat on the loop thread for the disk store, like a blob GET's open; a remote
+    /// store from the worker queue) because a PUT's in-flight mark is dropped only after its 200 went out: a client
+    /// asking right after its PUT must not be told to wait.
     func complete(digest: Digest, caller: Caller) -> HTTPRequestAction {
         guard case .token(_, let user, _) = caller else { return .respond(ReadAccess.unauthorized) }
-        if context.inFlight.containsLocally(digest), (try? context.store.locate(digest)) ?? nil == nil {
-            return .respond(Self.uploadInProgress(digest, context, user: user))
+        if context.store.isLocal {
+            if context.inFlight.containsLocally(digest), (try? context.store.locate(digest)) ?? nil == nil {
+                return .respond(Self.uploadInProgress(digest, context, user: user))
+            }
+            guard context.inFlight.isShared else { return .respond(APIResponse.json([:], status: 202, user: user)) }
         }
-        guard context.inFlight.isShared else { return .respond(APIResponse.json([:], status: 202, user: user)) }
         // Another server's upload counts too: ask the index, from the worker queue.
         let context = self.context
         return api.later(caller, "upload/complete \(digest.hex)") {

@@ -31,8 +31,10 @@ extension BlobRoutes {
                                               close: true, user: user))
         }
         do {
-            if let stored = try context.store.openForReading(digest) {
-                close(stored.fd)
+            // On the disk store, one open on the loop thread (like a GET). A remote store is not asked here: that
+            // would wait on the network on the loop; its upload finds a conflicting copy before it publishes.
+            if context.store.isLocal, let stored = try context.store.openForReading(digest) {
+                stored.close()
                 if stored.visibility != visibility {
                     return .respond(APIResponse.error(409, "VisibilityConflict",
                         "\(digest.hex) is already stored as \(stored.visibility.rawValue), not \(visibility.rawValue)",
@@ -91,6 +93,10 @@ extension BlobRoutes {
             ServerLog.error("refused \(digest.hex) before its body: \(error)")
             return APIResponse.error(507, "InsufficientStorage",
                                      "the server's disk has no room for \(needed) bytes; try again later", close: close, user: user)
+        case .unavailable:
+            ServerLog.error("blob store unavailable for \(digest.hex): \(error)")
+            return APIResponse.error(503, "StorageUnavailable", "the blob store is not answering; try again later",
+                                     close: close, headers: [("Retry-After", "5")], user: user)
         default:
             return APIResponse.internalError("storing \(digest.hex)", error, user: user)
         }

@@ -5,25 +5,69 @@ import HTTPServer
 import Shared
 import Storage
 
-/// `GET`/`HEAD /sha512/<digest>`: the hot path. One `open` per request, the body by sendfile, no SQLite.
+/// `GET`/`HEAD /sha512/<digest>`: the hot path. On the disk store: one `open` per request on the loop thread, the
+/// body by sendfile, no index. On a remote store: from the worker queue, where the index says the blob is (no
+/// probing), then one request to the store, streamed through or answered with a redirect.
 struct BlobRoutes: Sendable {
     let context: ServerContext
 
     /// Serves a blob with caching headers, `Range` and `If-None-Match`.
-    func get(_ head: HTTPRequestHead, digest: Digest, caller: Caller) -> HTTPResponse {
+    func get(_ head: HTTPRequestHead, digest: Digest, caller: Caller) -> HTTPRequestAction {
+        guard context.store.isLocal else { return getRemote(head, digest: digest, caller: caller) }
         let blob: OpenBlob
         do {
-            guard let found = try context.store.openForReading(digest) else {
-                return APIResponse.error(404, "NotFound", "no blob with digest \(digest.hex)", user: caller.user)
+            guard let found = try context.store.openForReading(digest, known: nil) else {
+                return .respond(APIResponse.error(404, "NotFound", "no blob with digest \(digest.hex)", user: caller.user))
             }
             blob = found
         } catch {
-            return APIResponse.internalError("opening \(digest.hex)", error, user: caller.user)
+            return .respond(APIResponse.internalError("opening \(digest.hex)", error, user: caller.user))
         }
+        return .respond(answer(head, digest: digest, blob: blob, caller: caller))
+    }
+
+    /// A blob in a remote store, answered from the worker queue.
+    private func getRemote(_ head: HTTPRequestHead, digest: Digest, caller: Caller) -> HTTPRequestAction {
+        let context = self.context
+        return .respondLater { responder in
+            context.worker.async {
+                let blob: OpenBlob
+                do throws(StorageError) {
+                    guard let found = try context.catalog.openForServing(digest) else {
+                        responder.send(APIResponse.error(404, "NotFound", "no blob with digest \(digest.hex)", user: caller.user))
+                        return
+                    }
+                    blob = found
+                } catch {
+                    responder.send(Self.response(for: error, digest: digest, user: caller.user))
+                    return
+                }
+                let response = answer(head, digest: digest, blob: blob, caller: caller)
+                guard case .stream(let source as RemoteBodySource, _) = response.body, !head.isHead else {
+                    responder.send(response)
+                    return
+                }
+                // The head goes out once the store answered: its failure can still be a clean 404 or 503.
+                source.open { failure in
+                    guard let failure else { return responder.send(response) }
+                    source.cancel()
+                    if case .notFound = failure {
+                        responder.send(APIResponse.error(404, "NotFound", "no blob with digest \(digest.hex)", user: caller.user))
+                    } else {
+                        responder.send(Self.response(for: failure, digest: digest, user: caller.user))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The answer for an opened blob: authorization by its visibility, then 304, a range, or the whole blob.
+    /// Takes care of `blob`: its descriptor goes into the response or is closed.
+    private func answer(_ head: HTTPRequestHead, digest: Digest, blob: OpenBlob, caller: Caller) -> HTTPResponse {
         let needed: Permission? = blob.visibility == .internal
             ? .downloadInternal : (context.configuration.anonymousPublic ? nil : .downloadPublic)
         if let needed, var denial = Authorization.require(needed, caller) {
-            close(blob.fd)
+            blob.close()
             denial.logUser = caller.user
             return denial
         }
@@ -38,8 +82,14 @@ struct BlobRoutes: Sendable {
             if !notModified { fields.add("Content-Type", literal: "application/octet-stream") }
         }
         if notModified {
-            close(blob.fd)
+            blob.close()
             return HTTPResponse(status: 304, headerBlock: fields, logUser: caller.user)
+        }
+        if case .remote(let remote) = blob.content, context.configuration.remoteDownloads == .redirect {
+            // After the same authorization: the presigned URL is the permission, for a few minutes.
+            let url = remote.temporaryURL(lifetime: context.configuration.redirectLifetime)
+            fields.add("Location", url)
+            return HTTPResponse(status: 302, headerBlock: fields, logUser: caller.user)
         }
 
         var range = ByteRange.parse(head.headers["Range"], size: blob.size)
@@ -49,19 +99,30 @@ struct BlobRoutes: Sendable {
         if let ifRange = head.headers["If-Range"], ifRange.trimmingWhitespace() != Self.etag(digest) { range = .whole }
         switch range {
         case .whole:
-            return HTTPResponse(status: 200, headerBlock: fields, body: .file(fd: blob.fd, offset: 0, length: blob.size),
+            return HTTPResponse(status: 200, headerBlock: fields, body: Self.body(blob, offset: 0, length: blob.size),
                                 logUser: caller.user)
         case .partial(let first, let last):
             fields.add("Content-Range", "bytes \(first)-\(last)/\(blob.size)")
-            return HTTPResponse(status: 206, headerBlock: fields,
-                                body: .file(fd: blob.fd, offset: first, length: last - first + 1), logUser: caller.user)
+            return HTTPResponse(status: 206, headerBlock: fields, body: Self.body(blob, offset: first, length: last - first + 1),
+                                logUser: caller.user)
         case .unsatisfiable:
-            close(blob.fd)
+            blob.close()
             return APIResponse.error(416, "RangeNotSatisfiable", "the blob has \(blob.size) bytes",
                                      headers: [("Content-Range", "bytes */\(blob.size)")], user: caller.user)
         case .invalid(let reason):
-            close(blob.fd)
+            blob.close()
             return APIResponse.error(400, "BadRange", reason, user: caller.user)
+        }
+    }
+
+    /// `length` bytes of the blob from `offset`: a sendfile segment, or a stream from the remote store.
+    private static func body(_ blob: OpenBlob, offset: Int64, length: Int64) -> HTTPResponseBody {
+        switch blob.content {
+        case .file(let fd):
+            return .file(fd: fd, offset: offset, length: length)
+        case .remote(let remote):
+            guard length > 0 else { return .empty }
+            return .stream(RemoteBodySource(remote, range: offset...(offset + length - 1)), length: length)
         }
     }
 

@@ -2,16 +2,16 @@ import HTTPServer
 import Shared
 import Storage
 
-/// Streams a PUT body into the blob store: `consume` on the loop thread (hash and append, nothing buffered),
-/// the commit (fsync, link, index) on the worker queue.
+/// Streams a PUT body into the blob store: `consume` on the loop thread only copies each chunk to the upload's
+/// writer (`UploadWriter`: the writes, the commit and the index happen off the loop, in order).
 final class UploadConsumer: HTTPBodyConsumer {
-    private let upload: any BlobUpload
+    private let writer: UploadWriter
     private let routes: BlobRoutes
     private let user: String?
     private var finished = false
 
     init(upload: any BlobUpload, routes: BlobRoutes, user: String?) {
-        self.upload = upload
+        self.writer = UploadWriter(upload: upload, worker: routes.context.worker)
         self.routes = routes
         self.user = user
         routes.context.inFlight.begin(upload.digest)
@@ -19,50 +19,60 @@ final class UploadConsumer: HTTPBodyConsumer {
 
     deinit {
         // A consumer dropped without `end` or `abort` (a connection torn down at an odd moment) still ends its upload:
-        // the temp file goes and `/upload/complete` stops answering 409 for the digest.
+        // the temp data goes and `/upload/complete` stops answering 409 for the digest.
         if !finished { fail() }
     }
 
-    func consume(_ chunk: UnsafeRawBufferPointer) -> HTTPResponse? {
-        do {
-            try upload.write(chunk)
-            return nil
-        } catch {
+    func consume(_ chunk: UnsafeRawBufferPointer, flow: HTTPBodyFlow) -> HTTPConsumeResult {
+        switch writer.enqueue(chunk, flow: flow) {
+        case .queued: return .proceed
+        case .queuedPausing: return .pause
+        case .failed(let error):
             fail()
-            return BlobRoutes.response(for: error, digest: upload.digest, user: user, close: true)
+            return .stop(BlobRoutes.response(for: error, digest: writer.upload.digest, user: user, close: true))
         }
     }
 
     func end(responder: any HTTPResponder) {
         guard !finished else { return }
         finished = true
-        let upload = self.upload, routes = self.routes, user = self.user
+        let upload = writer.upload, routes = self.routes, user = self.user
         let context = routes.context
-        context.worker.async {
+        writer.afterWrites { failure in
             let response: HTTPResponse
-            do {
-                let outcome = try upload.commit()
-                let record = try context.index.recordStored(upload.digest, size: upload.expectedSize, visibility: upload.visibility)
-                context.metrics.uploadVerified()
-                response = routes.uploaded(digest: record.digest, size: record.size, visibility: record.visibility,
-                                           new: outcome == .stored, user: user)
-            } catch let error as StorageError {
+            if let failure {
                 context.metrics.uploadRejected()
-                response = BlobRoutes.response(for: error, digest: upload.digest, user: user)
-            } catch let error as IndexError {
-                context.metrics.uploadRejected()
-                // The blob is stored (the folders are the truth; the index catches up when it is back and the
-                // client retries), but the client is not told so: a 503 asks it to try again.
-                response = APIFailure(error)?.response(user: user)
-                    ?? APIResponse.internalError("indexing \(upload.digest.hex)", error, user: user)
-            } catch {
-                context.metrics.uploadRejected()
-                response = APIResponse.internalError("indexing \(upload.digest.hex)", error, user: user)
+                response = BlobRoutes.response(for: failure, digest: upload.digest, user: user)
+            } else {
+                response = Self.commit(upload, routes: routes, user: user)
             }
             // The upload is over before the client hears so: an `upload/complete` right after this answer must not
             // find it still in flight.
             context.inFlight.end(upload.digest)
             responder.send(response)
+        }
+    }
+
+    /// Publishes and records a fully written upload; the answer for the client.
+    private static func commit(_ upload: any BlobUpload, routes: BlobRoutes, user: String?) -> HTTPResponse {
+        let context = routes.context
+        do {
+            let (record, outcome) = try context.catalog.commit(upload)
+            context.metrics.uploadVerified()
+            return routes.uploaded(digest: record.digest, size: record.size, visibility: record.visibility,
+                                   new: outcome == .stored, user: user)
+        } catch let error as StorageError {
+            context.metrics.uploadRejected()
+            return BlobRoutes.response(for: error, digest: upload.digest, user: user)
+        } catch let error as IndexError {
+            context.metrics.uploadRejected()
+            // The blob is stored (the store is the truth; the index catches up when it is back and the client
+            // retries), but the client is not told so: a 503 asks it to try again.
+            return APIFailure(error)?.response(user: user)
+                ?? APIResponse.internalError("indexing \(upload.digest.hex)", error, user: user)
+        } catch {
+            context.metrics.uploadRejected()
+            return APIResponse.internalError("indexing \(upload.digest.hex)", error, user: user)
         }
     }
 
@@ -73,8 +83,8 @@ final class UploadConsumer: HTTPBodyConsumer {
 
     private func fail() {
         finished = true
-        upload.abort()
-        routes.context.metrics.uploadRejected()
-        routes.context.inFlight.end(upload.digest)
+        let context = routes.context, digest = writer.upload.digest
+        context.metrics.uploadRejected()
+        writer.abort { context.inFlight.end(digest) }
     }
 }

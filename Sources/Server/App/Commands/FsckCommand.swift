@@ -12,11 +12,11 @@ struct FsckCommand: ParsableCommand {
     @Flag(help: "Move corrupt and stray files to quarantine/.") var repair = false
 
     func run() throws {
-        let store: FileSystemBlobStore
-        do { store = try FileSystemBlobStore(root: self.store.root) } catch { throw CommandFailure("\(error)") }
+        let store = try self.store.openBlobStore()
         let index = try self.store.openIndex()
+        let checker = StoreChecker(store: store, index: index, repair: repair, parallelism: store.isLocal ? 1 : 8)
         let report: FsckReport
-        do { report = try store.check(index: index, repair: repair) } catch { throw CommandFailure("fsck failed: \(error)") }
+        do { report = try checker.run() } catch { throw CommandFailure("fsck failed: \(error)") }
         for finding in report.corrupt {
             print("corrupt\t\(finding.path)\t\(finding.reason)" + (finding.quarantinedTo.map { "\tquarantined to \($0)" } ?? ""))
         }

@@ -71,6 +71,8 @@ struct ServeCommand: ParsableCommand {
         configuration.signedURLLifetime = signedURLLifetime
         configuration.uploadLease = uploadLease
         configuration.sweepInterval = sweepInterval
+        configuration.remoteDownloads = store.s3.downloads
+        configuration.redirectLifetime = store.s3.urlLifetime
         configuration.http.host = host
         configuration.http.port = port
         configuration.http.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
@@ -88,17 +90,16 @@ struct ServeCommand: ParsableCommand {
         let configuration = serverConfiguration  // HTTPServer.start() ignores SIGPIPE for the process
         // A file-size limit (`ulimit -f`) must fail one upload's write with EFBIG, not kill the server with SIGXFSZ.
         signal(SIGXFSZ, SIG_IGN)
-        let store: FileSystemBlobStore
+        let store = try self.store.openBlobStore()
         let context: ServerContext
+        #if DEBUG
+        if let faults = (store as? FileSystemBlobStore)?.faults { ServerLog.info("test build: injecting storage faults \(faults.plan)") }
+        #endif
         do {
-            store = try FileSystemBlobStore(root: configuration.root)
-            #if DEBUG
-            if let faults = store.faults { ServerLog.info("test build: injecting storage faults \(faults.plan)") }
-            #endif
             let swept = try store.sweepTemporaryFiles()
             if swept > 0 { ServerLog.info("removed \(swept) stale temp file(s)") }
         } catch {
-            throw CommandFailure("cannot open the store at \(configuration.root): \(error)")
+            throw CommandFailure("cannot sweep the blob store at \(store.location): \(error)")
         }
         do {
             // SQLite: two handles, so the authenticator's lookups never queue behind the worker queue's writes.

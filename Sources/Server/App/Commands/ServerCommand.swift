@@ -60,6 +60,10 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .customLong("index-file"),
             help: "Read the index location from this file (keeps a password out of the process list).")
     var indexFile: String?
+    @Option(name: .customLong("blob-store"),
+            help: "Where blobs live: a folder (default: ROOT) or s3://BUCKET[/PREFIX].")
+    var blobStore: String?
+    @OptionGroup var s3: S3Options
 
     func validate() throws {
         if index != nil && indexFile != nil { throw ValidationError("give --index or --index-file, not both") }
@@ -82,6 +86,27 @@ struct StoreOptions: ParsableArguments {
             return .defaultSQLite(root: root)
         }
         do { return try IndexLocation(parsing: text) } catch { throw CommandFailure("bad index location: \(error)") }
+    }
+
+    /// Where blobs live: `--blob-store`, else the root folder.
+    func blobStoreLocation() throws -> BlobStoreLocation {
+        guard let blobStore else { return .directory(root) }
+        do { return try BlobStoreLocation(parsing: blobStore) } catch { throw CommandFailure("bad --blob-store: \(error)") }
+    }
+
+    /// Opens the blob store, or fails with a message naming it.
+    func openBlobStore() throws -> any BlobStore {
+        let location = try blobStoreLocation()
+        do {
+            switch location {
+            case .directory(let path):
+                return try FileSystemBlobStore(root: path)
+            case .s3:
+                throw StorageError.misconfigured("S3 blob stores are not available in this build yet")
+            }
+        } catch {
+            throw CommandFailure("cannot open the blob store at \(location): \(error)")
+        }
     }
 
     /// Opens the index, or fails with a message naming it (never its password).

@@ -21,33 +21,15 @@ struct VisibilityCommand: ParsableCommand {
     func run() throws {
         let digest = try Digest(parsing: self.digest)
         let visibility = Visibility(name: self.visibility)!
-        let store: FileSystemBlobStore
-        do { store = try FileSystemBlobStore(root: self.store.root) } catch { throw CommandFailure("\(error)") }
-        let index = try self.store.openIndex()
+        let catalog = BlobCatalog(store: try self.store.openBlobStore(), index: try self.store.openIndex())
         let moved: Bool
         do {
-            moved = try store.setVisibility(digest, to: visibility)
-        } catch .notFound {
-            throw CommandFailure("no blob with digest \(digest.hex) in \(self.store.root)")
+            moved = try catalog.setVisibility(digest, to: visibility, mustBeStored: true)
+        } catch StorageError.notFound {
+            throw CommandFailure("no blob with digest \(digest.hex) in \(catalog.store.location)")
         } catch {
             throw CommandFailure("\(error)")
         }
-        try record(digest, visibility, store: store, index: index)
         print(moved ? "\(digest.hex) is now \(visibility.rawValue)" : "\(digest.hex) was already \(visibility.rawValue)")
     }
-
-    /// Brings the index in line with the folder the blob is now in (recording a hand-copied blob it has not seen).
-    private func record(_ digest: Digest, _ visibility: Visibility, store: FileSystemBlobStore, index: any MetadataIndex) throws {
-        if (try? index.file(digest)) ?? nil != nil {
-            _ = try orFail { () throws(IndexError) in try index.setVisibility(digest, to: visibility) }
-            return
-        }
-        guard let blob = try? store.openForReading(digest) else { throw CommandFailure("\(digest.hex) vanished while it was moved") }
-        close(blob.fd)
-        _ = try orFail { () throws(IndexError) in try index.recordStored(digest, size: blob.size, visibility: visibility) }
-    }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -60,7 +60,7 @@ struct ServerHandler: HTTPHandler {
                                               user: caller.user))
         }
         switch head.method {
-        case "GET", "HEAD": return .respond(blobs.get(head, digest: digest, caller: caller))
+        case "GET", "HEAD": return blobs.get(head, digest: digest, caller: caller)
         case "PUT": return blobs.put(head, digest: digest, caller: caller)
         default: return .respond(Self.methodNotAllowed(["GET", "HEAD", "PUT"], head))
         }

@@ -91,7 +91,13 @@ public final class FileSystemBlobStore: BlobStore {
         return nil
     }
 
-    public func openForReading(_ digest: Digest) throws(StorageError) -> OpenBlob? {
+    public var location: String { root }
+
+    /// Reads open local files: cheap enough for an event loop.
+    public var isLocal: Bool { true }
+
+    /// Opens the blob's file (`known` is not needed: a failed probe costs less than an index lookup).
+    public func openForReading(_ digest: Digest, known: StoredBlob?) throws(StorageError) -> OpenBlob? {
         if let blob = try lookUp(digest) { return blob }
         // A miss: a folder removed and made again (or restored) since the descriptors were opened would hide every
         // blob put into the new one, so check them (four stats, on misses only) and look again if one moved.
@@ -133,7 +139,7 @@ public final class FileSystemBlobStore: BlobStore {
                     close(fd)
                     throw StorageError.io(call: "fstat", path: path(for: digest, visibility: visibility), errno: EISDIR)
                 }
-                return OpenBlob(fd: fd, size: Int64(info.st_size), visibility: visibility)
+                return OpenBlob(size: Int64(info.st_size), visibility: visibility, content: .file(fd: fd))
             }
         }
         return nil

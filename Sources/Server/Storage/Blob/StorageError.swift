@@ -25,6 +25,10 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     case io(call: String, path: String, errno: Int32)
     /// The upload was already committed, aborted or failed; it takes no more calls.
     case uploadClosed(Digest)
+    /// A remote store failed or could not be reached (after its retries), doing `operation`: try again later.
+    case unavailable(operation: String, detail: String)
+    /// The store's settings are wrong (a bad `--blob-store`, missing credentials).
+    case misconfigured(String)
 
     public var description: String {
         switch self {
@@ -47,6 +51,10 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(call)(\(path)) failed: \(String(cString: strerror(code))) (errno \(code))"
         case .uploadClosed(let digest):
             return "upload of \(digest.hex) is already finished"
+        case .unavailable(let operation, let detail):
+            return "the blob store failed during \(operation): \(detail)"
+        case .misconfigured(let problem):
+            return problem
         }
     }
 

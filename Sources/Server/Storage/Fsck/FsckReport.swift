@@ -1,6 +1,6 @@
 import Shared
 
-/// What `FileSystemBlobStore.check(index:repair:)` found.
+/// What fsck (`StoreChecker`) found.
 public struct FsckReport: Sendable, Equatable {
     /// One bad file.
     public struct Finding: Sendable, Equatable {

@@ -6,6 +6,11 @@ import Darwin
 
 /// Thin helpers over the POSIX calls the filesystem store repeats, each turning errno into a `StorageError`.
 enum Posix {
+    /// Closes a descriptor (the store's callers need not import Glibc for it).
+    static func close(_ fd: Int32) {
+        _ = Glibc.close(fd)
+    }
+
     /// Creates `path` and its missing parents with mode 0755; an existing folder is fine.
     static func makeDirectories(_ path: String) throws(StorageError) {
         var current = path.hasPrefix("/") ? "" : "."

@@ -1,0 +1,33 @@
+import ArgumentParser
+
+/// The S3 flags of every command that opens the store (used with `--blob-store s3://...`).
+struct S3Options: ParsableArguments {
+    @Option(name: .customLong("s3-endpoint"),
+            help: "The S3-compatible endpoint URL (default: AWS's regional endpoint).")
+    var endpoint: String?
+    @Option(name: .customLong("s3-region"), help: "The bucket's region, used in request signatures.")
+    var region: String = "us-east-1"
+    @Flag(name: .customLong("s3-path-style"),
+          help: "Address the bucket in the path (http://host/bucket/key), as most non-AWS services want.")
+    var pathStyle = false
+    @Option(name: .customLong("s3-profile"),
+            help: "The profile of the AWS shared-credentials file, when the AWS_* variables are not set (default: $AWS_PROFILE or default).")
+    var profile: String?
+    @Option(name: .customLong("s3-part-size"), help: "Multipart upload part size in bytes (at least 5 MiB).")
+    var partSize: Int = 16 << 20
+    @Option(name: .customLong("s3-downloads"),
+            help: "How GETs are served from S3: proxy (streamed through the server) or redirect (302 to a presigned URL).")
+    var downloads: RemoteDownloads = .proxy
+    @Option(name: .customLong("s3-url-lifetime"), help: "Seconds a redirect's presigned URL stays valid.")
+    var urlLifetime: Int = 300
+
+    func validate() throws {
+        if partSize < 5 << 20 { throw ValidationError("--s3-part-size must be at least 5 MiB (S3's minimum), got \(partSize)") }
+        if partSize > 5 << 30 { throw ValidationError("--s3-part-size must be at most 5 GiB (S3's maximum), got \(partSize)") }
+        if !(1...604_800).contains(urlLifetime) {
+            throw ValidationError("--s3-url-lifetime must be between 1 and 604800 s (7 days, SigV4's limit), got \(urlLifetime)")
+        }
+    }
+}
+
+extension RemoteDownloads: ExpressibleByArgument {}
