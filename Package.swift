@@ -37,7 +37,8 @@ let package = Package(
         // Server.
         .target(name: "HTTPServer", dependencies: ["CEvent", "CHTTPParser"], path: "Sources/Server/HTTP",
                 swiftSettings: hotPathSettings),
-        .target(name: "Storage", dependencies: ["Shared", "CSQLite", "CPostgres"], path: "Sources/Server/Storage"),
+        .target(name: "S3", dependencies: ["CCurl", "COpenSSL", "CEvent"], path: "Sources/Server/S3"),
+        .target(name: "Storage", dependencies: ["Shared", "CSQLite", "CPostgres", "S3"], path: "Sources/Server/Storage"),
         .target(name: "ServerApp",
                 dependencies: ["Shared", "HTTPServer", "Storage",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -53,6 +54,7 @@ let package = Package(
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
+        .testTarget(name: "S3Tests", dependencies: ["S3", "TestSupport"], resources: [.copy("botocore_sign.py")]),
         .testTarget(name: "ServerTests", dependencies: ["ServerApp", "tooltool-server", "TestSupport"]),
         .testTarget(name: "ClientTests",
                     dependencies: ["ClientCore", "tooltool", "tooltool-server", "TestSupport"]),

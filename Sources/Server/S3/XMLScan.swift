@@ -1,0 +1,56 @@
+import Foundation
+/// Just enough XML for S3's answers: the text of elements by name, in document order, entities decoded. S3's
+/// answers are flat records (`<Upload><Key>..</Key><UploadId>..</UploadId></Upload>`), so `records` splits on a
+/// repeated element and scans inside each.
+struct XMLScan {
+    private let text: String
+
+    init(_ bytes: [UInt8]) { text = String(decoding: bytes, as: UTF8.self) }
+    init(_ text: String) { self.text = text }
+
+    /// The text of every `<name>...</name>`, in order.
+    func all(_ name: String) -> [String] {
+        var out: [String] = []
+        var rest = text[...]
+        let open = "<\(name)>", close = "</\(name)>"
+        while let start = rest.range(of: open) {
+            guard let end = rest.range(of: close, range: start.upperBound..<rest.endIndex) else { break }
+            out.append(Self.decode(String(rest[start.upperBound..<end.lowerBound])))
+            rest = rest[end.upperBound...]
+        }
+        return out
+    }
+
+    /// The text of the first `<name>`.
+    func first(_ name: String) -> String? { all(name).first }
+
+    /// Each `<name>...</name>` element's inside, to scan on its own.
+    func records(_ name: String) -> [XMLScan] {
+        var out: [XMLScan] = []
+        var rest = text[...]
+        let open = "<\(name)>", close = "</\(name)>"
+        while let start = rest.range(of: open) {
+            guard let end = rest.range(of: close, range: start.upperBound..<rest.endIndex) else { break }
+            out.append(XMLScan(String(rest[start.upperBound..<end.lowerBound])))
+            rest = rest[end.upperBound...]
+        }
+        return out
+    }
+
+    /// True when the document is an `<Error>` (S3 may send one with a 200 to CompleteMultipartUpload).
+    var isError: Bool { text.contains("<Error>") }
+
+    static func decode(_ text: String) -> String {
+        guard text.contains("&") else { return text }
+        return text.replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
+            .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&#34;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
+    }
+
+    /// `text` with `& < > " '` escaped, for request bodies.
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+            .replacingOccurrences(of: "'", with: "&apos;")
+    }
+}
