@@ -11,6 +11,11 @@ public struct FileDigest: Sendable, Equatable {
     /// Digest of the content.
     public let digest: Digest
 
+    public init(digest: Digest, size: Int64) {
+        self.digest = digest
+        self.size = size
+    }
+
     /// Block size used to read files: large enough that the syscall cost vanishes next to hashing.
     public static let blockSize = 1 << 20
 
@@ -41,6 +46,6 @@ public struct FileDigest: Sendable, Equatable {
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             size += Int64(n)
         }
-        return FileDigest(size: size, digest: hasher.finish())
+        return FileDigest(digest: hasher.finish(), size: size)
     }
 }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import S3
+import Storage
 
 /// The S3 flags of every command that opens the store (used with `--blob-store s3://...`).
 struct S3Options: ParsableArguments {
@@ -20,12 +22,28 @@ struct S3Options: ParsableArguments {
     var downloads: RemoteDownloads = .proxy
     @Option(name: .customLong("s3-url-lifetime"), help: "Seconds a redirect's presigned URL stays valid.")
     var urlLifetime: Int = 300
+    @Option(name: .customLong("s3-abandoned-after"),
+            help: "Seconds after which a multipart upload no server finished is aborted by the sweep.")
+    var abandonedAfter: Int64 = 86_400
 
     func validate() throws {
         if partSize < 5 << 20 { throw ValidationError("--s3-part-size must be at least 5 MiB (S3's minimum), got \(partSize)") }
         if partSize > 5 << 30 { throw ValidationError("--s3-part-size must be at most 5 GiB (S3's maximum), got \(partSize)") }
         if !(1...604_800).contains(urlLifetime) {
             throw ValidationError("--s3-url-lifetime must be between 1 and 604800 s (7 days, SigV4's limit), got \(urlLifetime)")
+        }
+    }
+
+    /// The S3 store these flags describe, for `bucket` and `prefix` (credentials from the environment or the
+    /// shared-credentials file).
+    func openStore(bucket: String, prefix: String) throws(StorageError) -> S3BlobStore {
+        do {
+            let credentials = try S3Credentials.resolve(profile: profile)
+            let client = try S3Client(S3Configuration(bucket: bucket, endpoint: endpoint, region: region, pathStyle: pathStyle,
+                                                      credentials: credentials))
+            return S3BlobStore(client: client, prefix: prefix, partSize: partSize, abandonedAfter: abandonedAfter)
+        } catch {
+            throw .misconfigured("\(error)")
         }
     }
 }

@@ -101,8 +101,8 @@ struct StoreOptions: ParsableArguments {
             switch location {
             case .directory(let path):
                 return try FileSystemBlobStore(root: path)
-            case .s3:
-                throw StorageError.misconfigured("S3 blob stores are not available in this build yet")
+            case .s3(let bucket, let prefix):
+                return try s3.openStore(bucket: bucket, prefix: prefix)
             }
         } catch {
             throw CommandFailure("cannot open the blob store at \(location): \(error)")
