@@ -25,6 +25,9 @@ struct S3Options: ParsableArguments {
     @Option(name: .customLong("s3-abandoned-after"),
             help: "Seconds after which a multipart upload no server finished is aborted by the sweep.")
     var abandonedAfter: Int64 = 86_400
+    @Option(name: .customLong("s3-stall-timeout"),
+            help: "Seconds without a byte either way before an S3 request fails as stalled (then it is retried).")
+    var stallTimeout: Int = 30
 
     func validate() throws {
         if partSize < 5 << 20 { throw ValidationError("--s3-part-size must be at least 5 MiB (S3's minimum), got \(partSize)") }
@@ -39,8 +42,10 @@ struct S3Options: ParsableArguments {
     func openStore(bucket: String, prefix: String) throws(StorageError) -> S3BlobStore {
         do {
             let credentials = try S3Credentials.resolve(profile: profile)
-            let client = try S3Client(S3Configuration(bucket: bucket, endpoint: endpoint, region: region, pathStyle: pathStyle,
-                                                      credentials: credentials))
+            var configuration = S3Configuration(bucket: bucket, endpoint: endpoint, region: region, pathStyle: pathStyle,
+                                                credentials: credentials)
+            configuration.stallTimeout = stallTimeout
+            let client = try S3Client(configuration)
             return S3BlobStore(client: client, prefix: prefix, partSize: partSize, abandonedAfter: abandonedAfter)
         } catch {
             throw .misconfigured("\(error)")

@@ -121,7 +121,13 @@ final class S3Upload: BlobUpload, @unchecked Sendable {
             sending.signal()
             let (done, failure) = parts.withLock { ($0.done, $0.failure) }
             if let failure { throw failure }
-            try store.client.completeMultipartUpload(key: key, uploadID: uploadID, parts: done.sorted { $0.number < $1.number })
+            do {
+                try store.client.completeMultipartUpload(key: key, uploadID: uploadID, parts: done.sorted { $0.number < $1.number })
+            } catch {
+                // An answer lost after S3 completed the upload (a retry then finds no such upload): the object is
+                // there, whole. Anything else failed.
+                guard try store.client.headObject(key: key)?.size == expectedSize else { throw error }
+            }
             store.liveUploads.withLock { _ = $0.remove(uploadID) }
             closed = true
             return .stored

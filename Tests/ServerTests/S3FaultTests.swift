@@ -1,0 +1,126 @@
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+/// The S3 store with a fault proxy between the server and the endpoint: throttling, errors, stalls and cuts on
+/// parts, completes and downloads. What is safe to retry is retried; otherwise the client gets 503 (or a cut
+/// connection mid-download), and the bucket never holds anything unverified.
+@Suite struct S3FaultTests {
+    let moto: MotoServer
+    let bucket: String
+    let proxy: S3FaultProxy
+    let directory = TemporaryDirectory(prefix: "s3f")
+    static let partSize = 5 << 20
+
+    init() throws {
+        moto = try MotoServer.shared.get()
+        bucket = try moto.makeBucket()
+        proxy = try S3FaultProxy(upstreamPort: moto.port)
+        try TestIndex.register(root: directory.path)
+    }
+
+    func serve(_ extra: [String] = []) throws -> ServerProcess {
+        try ServerProcess(root: directory.path,
+                          arguments: ["--blob-store", "s3://\(bucket)/tt", "--s3-endpoint", proxy.endpoint, "--s3-path-style",
+                                      "--s3-part-size", String(Self.partSize)] + extra,
+                          environment: moto.environment)
+    }
+
+    func token(_ permissions: [Permission]) throws -> String {
+        let result = try ProcessRunner.run(Binaries.server, TestIndex.withIndex(["token", "create", "--root", directory.path,
+                                                                                  "--user", "u"] + permissions.flatMap { ["--permission", $0.rawValue] }),
+                                           timeout: 30)
+        try #require(result.status == 0, "token create failed: \(result.stderr)")
+        return result.stdout.trimmingCharacters(in: .newlines)
+    }
+
+    func put(_ server: ServerProcess, _ bytes: [UInt8], token: String) throws -> RawHTTPResponse {
+        try RawHTTPClient(port: server.port, timeout: 90).request(
+            "PUT", "/sha512/\(Fixtures.digest(bytes).hex)?visibility=public", headers: [("Authorization", "Bearer \(token)")], body: bytes)
+    }
+
+    func eventually(_ seconds: Double = 15, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            usleep(100_000)
+        }
+        return try condition()
+    }
+
+    @Test func throttlingErrorsAndCutAnswersAreRetried() throws {
+        let server = try serve()
+        defer {
+            _ = server.stop()
+            proxy.stop()
+        }
+        let uploader = try token([.uploadPublic])
+        proxy.add(.init("PUT", "partNumber=1", count: 2, .status(503, code: "SlowDown")))
+        proxy.add(.init("PUT", "partNumber=2", .cut(afterBytes: 20)))
+        proxy.add(.init("POST", "uploadId=", .status(500, code: "InternalError")))
+        proxy.add(.init("GET", "/tt/public/", .status(503, code: "SlowDown")))
+        let bytes = Fixtures.randomBytes(2 * Self.partSize + 777)
+        let stored = try put(server, bytes, token: uploader)
+        #expect(stored.status == 200, "\(stored.text)")
+        let fetched = try RawHTTPClient(port: server.port, timeout: 60).request("GET", "/sha512/\(Fixtures.digest(bytes).hex)")
+        #expect(fetched.status == 200)
+        let same = fetched.body == bytes
+        #expect(same)
+        #expect(proxy.log.count == 5, "\(proxy.log)")
+        #expect(try moto.multipartUploads(bucket).isEmpty)
+    }
+
+    @Test func aCompleteThatKeepsFailingGives503AndLeavesNothing() throws {
+        let server = try serve()
+        defer {
+            _ = server.stop()
+            proxy.stop()
+        }
+        let uploader = try token([.uploadPublic])
+        proxy.add(.init("POST", "uploadId=", count: 100, .status(500, code: "InternalError")))
+        let bytes = Fixtures.randomBytes(Self.partSize + 10)
+        let refused = try put(server, bytes, token: uploader)
+        #expect(refused.status == 503, "\(refused.text)")
+        #expect(refused.text.contains("StorageUnavailable"))
+        #expect(refused.header("Retry-After") == "5")
+        #expect(try moto.keys(bucket).isEmpty)
+        #expect(try eventually { try moto.multipartUploads(bucket).isEmpty }, "the failed upload was not aborted")
+    }
+
+    @Test func aStalledPartFailsTheUploadAndTheServerGoesOn() throws {
+        let server = try serve(["--s3-stall-timeout", "1"])
+        defer {
+            _ = server.stop()
+            proxy.stop()
+        }
+        let uploader = try token([.uploadPublic])
+        proxy.add(.init("PUT", "partNumber=", count: 100, .stall))
+        let bytes = Fixtures.randomBytes(2 * Self.partSize)
+        let refused = try put(server, bytes, token: uploader)
+        #expect(refused.status == 503, "\(refused.text)")
+        #expect(try moto.keys(bucket).isEmpty)
+        #expect(try eventually { try moto.multipartUploads(bucket).isEmpty }, "the stalled upload was not aborted")
+        let small = Fixtures.randomBytes(1000)  // one PutObject: not stalled
+        #expect(try put(server, small, token: uploader).status == 200)
+    }
+
+    @Test func aDownloadCutMidBodyClosesTheClientsConnection() throws {
+        let server = try serve()
+        defer {
+            _ = server.stop()
+            proxy.stop()
+        }
+        let uploader = try token([.uploadPublic])
+        let bytes = Fixtures.randomBytes(3 << 20)
+        #expect(try put(server, bytes, token: uploader).status == 200)
+        proxy.add(.init("GET", "/tt/public/", .cut(afterBytes: 300_000)))
+        let client = try RawHTTPClient(port: server.port, timeout: 30)
+        client.send("GET /sha512/\(Fixtures.digest(bytes).hex) HTTP/1.1\r\nHost: a\r\n\r\n")
+        // The head promised 3 MiB; the connection ends before them, so no client takes the start for the whole.
+        #expect(throws: (any Error).self) { try client.readResponse() }
+        let again = try RawHTTPClient(port: server.port, timeout: 30).request("GET", "/sha512/\(Fixtures.digest(bytes).hex)")
+        let whole = again.status == 200 && again.body == bytes
+        #expect(whole)
+    }
+}
