@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "S3", dependencies: ["CCurl", "COpenSSL", "CEvent"], path: "Sources/Server/S3"),
         .target(name: "Storage", dependencies: ["Shared", "CSQLite", "CPostgres", "S3"], path: "Sources/Server/Storage"),
         .target(name: "ServerApp",
-                dependencies: ["Shared", "HTTPServer", "Storage", "S3",
+                dependencies: ["Shared", "CEvent", "HTTPServer", "Storage", "S3",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Sources/Server/App", swiftSettings: hotPathSettings),
         .executableTarget(name: "tooltool-server", dependencies: ["ServerApp"], path: "Sources/Server/Main"),

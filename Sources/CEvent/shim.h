@@ -13,4 +13,5 @@
 #include <event2/thread.h>
 #include <event2/util.h>
 #include <event2/bufferevent_ssl.h>
+#include <malloc.h> /* mallopt: tooltool-server serve sets the mmap threshold */
 #endif

@@ -7,46 +7,26 @@ import TestSupport
 /// parts, completes and downloads. What is safe to retry is retried; otherwise the client gets 503 (or a cut
 /// connection mid-download), and the bucket never holds anything unverified.
 @Suite struct S3FaultTests {
-    let moto: MotoServer
-    let bucket: String
+    let harness: S3Harness
     let proxy: S3FaultProxy
-    let directory = TemporaryDirectory(prefix: "s3f")
-    static let partSize = 5 << 20
+    var moto: MotoServer { harness.moto }
+    var bucket: String { harness.bucket }
+    static let partSize = S3Harness.partSize
 
     init() throws {
-        moto = try MotoServer.shared.get()
-        bucket = try moto.makeBucket()
-        proxy = try S3FaultProxy(upstreamPort: moto.port)
-        try TestIndex.register(root: directory.path)
+        var made: S3FaultProxy?
+        harness = try S3Harness { moto in
+            made = try S3FaultProxy(upstreamPort: moto.port)
+            return made!.endpoint
+        }
+        proxy = made!
     }
 
-    func serve(_ extra: [String] = []) throws -> ServerProcess {
-        try ServerProcess(root: directory.path,
-                          arguments: ["--blob-store", "s3://\(bucket)/tt", "--s3-endpoint", proxy.endpoint, "--s3-path-style",
-                                      "--s3-part-size", String(Self.partSize)] + extra,
-                          environment: moto.environment)
-    }
-
-    func token(_ permissions: [Permission]) throws -> String {
-        let result = try ProcessRunner.run(Binaries.server, TestIndex.withIndex(["token", "create", "--root", directory.path,
-                                                                                  "--user", "u"] + permissions.flatMap { ["--permission", $0.rawValue] }),
-                                           timeout: 30)
-        try #require(result.status == 0, "token create failed: \(result.stderr)")
-        return result.stdout.trimmingCharacters(in: .newlines)
-    }
+    func serve(_ extra: [String] = []) throws -> ServerProcess { try harness.serve(extra) }
+    func token(_ permissions: [Permission]) throws -> String { try harness.token("u", permissions) }
 
     func put(_ server: ServerProcess, _ bytes: [UInt8], token: String) throws -> RawHTTPResponse {
-        try RawHTTPClient(port: server.port, timeout: 90).request(
-            "PUT", "/sha512/\(Fixtures.digest(bytes).hex)?visibility=public", headers: [("Authorization", "Bearer \(token)")], body: bytes)
-    }
-
-    func eventually(_ seconds: Double = 15, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(100_000)
-        }
-        return try condition()
+        try S3Harness.request(server, "PUT", "/sha512/\(Fixtures.digest(bytes).hex)?visibility=public", token: token, body: bytes)
     }
 
     @Test func throttlingErrorsAndCutAnswersAreRetried() throws {
@@ -85,7 +65,7 @@ import TestSupport
         #expect(refused.text.contains("StorageUnavailable"))
         #expect(refused.header("Retry-After") == "5")
         #expect(try moto.keys(bucket).isEmpty)
-        #expect(try eventually { try moto.multipartUploads(bucket).isEmpty }, "the failed upload was not aborted")
+        #expect(try eventually(timeout: 15) { try moto.multipartUploads(bucket).isEmpty }, "the failed upload was not aborted")
     }
 
     @Test func aStalledPartFailsTheUploadAndTheServerGoesOn() throws {
@@ -100,7 +80,7 @@ import TestSupport
         let refused = try put(server, bytes, token: uploader)
         #expect(refused.status == 503, "\(refused.text)")
         #expect(try moto.keys(bucket).isEmpty)
-        #expect(try eventually { try moto.multipartUploads(bucket).isEmpty }, "the stalled upload was not aborted")
+        #expect(try eventually(timeout: 15) { try moto.multipartUploads(bucket).isEmpty }, "the stalled upload was not aborted")
         let small = Fixtures.randomBytes(1000)  // one PutObject: not stalled
         #expect(try put(server, small, token: uploader).status == 200)
     }

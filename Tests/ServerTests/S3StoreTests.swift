@@ -6,56 +6,21 @@ import TestSupport
 /// `serve --blob-store s3://...` end to end: the real server on a real S3 endpoint (`moto_server` with its
 /// authentication on), checked through HTTP answers and the objects in the bucket.
 @Suite struct S3StoreTests {
-    let moto: MotoServer
-    let bucket: String
-    let directory = TemporaryDirectory(prefix: "s3")
-    static let partSize = 5 << 20
+    let harness: S3Harness
+    var moto: MotoServer { harness.moto }
+    var bucket: String { harness.bucket }
+    static let partSize = S3Harness.partSize
 
-    init() throws {
-        moto = try MotoServer.shared.get()
-        bucket = try moto.makeBucket()
-        try TestIndex.register(root: directory.path)
-    }
+    init() throws { harness = try S3Harness() }
 
-    /// The store flags every command takes.
-    var storeFlags: [String] {
-        ["--blob-store", "s3://\(bucket)/tt", "--s3-endpoint", moto.endpoint, "--s3-path-style",
-         "--s3-part-size", String(Self.partSize)]
-    }
-
-    func serve(_ extra: [String] = []) throws -> ServerProcess {
-        try ServerProcess(root: directory.path, arguments: storeFlags + extra, environment: moto.environment)
-    }
-
-    func token(_ user: String, _ permissions: [Permission]) throws -> String {
-        let result = try ProcessRunner.run(Binaries.server, TestIndex.withIndex(["token", "create", "--root", directory.path,
-                                                                                  "--user", user] + permissions.flatMap { ["--permission", $0.rawValue] }),
-                                           timeout: 30)
-        try #require(result.status == 0, "token create failed: \(result.stderr)")
-        return result.stdout.trimmingCharacters(in: .newlines)
-    }
-
-    func command(_ arguments: [String]) throws -> ProcessResult {
-        try ProcessRunner.run(Binaries.server, TestIndex.withIndex(arguments + ["--root", directory.path] + storeFlags),
-                              environment: moto.environment, timeout: 120)
-    }
-
-    static func key(_ digest: Digest, _ visibility: Visibility) -> String { "tt/\(visibility.folderName)/sha512/\(digest.hex)" }
+    func serve(_ extra: [String] = []) throws -> ServerProcess { try harness.serve(extra) }
+    func token(_ user: String, _ permissions: [Permission]) throws -> String { try harness.token(user, permissions) }
+    func command(_ arguments: [String]) throws -> ProcessResult { try harness.command(arguments) }
+    static func key(_ digest: Digest, _ visibility: Visibility) -> String { S3Harness.key(digest, visibility) }
 
     func request(_ server: ServerProcess, _ method: String, _ target: String, token: String? = nil,
                  headers: [(String, String)] = [], body: [UInt8] = []) throws -> RawHTTPResponse {
-        let auth = token.map { [("Authorization", "Bearer \($0)")] } ?? []
-        return try RawHTTPClient(port: server.port, timeout: 60).request(method, target, headers: auth + headers, body: body)
-    }
-
-    /// Waits (at most `seconds`) until `condition` holds.
-    func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(100_000)
-        }
-        return try condition()
+        try S3Harness.request(server, method, target, token: token, headers: headers, body: body)
     }
 
     @Test func uploadsGoIntoTheBucketAndComeBackWithRangesAndETags() throws {
@@ -108,7 +73,7 @@ import TestSupport
             client.send(Array(bytes[..<(Self.partSize + 100_000)]))
             usleep(500_000)
         }  // the client goes away mid-body
-        #expect(try eventually { try moto.multipartUploads(bucket).isEmpty }, "a multipart upload was left behind")
+        #expect(try eventually(timeout: 15) { try moto.multipartUploads(bucket).isEmpty }, "a multipart upload was left behind")
         #expect(try moto.keys(bucket).isEmpty)
         #expect(try request(server, "GET", "/sha512/\(Fixtures.digest(bytes).hex)").status == 404)
     }
@@ -195,14 +160,14 @@ import TestSupport
         client.send("PUT /sha512/\(Fixtures.digest(bytes).hex)?visibility=public HTTP/1.1\r\nHost: a\r\n"
                     + "Authorization: Bearer \(uploader)\r\nContent-Length: \(bytes.count)\r\n\r\n")
         client.send(Array(bytes[..<(2 * Self.partSize)]))
-        #expect(try eventually { try moto.multipartUploads(bucket).count == 1 }, "no multipart upload began")
+        #expect(try eventually(timeout: 15) { try moto.multipartUploads(bucket).count == 1 }, "no multipart upload began")
         server.kill9()
         #expect(try moto.multipartUploads(bucket).count == 1)  // a crash leaves it behind
         #expect(try moto.keys(bucket).isEmpty)
         sleep(2)  // older than --s3-abandoned-after
         let next = try serve(["--s3-abandoned-after", "1"])
         defer { _ = next.stop() }
-        #expect(try eventually { try moto.multipartUploads(bucket).isEmpty }, "the sweep left the abandoned upload")
+        #expect(try eventually(timeout: 15) { try moto.multipartUploads(bucket).isEmpty }, "the sweep left the abandoned upload")
         #expect(next.stderr().contains("removed 1 stale temp file(s)"))
         #expect(try moto.keys(bucket).isEmpty)
     }

@@ -5,13 +5,13 @@ public enum FreePort {
     /// A port nothing listens on right now (bind to port 0, read it back, close).
     public static func pick() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw MotoServerError(message: "socket failed: \(errno)") }
+        guard fd >= 0 else { throw FreePortError(message: "socket failed: \(errno)") }
         defer { close(fd) }
         var address = loopback(port: 0)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0 else { throw MotoServerError(message: "bind failed: \(errno)") }
+        guard bound == 0 else { throw FreePortError(message: "bind failed: \(errno)") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
@@ -37,4 +37,10 @@ public enum FreePort {
         address.sin_port = UInt16(port).bigEndian
         return address
     }
+}
+
+/// No loopback port could be had.
+public struct FreePortError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
 }

@@ -62,7 +62,7 @@ public final class PostgresCluster: @unchecked Sendable {
         }
         var lastError = ""
         for _ in 0..<5 {
-            let candidate = try Self.freePort()
+            let candidate = try FreePort.pick()
             let start = try Self.asPostgres(daemon: ["\(binaries)/pg_ctl", "-D", "\(directory)/data", "-l", "\(directory)/log", "-w",
                                              "-t", "60", "-o",
                                              "-p \(candidate) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off",
@@ -138,26 +138,6 @@ public final class PostgresCluster: @unchecked Sendable {
         let closeAndExec = #"for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec "$@""#
         return try ProcessRunner.run("/bin/bash", ["-c", closeAndExec, "bash", "/usr/sbin/runuser", "-u", "postgres", "--"]
                                      + command, timeout: 120)
-    }
-
-    /// A port nothing listens on right now (bind to port 0, read it back, close).
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw PostgresClusterError(message: "socket failed: \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw PostgresClusterError(message: "bind failed: \(errno)") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

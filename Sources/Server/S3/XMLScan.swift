@@ -9,29 +9,22 @@ struct XMLScan {
     init(_ text: String) { self.text = text }
 
     /// The text of every `<name>...</name>`, in order.
-    func all(_ name: String) -> [String] {
-        var out: [String] = []
-        var rest = text[...]
-        let open = "<\(name)>", close = "</\(name)>"
-        while let start = rest.range(of: open) {
-            guard let end = rest.range(of: close, range: start.upperBound..<rest.endIndex) else { break }
-            out.append(Self.decode(String(rest[start.upperBound..<end.lowerBound])))
-            rest = rest[end.upperBound...]
-        }
-        return out
-    }
+    func all(_ name: String) -> [String] { insides(name).map(Self.decode) }
 
     /// The text of the first `<name>`.
     func first(_ name: String) -> String? { all(name).first }
 
     /// Each `<name>...</name>` element's inside, to scan on its own.
-    func records(_ name: String) -> [XMLScan] {
-        var out: [XMLScan] = []
+    func records(_ name: String) -> [XMLScan] { insides(name).map(XMLScan.init) }
+
+    /// The raw inside of every `<name>...</name>`, in order.
+    private func insides(_ name: String) -> [String] {
+        var out: [String] = []
         var rest = text[...]
         let open = "<\(name)>", close = "</\(name)>"
         while let start = rest.range(of: open) {
             guard let end = rest.range(of: close, range: start.upperBound..<rest.endIndex) else { break }
-            out.append(XMLScan(String(rest[start.upperBound..<end.lowerBound])))
+            out.append(String(rest[start.upperBound..<end.lowerBound]))
             rest = rest[end.upperBound...]
         }
         return out

@@ -1,3 +1,4 @@
+import CEvent
 import ArgumentParser
 import Dispatch
 import Foundation
@@ -90,6 +91,10 @@ struct ServeCommand: ParsableCommand {
         let configuration = serverConfiguration  // HTTPServer.start() ignores SIGPIPE for the process
         // A file-size limit (`ulimit -f`) must fail one upload's write with EFBIG, not kill the server with SIGXFSZ.
         signal(SIGXFSZ, SIG_IGN)
+        // Buffers of 1 MiB and more (S3 parts, upload queues) come from mmap and go back to the system when freed.
+        // glibc's sliding threshold would move them into per-thread heaps that keep them, and the RSS would grow
+        // with every upload that lands on a new worker thread.
+        mallopt(M_MMAP_THRESHOLD, 1 << 20)
         let store = try self.store.openBlobStore()
         let context: ServerContext
         #if DEBUG

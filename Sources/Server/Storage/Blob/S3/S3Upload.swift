@@ -6,11 +6,12 @@ import Synchronization
 /// An upload into the bucket: bytes are hashed as they come; parts of `partSize` go up as a multipart upload while
 /// the next part fills, and the upload is completed only once the digest matched (aborted otherwise), so nothing
 /// unverified ever appears under a blob's key. A body smaller than a part waits in memory and goes up in one
-/// PutObject after verification. Memory: at most two parts per upload (one filling, one being sent).
+/// PutObject after verification. Memory: at most `partsInFlight` + 1 parts per upload (those being sent, one filling):
+/// 64 MiB with the default 16 MiB parts.
 ///
 /// `@unchecked Sendable`: the upload is used by one thread at a time (the app's upload queue), which alone touches
 /// the buffer, hasher and counters; part results arrive on the S3 loop and go through `parts` (a `Mutex`), and the
-/// one-part-in-flight rule is a semaphore.
+/// parts-in-flight bound is a semaphore.
 final class S3Upload: BlobUpload, @unchecked Sendable {
     let digest: Digest
     let visibility: Visibility
@@ -24,7 +25,9 @@ final class S3Upload: BlobUpload, @unchecked Sendable {
     private var uploadID: String?
     private var partNumber = 0
     private var closed = false
-    private let sending = DispatchSemaphore(value: 1)
+    /// Parts sent at once, each on its own connection (the AWS CLI sends up to 10).
+    static let partsInFlight = 3
+    private let sending = DispatchSemaphore(value: S3Upload.partsInFlight)
     private struct Parts {
         var done: [S3CompletedPart] = []
         var failure: S3Error?
@@ -64,7 +67,7 @@ final class S3Upload: BlobUpload, @unchecked Sendable {
         }
     }
 
-    /// Sends the buffer as the next part, after the previous one finished (one in flight at a time).
+    /// Sends the buffer as the next part, once fewer than `partsInFlight` are on their way.
     private func sendPart() throws(StorageError) {
         sending.wait()
         if let failure = parts.withLock({ $0.failure }) {
@@ -117,8 +120,8 @@ final class S3Upload: BlobUpload, @unchecked Sendable {
                 return .stored
             }
             if !buffer.isEmpty { try sendPart() }
-            sending.wait()  // the last part is in
-            sending.signal()
+            for _ in 0..<Self.partsInFlight { sending.wait() }  // every part is in
+            for _ in 0..<Self.partsInFlight { sending.signal() }
             let (done, failure) = parts.withLock { ($0.done, $0.failure) }
             if let failure { throw failure }
             do {
