@@ -26,7 +26,16 @@ final class APIHarness {
         let arguments = ["token", "create", "--root", root, "--user", user] + permissions.flatMap { ["--permission", $0] }
         let result = try ProcessRunner.run(Binaries.server, TestIndex.withIndex(arguments))
         try #require(result.status == 0, "token create failed: \(result.stderr)")
-        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        if TestIndex.usesPostgres {
+            // A running server on PostgreSQL learns of a new token by NOTIFY (or its 0.5 s poll): within a second by
+            // contract, but later than this test's next request on a loaded machine. Wait for it, bounded.
+            let known = eventually(timeout: 10) {
+                (try? send("GET", "/auth/whoami", token: token).status) == 200
+            }
+            try #require(known, "the server did not learn of the new token within 10 s")
+        }
+        return token
     }
 
     /// Revokes every token of `user` through `token list` and `token revoke`.
