@@ -22,6 +22,11 @@ final class CurlLoop: @unchecked Sendable {
     private let mailbox = Mutex<[@Sendable () -> Void]>([])
     private let stopped = Atomic<Bool>(false)
     private var thread: pthread_t?
+    /// The loop thread's `pthread_self()`, once it runs (0 before).
+    private let runningThread = Atomic<UInt>(0)
+
+    /// Whether the caller is this loop's own thread (where waiting for an S3 answer would wait forever).
+    var isCurrentThread: Bool { runningThread.load(ordering: .relaxed) == UInt(pthread_self()) }
 
     /// Starts the loop's thread.
     init(name: String) throws(S3Error) {
@@ -122,6 +127,7 @@ final class CurlLoop: @unchecked Sendable {
     }
 
     private func run() {
+        runningThread.store(UInt(pthread_self()), ordering: .relaxed)
         event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY)
         for (_, event) in sockets { event_free(event) }
         sockets = [:]

@@ -5,6 +5,7 @@ extension S3Client {
     /// Runs an operation and waits for it: for worker threads and commands, never an event loop (nor the S3 loop,
     /// which would wait on itself).
     public func wait<T: Sendable>(_ operation: (@escaping @Sendable (Result<T, S3Error>) -> Void) -> Void) throws(S3Error) -> T {
+        precondition(!isOnLoopThread, "a blocking S3 call on the S3 loop's own thread would wait forever")
         let done = DispatchSemaphore(value: 0)
         let outcome = Mutex<Result<T, S3Error>?>(nil)
         operation { result in

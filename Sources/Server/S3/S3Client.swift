@@ -25,6 +25,9 @@ public final class S3Client: Sendable {
 
     deinit { loop.stop() }
 
+    /// Whether the caller runs on this client's S3 loop thread (completions do; they must not block).
+    public var isOnLoopThread: Bool { loop.isCurrentThread }
+
     /// A request, signed afresh for each attempt.
     struct Request: Sendable {
         var method: String
