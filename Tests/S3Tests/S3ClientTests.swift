@@ -13,9 +13,7 @@ import TestSupport
     init() throws {
         moto = try MotoServer.shared.get()
         bucket = try moto.makeBucket()
-        client = try S3Client(S3Configuration(bucket: bucket, endpoint: moto.endpoint, pathStyle: true,
-                                              credentials: S3Credentials(accessKeyID: moto.accessKeyID,
-                                                                         secretAccessKey: moto.secretAccessKey)))
+        client = try moto.client(bucket: bucket)
     }
 
     static func bytes(_ count: Int, seed: UInt8 = 7) -> [UInt8] {

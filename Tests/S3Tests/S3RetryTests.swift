@@ -14,11 +14,7 @@ import TestSupport
         moto = try MotoServer.shared.get()
         bucket = try moto.makeBucket()
         proxy = try S3FaultProxy(upstreamPort: moto.port)
-        var configuration = S3Configuration(bucket: bucket, endpoint: proxy.endpoint, pathStyle: true,
-                                            credentials: S3Credentials(accessKeyID: moto.accessKeyID,
-                                                                       secretAccessKey: moto.secretAccessKey))
-        configuration.firstBackoff = 0.01
-        client = try S3Client(configuration)
+        client = try moto.client(bucket: bucket, endpoint: proxy.endpoint, firstBackoff: 0.01)
     }
 
     @Test func slowDownTwiceThenSuccessStores() throws {

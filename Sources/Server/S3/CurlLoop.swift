@@ -29,7 +29,7 @@ final class CurlLoop: @unchecked Sendable {
     var isCurrentThread: Bool { runningThread.load(ordering: .relaxed) == UInt(pthread_self()) }
 
     /// Starts the loop's thread.
-    init(name: String) throws(S3Error) {
+    init() throws(S3Error) {
         guard curlGlobalReady else { throw .configuration("curl_global_init failed") }
         guard eventThreadingReady, let base = event_base_new() else { throw .configuration("event_base_new failed") }
         guard let multi = curl_multi_init() else {
@@ -135,7 +135,7 @@ final class CurlLoop: @unchecked Sendable {
         event_free(timer)
         curl_multi_cleanup(multi)
         event_base_free(base)
-        for job in mailbox.withLock({ jobs in defer { jobs = [] }; return jobs }) { _ = job }
+        mailbox.withLock { $0 = [] }  // jobs posted after the loop ended are dropped, never run
     }
 
     private func drainMailbox() {

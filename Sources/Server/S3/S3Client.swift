@@ -19,7 +19,7 @@ public final class S3Client: Sendable {
     public init(_ configuration: S3Configuration, clock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) throws(S3Error) {
         self.configuration = configuration
         signer = SigV4(credentials: configuration.credentials, region: configuration.region)
-        loop = try CurlLoop(name: "s3")
+        loop = try CurlLoop()
         self.clock = clock
     }
 
@@ -217,11 +217,13 @@ public final class S3Client: Sendable {
                               headers: [("x-amz-copy-source", copySource(source)),
                                         ("x-amz-copy-source-range", "bytes=\(range.lowerBound)-\(range.upperBound)")])
         send(request) { result in
-            completion(result.flatMap(Self.checkNoError).flatMap { _ in .success("") }.flatMap { _ in
-                guard case .success(let response) = result, let etag = XMLScan(response.body).first("ETag") else {
-                    return .failure(.invalidResponse("UploadPartCopy answered without an ETag"))
+            completion(result.flatMap { response in
+                Self.checkNoError(response).flatMap {
+                    guard let etag = XMLScan(response.body).first("ETag") else {
+                        return .failure(.invalidResponse("UploadPartCopy answered without an ETag"))
+                    }
+                    return .success(etag)
                 }
-                return .success(etag)
             })
         }
     }

@@ -92,14 +92,16 @@ public struct SigV4: Sendable {
             case 0x2F where keepSlash:
                 out.append("/")
             default:
-                let digits = Array("0123456789ABCDEF".utf8)
                 out.unicodeScalars.append(Unicode.Scalar(0x25))
-                out.unicodeScalars.append(Unicode.Scalar(digits[Int(byte >> 4)]))
-                out.unicodeScalars.append(Unicode.Scalar(digits[Int(byte & 15)]))
+                out.unicodeScalars.append(Unicode.Scalar(upperHex[Int(byte >> 4)]))
+                out.unicodeScalars.append(Unicode.Scalar(upperHex[Int(byte & 15)]))
             }
         }
         return out
     }
+
+    /// Hex digits for `%XX` escapes, made once (not once per escaped byte).
+    private static let upperHex = Array("0123456789ABCDEF".utf8)
 
     /// A header value with its ends trimmed and inner runs of spaces made one, as SigV4 asks.
     static func trimmed(_ value: String) -> String {

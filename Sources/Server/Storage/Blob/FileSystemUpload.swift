@@ -21,8 +21,8 @@ import Darwin
 final class FileSystemUpload: BlobUpload, @unchecked Sendable {
     // @unchecked Sendable: the mutable state (`fd`, `hasher`, `written`, `writebackStart`, `closed`) is only touched
     // under `lock`; the other stored properties are immutable.
-    /// Uploads at least this large hash on a second core.
-    static let pipelineThreshold: Int64 = 4 * 1024 * 1024
+    /// Uploads at least this large hash on a second core (and hand dirty pages to the disk as they go).
+    static let pipelineThreshold = HashPipeline.threadedThreshold
     /// Dirty pages of a large upload are handed to the disk every this many bytes.
     static let writebackInterval: Int64 = 16 * 1024 * 1024
 
@@ -54,7 +54,7 @@ final class FileSystemUpload: BlobUpload, @unchecked Sendable {
             throw StorageError.fromErrno(fault.code, call: "open", path: "\(store.temporaryDirectory)/(injected)")
         }
         #endif
-        self.hasher = HashPipeline(algorithm: digest.algorithm, threaded: expectedSize >= Self.pipelineThreshold)
+        self.hasher = HashPipeline(algorithm: digest.algorithm, expectedSize: expectedSize)
         (fd, temporaryPath) = try store.createTemporaryFile(prefix: digest.hex.prefix(16))
         do {
             try store.checkRoom(fd: fd, path: temporaryPath, bytes: expectedSize)

@@ -33,6 +33,14 @@ final class HashPipeline: @unchecked Sendable {
     private var waitingForSlot = true
 
     /// A pipeline for `algorithm`; `threaded` false hashes inline.
+    /// Uploads at least this large hash on a second core; smaller ones do not repay the hand-offs.
+    static let threadedThreshold: Int64 = 4 * 1024 * 1024
+
+    /// A hasher for an upload of `expectedSize` bytes: threaded from `threadedThreshold` on.
+    convenience init(algorithm: HashAlgorithm, expectedSize: Int64) {
+        self.init(algorithm: algorithm, threaded: expectedSize >= Self.threadedThreshold)
+    }
+
     init(algorithm: HashAlgorithm, threaded: Bool) {
         hasher = StreamingHasher(algorithm: algorithm)
         self.threaded = threaded

@@ -27,14 +27,14 @@ extension S3BlobStore {
     }
 
     public func rehash(_ entry: StoreEntry) throws(StorageError) -> FileDigest {
-        let key = String(entry.location.dropFirst("s3://\(client.configuration.bucket)/".count))
+        let key = key(of: entry)
         let sink = HashingSink()
         client.getObject(key: key, range: nil, sink: sink)
         return try sink.wait(entry.location)
     }
 
     public func quarantine(_ entry: StoreEntry) throws(StorageError) -> String {
-        let key = String(entry.location.dropFirst("s3://\(client.configuration.bucket)/".count))
+        let key = key(of: entry)
         let target = "\(keyPrefix)quarantine/\(entry.visibility.folderName)-sha512-\(entry.name)-\(Timestamp.now())-"
             + Hex.encode(Crypto.randomBytes(4))
         do {

@@ -43,8 +43,11 @@ public final class S3BlobStore: BlobStore {
         "\(keyPrefix)\(visibility.folderName)/\(digest.algorithm.rawValue)/\(digest.hex)"
     }
 
-    /// `s3://bucket/key`, for messages.
+    /// `s3://bucket/key`, for messages and fsck entries.
     func url(_ key: String) -> String { "s3://\(client.configuration.bucket)/\(key)" }
+
+    /// The key behind an fsck entry (the inverse of `url`).
+    func key(of entry: StoreEntry) -> String { String(entry.location.dropFirst(url("").count)) }
 
     /// The store's failure for an S3 error during `operation`.
     static func failure(_ error: S3Error, _ operation: String) -> StorageError {

@@ -40,7 +40,7 @@ final class S3Upload: BlobUpload, @unchecked Sendable {
         self.visibility = visibility
         self.expectedSize = expectedSize
         key = store.key(digest, visibility)
-        hasher = HashPipeline(algorithm: digest.algorithm, threaded: expectedSize >= FileSystemUpload.pipelineThreshold)
+        hasher = HashPipeline(algorithm: digest.algorithm, expectedSize: expectedSize)
     }
 
     deinit { abort() }
