@@ -14,6 +14,8 @@ public final class PostgresCluster: @unchecked Sendable {
     public let port: Int
     /// The temp folder: `data/`, `log`, the socket.
     public let directory: String
+    /// The superuser's password when TCP connections must authenticate (`init(password:)`), else nil (trust).
+    public let password: String?
     private let binaries: String
     private let lock = NSLock()
     private var running = true
@@ -38,7 +40,12 @@ public final class PostgresCluster: @unchecked Sendable {
     }
 
     /// initdb + pg_ctl start; throws with PostgreSQL's own output when either fails.
-    public init() throws {
+    ///
+    /// With a `password`, connections over TCP (127.0.0.1) authenticate with scram-sha-256 (`pg_hba.conf`'s host
+    /// lines) and the `postgres` superuser has that password; the socket stays `trust`. Without one, everything is
+    /// `trust`.
+    public init(password: String? = nil) throws {
+        self.password = password
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
         guard let version = versions.sorted().last,
               FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/initdb") else {
@@ -55,8 +62,16 @@ public final class PostgresCluster: @unchecked Sendable {
         }
         chown(directory, user.pointee.pw_uid, user.pointee.pw_gid)
         chmod(directory, 0o700)
-        let initdb = try Self.asPostgres(["\(binaries)/initdb", "-D", "\(directory)/data", "-U", "postgres", "-A", "trust",
-                                          "-E", "UTF8", "--locale=C", "--no-sync"])
+        var authentication = ["-A", "trust"]
+        if let password {
+            let passwordFile = "\(directory)/superuser-password"
+            _ = FileManager.default.createFile(atPath: passwordFile, contents: Data((password + "\n").utf8))
+            chown(passwordFile, user.pointee.pw_uid, user.pointee.pw_gid)
+            chmod(passwordFile, 0o600)
+            authentication = ["--auth-local=trust", "--auth-host=scram-sha-256", "--pwfile=\(passwordFile)"]
+        }
+        let initdb = try Self.asPostgres(["\(binaries)/initdb", "-D", "\(directory)/data", "-U", "postgres"] + authentication
+                                         + ["-E", "UTF8", "--locale=C", "--no-sync"])
         guard initdb.status == 0 else {
             throw PostgresClusterError(message: "initdb failed: \(initdb.stdout) \(initdb.stderr)")
         }
@@ -79,7 +94,7 @@ public final class PostgresCluster: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// `postgresql://postgres@127.0.0.1:PORT/NAME`.
+    /// `postgresql://postgres@127.0.0.1:PORT/NAME` (no password, even when the cluster has one).
     public func uri(database: String) -> String { "postgresql://postgres@127.0.0.1:\(port)/\(database)" }
 
     /// Creates a new empty database and returns its URI.
@@ -92,12 +107,14 @@ public final class PostgresCluster: @unchecked Sendable {
         return uri(database: name)
     }
 
-    /// Runs SQL with `psql` as the superuser (on the `postgres` database unless `database` is given).
+    /// Runs SQL with `psql` as the superuser (on the `postgres` database unless `database` is given); the password,
+    /// if any, goes through `PGPASSWORD`.
     @discardableResult
     public func psql(_ sql: String, database: String = "postgres") throws -> String {
         let result = try ProcessRunner.run("\(binaries)/psql", ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
                                                                "-h", "127.0.0.1", "-p", String(port), "-U", "postgres",
-                                                               "-d", database, "-c", sql], timeout: 60)
+                                                               "-d", database, "-c", sql],
+                                         environment: password.map { ["PGPASSWORD": $0] }, timeout: 60)
         guard result.status == 0 else { throw PostgresClusterError(message: "psql \(sql): \(result.stderr)") }
         return result.stdout
     }

@@ -96,12 +96,14 @@ final class PGConnection: @unchecked Sendable {
         return .postgres(call: call, state: state, message: message)
     }
 
-    /// A libpq message without its trailing newline.
+    /// A libpq message on one line: libpq ends its messages with a newline and splits some over several (a refused
+    /// connection adds "\n\tIs the server running on that host...?"); logs and `error:` lines want one.
     static func trimmed(_ text: UnsafePointer<CChar>?) -> String {
         guard let text else { return "" }
-        var message = String(cString: text)
-        while message.last?.isNewline == true { message.removeLast() }
-        return message
+        return String(cString: text).split(whereSeparator: \.isNewline)
+            .map { String($0.drop { $0.isWhitespace }) }
+            .filter { !$0.isEmpty }
+            .joined(separator: " ")
     }
 }
 
