@@ -14,15 +14,26 @@ import TestSupport
         let servers: [ServerProcess]
         var root: String { directory.path }
 
-        init(arguments: [String] = []) throws {
-            uri = try PostgresCluster.freshDatabase()
+        /// Starts the three on a fresh database of the shared cluster, or on `uri`; each logs to its own file.
+        init(arguments: [String] = [], uri: String? = nil) throws {
+            self.uri = try uri ?? PostgresCluster.freshDatabase()
             let locationFile = directory.file("index-location")
-            try Data(uri.utf8).write(to: URL(fileURLWithPath: locationFile))
+            try Data(self.uri.utf8).write(to: URL(fileURLWithPath: locationFile))
             servers = [
-                try ServerProcess(root: directory.path, arguments: ["--index", uri] + arguments),
-                try ServerProcess(root: directory.path, arguments: ["--index-file", locationFile] + arguments),
-                try ServerProcess(root: directory.path, arguments: arguments, environment: ["TOOLTOOL_INDEX": uri]),
+                try ServerProcess(root: directory.path, arguments: ["--index", self.uri] + arguments, logName: "a.log"),
+                try ServerProcess(root: directory.path, arguments: ["--index-file", locationFile] + arguments, logName: "b.log"),
+                try ServerProcess(root: directory.path, arguments: arguments, environment: ["TOOLTOOL_INDEX": self.uri],
+                                  logName: "c.log"),
             ]
+        }
+
+        /// A token made by `token create` that every server already accepts (waited for, bounded).
+        func token(_ user: String, _ permissions: [String]) throws -> String {
+            let created = try command(["token", "create", "--user", user] + permissions.flatMap { ["--permission", $0] })
+            try #require(created.status == 0, "\(created.stderr)")
+            let token = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            try #require(try waitForAll("/auth/whoami", token: token, status: 200, seconds: 10).isEmpty)
+            return token
         }
 
         /// `tooltool-server ARGS --root ROOT --index URI`.
