@@ -180,6 +180,7 @@ import TestSupport
         // A comes back on a new port and joins the load.
         let restarted = try ServerProcess(root: fleet.root, arguments: ["--index", fleet.uri, "--upload-lease", String(lease)],
                                           logName: "a-restarted.log")
+        #expect(restarted.stderr().contains("stale temp file"), "A's partial uploads are swept when it starts again")
         load.replace(server: 0, port: restarted.port)
         let rejoined = Date()
         usleep(2_500_000)
