@@ -10,7 +10,7 @@ import TestSupport
         let publicUploader = try harness.token("pub", "upload.public", "download.internal")
         let downloader = try harness.token("reader", "download.public")
         let revoked = try harness.token("gone", "upload.public", "upload.internal", "manage")
-        try harness.revokeTokens(of: "gone")
+        try harness.revokeTokens(of: "gone", token: revoked)
         let internalFile = APIFile("i.bin", .internal), publicFile = APIFile("p.bin")
 
         // upload.public cannot upload an internal file, even next to a public one; nothing is recorded.

@@ -38,8 +38,9 @@ final class APIHarness {
         return token
     }
 
-    /// Revokes every token of `user` through `token list` and `token revoke`.
-    func revokeTokens(of user: String) throws {
+    /// Revokes every token of `user` through `token list` and `token revoke`; with `token` (one of them) given, on
+    /// PostgreSQL also waits (bounded) until the running server refuses it, as `token(_:_:)` waits for a new one.
+    func revokeTokens(of user: String, token: String? = nil) throws {
         let list = try ProcessRunner.run(Binaries.server, TestIndex.withIndex(["token", "list", "--root", root]))
         let ids = list.stdout.split(separator: "\n").dropFirst().compactMap { line -> String? in
             let fields = line.split(separator: "\t")
@@ -49,6 +50,10 @@ final class APIHarness {
         for id in ids {
             let result = try ProcessRunner.run(Binaries.server, TestIndex.withIndex(["token", "revoke", "--root", root, id]))
             try #require(result.status == 0, "token revoke failed: \(result.stderr)")
+        }
+        if TestIndex.usesPostgres, let token {
+            let refused = eventually(timeout: 10) { (try? send("GET", "/auth/whoami", token: token).status) == 401 }
+            try #require(refused, "the server did not learn of the revocation within 10 s")
         }
     }
 

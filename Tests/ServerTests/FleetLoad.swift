@@ -105,7 +105,7 @@ final class FleetLoad: Sendable {
                 var turn = number
                 for iteration in 0..<iterations where !stop() && Date() < deadline {
                     flow(thread: number, iteration: iteration, turn: &turn)
-                    usleep(25_000)  // a breath between flows: the machine is shared with the rest of the suite
+                    usleep(50_000)  // a breath between flows: the machine is shared with the rest of the suite
                 }
                 group.leave()
             }
