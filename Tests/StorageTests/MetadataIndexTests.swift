@@ -137,6 +137,34 @@ import TestSupport
     }
 
     @Test(arguments: IndexBackend.allCases)
+    func aSearchPageCarriesEachBatchWithItsOwnFilesInOrder(_ backend: IndexBackend) throws {
+        let fixture = try IndexUnderTest(backend)
+        defer { fixture.remove() }
+        let index = try fixture.open()
+        var made: [BatchRecord] = []
+        for n in 0..<4 {
+            let files = (0..<(n + 1) * 2).map { k in
+                BatchFile(filename: "tool-\(n)-part-\(k % 2 == 0 ? "B" : "a")\(k).tar.xz", digest: Blob(size: 30 + n * 10 + k).digest,
+                          size: Int64(30 + n * 10 + k), visibility: k % 3 == 0 ? .internal : .public)
+            }
+            made.append(try index.createBatch(author: "builder\(n % 2)", message: "toolchain \(n)", files: files))
+        }
+        let newestFirst = Array(made.reversed())
+        // One query reads the files of a whole page: each batch must get its own, sorted as `batch(id:)` sorts them.
+        #expect(try index.searchBatches("") == newestFirst)
+        #expect(try index.searchBatches("toolchain") == newestFirst)
+        #expect(try index.searchBatches("builder1") == [made[3], made[1]])
+        #expect(try index.searchBatches("toolchain", before: made[2].id, limit: 50) == [made[1], made[0]])
+        for batch in made { #expect(try index.batch(id: batch.id) == batch) }
+        // Filename matches, newest first (a batch's files were added in filename order), with the records they name.
+        let found = try index.searchFiles("part-a")
+        let named = newestFirst.flatMap { batch in batch.files.filter { $0.filename.contains("part-a") }.sorted { $0.filename > $1.filename } }
+        #expect(found.map(\.digest) == named.map(\.digest))
+        #expect(found.count == 10)
+        #expect(try index.searchFiles("part-a", visibilities: [.internal]).allSatisfy { $0.visibility == .internal })
+    }
+
+    @Test(arguments: IndexBackend.allCases)
     func totalsFollowStoredFilesAndFsckPagesThroughThem(_ backend: IndexBackend) throws {
         let fixture = try IndexUnderTest(backend)
         defer { fixture.remove() }

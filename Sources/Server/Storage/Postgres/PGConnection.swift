@@ -46,9 +46,17 @@ final class PGConnection: @unchecked Sendable {
         try check(PQexec(handle, sql), "PQexec(\(sql.prefix(60)))")
     }
 
-    /// Runs `statement` with `parameters` (prepared on this connection the first time it is used here).
+    /// Runs `statement` with `parameters`: prepared on this connection the first time it is used here, or, for a
+    /// statement planned per call, parsed and planned with these parameters each time (an unnamed statement).
     @discardableResult
     func run(_ statement: PGStatement, _ parameters: [PGValue] = []) throws(IndexError) -> PGResult {
+        if statement.planning == .perCall {
+            let texts = parameters.map(\.text)
+            let result = withOptionalCStrings(texts) { values in
+                PQexecParams(handle, statement.sql, Int32(texts.count), nil, values, nil, nil, 0)
+            }
+            return try check(result, "PQexecParams(\(statement.name))")
+        }
         if !prepared.contains(statement.name) {
             _ = try check(PQprepare(handle, statement.name, statement.sql, 0, nil), "PQprepare(\(statement.name))")
             prepared.insert(statement.name)
@@ -113,6 +121,18 @@ struct PGStatement: Sendable {
     let name: String
     /// The SQL.
     let sql: String
+    /// Prepared once per connection (the default), or planned on every call.
+    var planning: PGPlanning = .prepared
+}
+
+/// When PostgreSQL plans a statement.
+enum PGPlanning: Sendable {
+    /// Prepared once per connection; after five calls PostgreSQL may settle on one generic plan for any parameters.
+    case prepared
+    /// Planned on every call with its parameters. For searches, whose best plan depends on the text: a generic plan
+    /// cannot tell a rare `ILIKE` text (use the trigram index) from a common one (walk the newest rows), and on a
+    /// large index the wrong one costs a walk of the whole table (bench/index-scale shows the plans).
+    case perCall
 }
 
 /// A parameter value, sent in text form.

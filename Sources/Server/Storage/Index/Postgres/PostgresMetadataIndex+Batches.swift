@@ -19,6 +19,11 @@ extension PostgresMetadataIndex {
     static let batchSearchStatement = PGStatement(name: "batch_search", sql: """
         SELECT id, author, message, uploaded FROM batches
         WHERE (author ILIKE $1 OR message ILIKE $1) AND id < $2 ORDER BY id DESC LIMIT $3
+        """, planning: .perCall)
+    /// The files of several batches at once (a search's page), in the order `batchFilesStatement` gives each.
+    static let pageFilesStatement = PGStatement(name: "page_files", sql: """
+        SELECT batch_id, filename, digest, size, visibility FROM batch_files WHERE batch_id = ANY($1::bigint[])
+        ORDER BY batch_id, filename COLLATE "C"
         """)
     static let shortBatchSearchStatement = PGStatement(name: "short_batch_search", sql: """
         SELECT id, author, message, uploaded FROM
@@ -75,19 +80,40 @@ extension PostgresMetadataIndex {
                 ? try db.run(Self.batchSearchStatement, [.text(pattern), .int(below), .int(Int64(limit))])
                 : try db.run(Self.shortBatchSearchStatement,
                              [.int(below), .int(SQLiteMetadataIndex.shortQueryWindow), .text(pattern), .int(Int64(limit))])
-            return try rows.rows { (row) throws(IndexError) in try Self.batch(rows, row, db) }
+            return try Self.batches(rows, db)
         }
+    }
+
+    /// The batches of `rows` (id, author, message, uploaded) with their files, read in one query.
+    private static func batches(_ rows: PGResult, _ db: PGConnection) throws(IndexError) -> [BatchRecord] {
+        guard rows.count > 0 else { return [] }
+        let ids = (0..<rows.count).map { rows.int64($0, 0) }
+        let fileRows = try db.run(pageFilesStatement, [.text("{" + ids.map(String.init).joined(separator: ",") + "}")])
+        var files: [Int64: [BatchFile]] = [:]
+        for row in 0..<fileRows.count {
+            let id = fileRows.int64(row, 0)
+            files[id, default: []].append(try batchFile(fileRows, row, batchID: id, column: 1))
+        }
+        return (0..<rows.count).map { row in
+            BatchRecord(id: ids[row], author: rows.text(row, 1), message: rows.text(row, 2), uploaded: rows.text(row, 3),
+                        files: files[ids[row]] ?? [])
+        }
+    }
+
+    /// A `filename, digest, size, visibility` row starting at `column`.
+    private static func batchFile(_ rows: PGResult, _ row: Int, batchID: Int64, column: Int) throws(IndexError) -> BatchFile {
+        guard let digest = try? Digest(parsing: rows.text(row, column + 1)),
+              let visibility = Visibility(rawValue: rows.text(row, column + 3)) else {
+            throw IndexError.corrupt("batch \(batchID) file \(rows.text(row, column).debugDescription) has a bad digest or visibility")
+        }
+        return BatchFile(filename: rows.text(row, column), digest: digest, size: rows.int64(row, column + 2), visibility: visibility)
     }
 
     private static func batch(_ rows: PGResult, _ row: Int, _ db: PGConnection) throws(IndexError) -> BatchRecord {
         let id = rows.int64(row, 0)
         let fileRows = try db.run(batchFilesStatement, [.int(id)])
         let files = try fileRows.rows { (file) throws(IndexError) -> BatchFile in
-            guard let digest = try? Digest(parsing: fileRows.text(file, 1)),
-                  let visibility = Visibility(rawValue: fileRows.text(file, 3)) else {
-                throw IndexError.corrupt("batch \(id) file \(fileRows.text(file, 0).debugDescription) has a bad digest or visibility")
-            }
-            return BatchFile(filename: fileRows.text(file, 0), digest: digest, size: fileRows.int64(file, 2), visibility: visibility)
+            try batchFile(fileRows, file, batchID: id, column: 0)
         }
         return BatchRecord(id: id, author: rows.text(row, 1), message: rows.text(row, 2), uploaded: rows.text(row, 3),
                            files: files)

@@ -31,15 +31,19 @@ extension PostgresMetadataIndex {
     static let digestPrefixStatement = PGStatement(name: "digest_prefix", sql: """
         SELECT \(fileColumns) FROM files WHERE digest >= $1 AND digest < $2 ORDER BY digest LIMIT $3
         """)
+    /// The newest matches first, then their file records: the join reads `files` for the page only, not for
+    /// every batch file that matched.
     static let filenameSearchStatement = PGStatement(name: "filename_search", sql: """
-        SELECT \(prefixed("f.", fileColumns)) FROM batch_files bf JOIN files f ON f.digest = bf.digest
-        WHERE bf.filename ILIKE $1 ORDER BY bf.id DESC LIMIT $2
-        """)
+        SELECT \(prefixed("f.", fileColumns)) FROM
+            (SELECT id, digest FROM batch_files WHERE filename ILIKE $1 ORDER BY id DESC LIMIT $2) bf
+        JOIN files f ON f.digest = bf.digest ORDER BY bf.id DESC
+        """, planning: .perCall)
     static let shortFilenameSearchStatement = PGStatement(name: "short_filename_search", sql: """
         SELECT \(prefixed("f.", fileColumns)) FROM
-            (SELECT id, filename, digest FROM batch_files ORDER BY id DESC LIMIT $1) bf
-        JOIN files f ON f.digest = bf.digest
-        WHERE bf.filename ILIKE $2 ORDER BY bf.id DESC LIMIT $3
+            (SELECT id, digest FROM
+                (SELECT id, filename, digest FROM batch_files ORDER BY id DESC LIMIT $1) recent
+             WHERE filename ILIKE $2 ORDER BY id DESC LIMIT $3) bf
+        JOIN files f ON f.digest = bf.digest ORDER BY bf.id DESC
         """)
     static let storedFilesStatement = PGStatement(name: "stored_files", sql: """
         SELECT \(fileColumns) FROM files WHERE has_instances AND digest > $1 ORDER BY digest LIMIT $2
