@@ -67,6 +67,41 @@ import TestSupport
         #expect(try harness.send("GET", "/upload/\(id + 10)/manifest", token: token).status == 404)
     }
 
+    /// POST /upload first settles the index against the store, reading the records of all its files at once: a blob
+    /// removed by hand may be declared anew, one copied in by hand is held to its size on disk.
+    @Test func aBatchIsCheckedAgainstBlobsCopiedInAndRemovedByHand() throws {
+        let harness = try APIHarness()
+        let token = try harness.token("alice@example.com", "upload.public", "upload.internal", "download.internal")
+        let removed = APIFile("removed.bin", size: 400, .public)
+        _ = try harness.upload(token: token, message: "first", files: [removed])
+        try FileManager.default.removeItem(atPath: harness.blobPath(removed.digest, .public))
+        let copied = APIFile("copied.bin", size: 300, .internal)
+        try Fixtures.write(copied.bytes, to: harness.blobPath(copied.digest, .internal))
+        let fresh = (0..<200).map { APIFile("fresh-\($0).tar.xz", size: 100 + $0, $0 % 2 == 0 ? .public : .internal) }
+
+        // Gone from the store: a new size is a new declaration, and the file needs a PUT again.
+        let redeclared: JSONValue = ["size": .int(401), "digest": .string(removed.digest.hex), "algorithm": "sha512",
+                                     "visibility": "public"]
+        let files: [(String, JSONValue)] = [("removed.bin", redeclared)] + fresh.map { ($0.name, $0.entry) }
+        let again = try harness.send("POST", "/upload", token: token,
+                                     json: ["message": "second", "files": .object(files)])
+        #expect(again.status == 200, "\(again.text)")
+        let result = try #require(try harness.json(again)["result"])
+        #expect(result["files"]?["removed.bin"]?["put_url"]?.stringValue != nil)
+        for file in fresh { #expect(result["files"]?[file.name]?["put_url"]?.stringValue != nil) }
+
+        // Copied in by hand: stored now, so a wrong size is refused and the right one needs no PUT.
+        let wrong: JSONValue = ["size": .int(299), "digest": .string(copied.digest.hex), "algorithm": "sha512",
+                                "visibility": "internal"]
+        let refused = try harness.send("POST", "/upload", token: token,
+                                       json: ["message": "third", "files": .object([("copied.bin", wrong)])])
+        #expect(refused.status == 400)
+        #expect(harness.errorName(refused) == "SizeConflict")
+        let accepted = try harness.createBatch(token: token, message: "fourth", files: [copied] + fresh)
+        #expect(accepted["files"]?["copied.bin"]?["put_url"] == nil)
+        for file in fresh { #expect(accepted["files"]?[file.name]?["put_url"]?.stringValue != nil) }
+    }
+
     @Test func completeAnswers409WhileAPutIsInFlight() throws {
         let harness = try APIHarness()
         let token = try harness.token("alice", "upload.public")

@@ -165,6 +165,51 @@ import TestSupport
     }
 
     @Test(arguments: IndexBackend.allCases)
+    func aLargeBatchWithAwkwardNamesAndARepeatedDigestIsRecordedAsGiven(_ backend: IndexBackend) throws {
+        let fixture = try IndexUnderTest(backend)
+        defer { fixture.remove() }
+        let index = try fixture.open()
+        let stored = Blob(size: 5)
+        try index.recordStored(stored.digest, size: 5, visibility: .public)
+        let twice = Blob(size: 7)
+        // PostgreSQL receives the names as one array literal: quotes, commas, braces and NULL must come back as
+        // themselves (a backslash, which the literal escapes too, is no valid filename).
+        let awkward = ["a \"quoted\" name", "comma,brace{}", "NULL", "sp\u{E4}ce \u{FC}.tar.xz", "'single'"]
+        var files = awkward.enumerated().map { k, name in
+            BatchFile(filename: name, digest: Blob(size: 10 + k).digest, size: Int64(10 + k), visibility: .public)
+        }
+        files += (0..<1000).map { k in
+            BatchFile(filename: "file-\(k)", digest: Blob(size: 100 + k).digest, size: Int64(100 + k),
+                      visibility: k % 4 == 0 ? .internal : .public)
+        }
+        files += [BatchFile(filename: "stored.bin", digest: stored.digest, size: 5, visibility: .public),
+                  BatchFile(filename: "twice-a", digest: twice.digest, size: 7, visibility: .internal),
+                  BatchFile(filename: "twice-b", digest: twice.digest, size: 8, visibility: .public)]
+        let batch = try index.createBatch(author: "alice", message: "a big one", files: files.shuffled())
+        #expect(batch.files == files.sorted { $0.filename < $1.filename })
+        #expect(try index.batch(id: batch.id) == batch)
+
+        let unknown = Blob(size: 3).digest
+        let records = try index.files(files.map(\.digest) + [unknown])
+        #expect(records.count == files.count - 1, "one digest is named twice; the unknown one has no record")
+        #expect(records[unknown] == nil)
+        #expect(records[stored.digest]?.hasInstances == true)
+        let declaredTwice = try #require(records[twice.digest])
+        #expect(declaredTwice.size == 8 && declaredTwice.visibility == .public && !declaredTwice.hasInstances,
+                "named twice, the later name's declaration stands")
+        for file in files where file.digest != twice.digest {
+            #expect(records[file.digest]?.size == file.size && records[file.digest]?.visibility == file.visibility)
+        }
+        #expect(try index.files([]).isEmpty)
+        for name in awkward where name.count >= 3 {
+            #expect(try index.searchFiles(name).map(\.digest) == files.filter { $0.filename == name }.map(\.digest), "\(name)")
+        }
+        // Newest first: a batch's files are added in filename order.
+        let nineties = files.filter { $0.filename.hasPrefix("file-99") }.sorted { $0.filename > $1.filename }
+        #expect(try index.searchFiles("file-99").map(\.digest) == nineties.map(\.digest))
+    }
+
+    @Test(arguments: IndexBackend.allCases)
     func totalsFollowStoredFilesAndFsckPagesThroughThem(_ backend: IndexBackend) throws {
         let fixture = try IndexUnderTest(backend)
         defer { fixture.remove() }

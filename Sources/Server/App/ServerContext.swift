@@ -43,4 +43,9 @@ extension ServerContext {
     func reconcile(_ digest: Digest) throws -> StoredBlob? {
         try catalog.reconcile(digest) { try inFlight.contains(digest) }
     }
+
+    /// `reconcile` of several digests, the index read once for all of them; what the store holds of each it holds.
+    func reconcile(_ digests: [Digest]) throws -> [Digest: StoredBlob] {
+        try catalog.reconcile(digests) { digest in try inFlight.contains(digest) }
+    }
 }

@@ -32,10 +32,7 @@ struct UploadBatchRoutes: Sendable {
                                      + "needed for \(visibility.rawValue) files")
             }
             // The store is the truth about what is stored: settle the index first so the batch is checked against it.
-            var stored: Set<Digest> = []
-            for digest in Set(request.files.map(\.digest)) {
-                if try context.reconcile(digest) != nil { stored.insert(digest) }
-            }
+            let stored = Set(try context.reconcile(Array(Set(request.files.map(\.digest)))).keys)
             let batch = try context.index.createBatch(author: user, message: request.message, files: request.files)
             let expires = Timestamp.now() + context.configuration.signedURLLifetime
             var putURLs: [String: String] = [:]

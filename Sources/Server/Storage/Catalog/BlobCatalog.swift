@@ -70,7 +70,24 @@ public struct BlobCatalog: Sendable {
     /// the store holds, nil when nothing.
     @discardableResult
     public func reconcile(_ digest: Digest, uploadInFlight: () throws -> Bool) throws -> StoredBlob? {
-        let record = try index.file(digest)
+        try settle(digest, record: try index.file(digest), uploadInFlight: uploadInFlight)
+    }
+
+    /// `reconcile` of several digests with the index read once for all of them (still before the store, for each).
+    /// Returns what the store holds of those it holds.
+    public func reconcile(_ digests: [Digest], uploadInFlight: (Digest) throws -> Bool) throws -> [Digest: StoredBlob] {
+        let records = try index.files(digests)
+        var held: [Digest: StoredBlob] = [:]
+        for digest in digests {
+            if let blob = try settle(digest, record: records[digest], uploadInFlight: { try uploadInFlight(digest) }) {
+                held[digest] = blob
+            }
+        }
+        return held
+    }
+
+    /// The rule of `reconcile`, given the record read before the store was asked.
+    private func settle(_ digest: Digest, record: FileRecord?, uploadInFlight: () throws -> Bool) throws -> StoredBlob? {
         guard let blob = try store.openForReading(digest) else {
             if let record, record.hasInstances, try !uploadInFlight() {
                 try index.markInstancesGone(digest)

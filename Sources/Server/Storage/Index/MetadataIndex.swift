@@ -29,6 +29,8 @@ public protocol MetadataIndex: AnyObject, Sendable {
     func markInstancesGone(_ digest: Digest) throws(IndexError) -> FileRecord
     /// The record of one file, or nil.
     func file(_ digest: Digest) throws(IndexError) -> FileRecord?
+    /// The records of those of `digests` the index knows, read at once (a batch of 1,000 files: one query).
+    func files(_ digests: [Digest]) throws(IndexError) -> [Digest: FileRecord]
     /// The record of one file with every batch that named it (newest first), or nil.
     func fileDetails(_ digest: Digest) throws(IndexError) -> FileDetails?
     /// Files whose digest starts with `text` (lowercase hex) or that a batch named with a filename containing

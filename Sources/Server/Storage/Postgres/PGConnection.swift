@@ -141,17 +141,34 @@ enum PGValue: Sendable {
     case int(Int64)
     case bytes([UInt8])
     case bool(Bool)
+    /// A `text[]` (cast the parameter: `$1::text[]`).
+    case textArray([String])
+    /// A `bigint[]` (cast the parameter: `$1::bigint[]`).
+    case intArray([Int64])
     case null
 
-    /// The text form libpq sends (bytea in hex: `\x...`), nil for NULL.
+    /// The text form libpq sends (bytea in hex: `\x...`; arrays as `{...}` literals), nil for NULL.
     var text: String? {
         switch self {
         case .text(let value): return value
         case .int(let value): return String(value)
         case .bytes(let value): return "\\x" + Hex.encode(value)
         case .bool(let value): return value ? "t" : "f"
+        case .textArray(let values): return "{" + values.map(Self.arrayElement).joined(separator: ",") + "}"
+        case .intArray(let values): return "{" + values.map(String.init).joined(separator: ",") + "}"
         case .null: return nil
         }
+    }
+
+    /// One element of an array literal: double-quoted, `\\` and `"` escaped, so any text (commas, braces,
+    /// quotes, spaces, `NULL`) is read back as itself.
+    static func arrayElement(_ value: String) -> String {
+        var quoted = "\""
+        for character in value {
+            if character == "\\" || character == "\"" { quoted.append("\\") }
+            quoted.append(character)
+        }
+        return quoted + "\""
     }
 }
 

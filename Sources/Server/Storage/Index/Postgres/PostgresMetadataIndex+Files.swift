@@ -14,6 +14,8 @@ extension PostgresMetadataIndex {
     }
 
     static let fileByDigest = PGStatement(name: "file", sql: "SELECT \(fileColumns) FROM files WHERE digest = $1")
+    static let filesByDigestStatement = PGStatement(
+        name: "files", sql: "SELECT \(fileColumns) FROM files WHERE digest = ANY($1::text[])")
     static let recordStoredStatement = PGStatement(name: "record_stored", sql: """
         INSERT INTO files(digest, algorithm, size, visibility, first_seen, has_instances) VALUES ($1, $2, $3, $4, $5, true)
         ON CONFLICT (digest) DO UPDATE SET size = excluded.size, visibility = excluded.visibility, has_instances = true
@@ -85,6 +87,20 @@ extension PostgresMetadataIndex {
     static func file(_ digest: Digest, _ db: PGConnection) throws(IndexError) -> FileRecord? {
         let rows = try db.run(fileByDigest, [.text(digest.hex)])
         return rows.count == 0 ? nil : try fileRecord(rows, 0)
+    }
+
+    /// One query for all of them.
+    public func files(_ digests: [Digest]) throws(IndexError) -> [Digest: FileRecord] {
+        guard !digests.isEmpty else { return [:] }
+        return try withConnection { (db) throws(IndexError) -> [Digest: FileRecord] in
+            let rows = try db.run(Self.filesByDigestStatement, [.textArray(digests.map(\.hex))])
+            var records: [Digest: FileRecord] = [:]
+            for row in 0..<rows.count {
+                let record = try Self.fileRecord(rows, row)
+                records[record.digest] = record
+            }
+            return records
+        }
     }
 
     public func fileDetails(_ digest: Digest) throws(IndexError) -> FileDetails? {

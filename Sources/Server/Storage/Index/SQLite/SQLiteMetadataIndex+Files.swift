@@ -54,6 +54,17 @@ extension SQLiteMetadataIndex {
         try withConnection { (db) throws(IndexError) -> FileRecord? in try Self.file(digest, db) }
     }
 
+    /// The records of those of `digests` the index knows: one indexed read each, in process, on one connection.
+    public func files(_ digests: [Digest]) throws(IndexError) -> [Digest: FileRecord] {
+        try withConnection { (db) throws(IndexError) -> [Digest: FileRecord] in
+            var records: [Digest: FileRecord] = [:]
+            for digest in digests {
+                if let record = try Self.file(digest, db) { records[digest] = record }
+            }
+            return records
+        }
+    }
+
     /// The record of one file with every batch that named it (newest first), or nil.
     public func fileDetails(_ digest: Digest) throws(IndexError) -> FileDetails? {
         try withConnection { (db) throws(IndexError) -> FileDetails? in
