@@ -129,6 +129,25 @@ import TestSupport
         #expect(onA["result"]?["visibility"] == "internal")
     }
 
+    @Test func aPutsAnswerComesAfterItsLeaseEndedSoNoInstanceStillSeesItInFlight() throws {
+        let fleet = try Fleet()
+        let token = try fleet.token("ops", ["upload.public", "manage"])
+        let (b, c) = (fleet.servers[1], fleet.servers[2])
+        // A PATCH right after a PUT's 200, on the same server and on another: never 409 "upload in progress".
+        var refused: [String] = []
+        for round in 0..<20 {
+            let bytes = Fixtures.randomBytes(1000 + round)
+            let digest = Fixtures.digest(bytes)
+            let put = try fleet.send(b, "PUT", "/sha512/\(digest.hex)?visibility=public", token: token, body: bytes)
+            try #require(put.status == 200, "\(put.text)")
+            let server = round % 2 == 0 ? b : c
+            let patch = try fleet.send(server, "PATCH", "/file/sha512/\(digest.hex)", token: token,
+                                       body: Array(#"[{"op": "set_visibility", "visibility": "internal"}]"#.utf8), json: true)
+            if patch.status != 200 { refused.append("round \(round) on \(server.port): \(patch.status) \(patch.text)") }
+        }
+        #expect(refused.isEmpty, "\(refused)")
+    }
+
     @Test func anUploadOnOneInstanceIsInFlightForAllUntilItsServerIsKilledAndTheLeaseRunsOut() throws {
         let fleet = try Fleet(arguments: ["--upload-lease", "3"])
         let created = try fleet.command(["token", "create", "--user", "bob", "--permission", "upload.public",

@@ -54,15 +54,19 @@ final class InFlightUploads: Sendable {
         }
     }
 
-    /// Notes the end (success or failure) of an upload begun with `begin`.
-    func end(_ digest: Digest) {
+    /// Notes the end (success or failure) of an upload begun with `begin`, then runs `then`: at once, or, when this
+    /// was the digest's last upload here and the index is shared, once its lease is gone from the index (or failed
+    /// to go: it then expires by itself). A PUT's answer goes out in `then`, so no server that hears of the upload
+    /// from its client can still find it in flight.
+    func end(_ digest: Digest, then: @escaping @Sendable () -> Void = {}) {
         let last = state.withLock { state in
             let left = (state.counts[digest] ?? 1) - 1
             state.counts[digest] = left > 0 ? left : nil
             return left <= 0
         }
-        guard last, let index else { return }
+        guard last, let index else { return then() }
         queue.async { [self] in
+            defer { then() }
             // Runs after the matching `begin`'s job (one serial queue), so its lease id is known by now.
             guard let id = state.withLock({ $0.leases.removeValue(forKey: digest) }) else { return }
             do { try index.endUpload(id) } catch {

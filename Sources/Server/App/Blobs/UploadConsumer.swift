@@ -46,10 +46,9 @@ final class UploadConsumer: HTTPBodyConsumer {
             } else {
                 response = Self.commit(upload, routes: routes, user: user)
             }
-            // The upload is over before the client hears so: an `upload/complete` right after this answer must not
-            // find it still in flight.
-            context.inFlight.end(upload.digest)
-            responder.send(response)
+            // The upload is over before the client hears so: an `upload/complete` or PATCH right after this answer,
+            // on this server or another, must not find it still in flight.
+            context.inFlight.end(upload.digest) { responder.send(response) }
         }
     }
 
