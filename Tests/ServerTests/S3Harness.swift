@@ -25,14 +25,30 @@ struct S3Harness {
     }
 
     func serve(_ extra: [String] = []) throws -> ServerProcess {
-        try ServerProcess(root: directory.path, arguments: storeFlags + extra, environment: moto.environment)
+        let server = try ServerProcess(root: directory.path, arguments: storeFlags + extra, environment: moto.environment)
+        servers.add(server)
+        return server
     }
 
-    /// `token create` for `user` with `permissions`; the token.
+    /// The servers `serve` started, so `token` can wait until they know a new token.
+    private let servers = StartedServers()
+
+    /// `token create` for `user` with `permissions`; the token. On PostgreSQL, also waits (bounded) until every
+    /// running server started by `serve` accepts it: they learn of it by NOTIFY, later than a test's next request
+    /// on a loaded machine.
     func token(_ user: String, _ permissions: [Permission]) throws -> String {
         let result = try command(["token", "create", "--user", user] + permissions.flatMap { ["--permission", $0.rawValue] })
         try #require(result.status == 0, "token create failed: \(result.stderr)")
-        return result.stdout.trimmingCharacters(in: .newlines)
+        let token = result.stdout.trimmingCharacters(in: .newlines)
+        if TestIndex.usesPostgres {
+            for server in servers.running {
+                let known = eventually(timeout: 10) {
+                    (try? Self.request(server, "GET", "/auth/whoami", token: token).status) == 200
+                }
+                try #require(known, "server \(server.port) did not learn of the new token within 10 s")
+            }
+        }
+        return token
     }
 
     /// `tooltool-server ARGUMENTS --root ROOT` with the store flags and the index.
@@ -49,4 +65,15 @@ struct S3Harness {
         let auth = token.map { [("Authorization", "Bearer \($0)")] } ?? []
         return try RawHTTPClient(port: server.port, timeout: 90).request(method, target, headers: auth + headers, body: body)
     }
+}
+
+/// The servers a harness started (tests run in parallel, so behind a lock).
+private final class StartedServers: @unchecked Sendable {
+    // @unchecked Sendable: `servers` is only touched while `lock` is held.
+    private let lock = NSLock()
+    private var servers: [ServerProcess] = []
+
+    func add(_ server: ServerProcess) { lock.withLock { servers.append(server) } }
+    /// Those still running.
+    var running: [ServerProcess] { lock.withLock { servers.filter(\.isRunning) } }
 }
