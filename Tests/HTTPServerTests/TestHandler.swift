@@ -5,6 +5,9 @@ import Synchronization
 /// A 1 MiB random block; streamed bodies repeat it so the consumer can check every byte with `memcmp`.
 let patternBlock: [UInt8] = (0..<(1 << 20)).map { _ in UInt8.random(in: 0...255) }
 
+/// Holds `/decided?gate` requests until a test signals it.
+let decisionGate = DispatchSemaphore(value: 0)
+
 /// The routes the tests drive.
 struct TestHandler: HTTPHandler {
     let events: Recorder<String>
@@ -52,6 +55,22 @@ struct TestHandler: HTTPHandler {
                 Thread.detachNewThread {
                     usleep(delay * 1000)
                     responder.send(.text(status: 200, "later"))
+                }
+            }
+        case (_, "/decided"):
+            // Decides on another thread: `?refuse` answers 401, `?drop` never decides, `?gate` waits for
+            // `decisionGate`; otherwise a GET gets "decided" and a PUT streams into the pattern consumer.
+            let query = head.query ?? "", method = head.method, events = self.events
+            return .decideLater { decider in
+                Thread.detachNewThread {
+                    if query == "gate" { decisionGate.wait() } else { usleep(50_000) }
+                    if query == "drop" { return }
+                    events.append("decided \(method) \(query)")
+                    decider.decide {
+                        if query == "refuse" { return .respond(.error(status: 401, name: "Unauthorized", description: "refused")) }
+                        if method == "PUT" { return .readBody(PatternConsumer(events: events)) }
+                        return .respond(.text(status: 200, "decided"))
+                    }
                 }
             }
         case ("POST", "/echo"):

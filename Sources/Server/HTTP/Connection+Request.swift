@@ -17,8 +17,15 @@ extension Connection {
         request.isHead = head.isHead
         keepAlive = parser.keepAlive
         state = .readingBody
-        let hasBody = (contentLength ?? 0) > 0
-        switch loop.handler.handle(head) {
+        request.hasBody = (contentLength ?? 0) > 0
+        request.expectsContinue = version == .http11 && headers["Expect"]?.lowercased() == "100-continue"
+        act(on: loop.handler.handle(head))
+    }
+
+    /// Sets up what the handler's `action` asks for (from `headersComplete`, or later from an `HTTPDecider`).
+    private func act(on action: HTTPRequestAction) {
+        let hasBody = request.hasBody
+        switch action {
         case .respond(let response):
             if hasBody {
                 request.forceClose = true
@@ -39,14 +46,35 @@ extension Connection {
         case .readBody(let consumer):
             request.decision = .consumer(consumer)
             if hasBody {
-                if version == .http11, headers["Expect"]?.lowercased() == "100-continue" {
+                if request.expectsContinue {
                     output.append(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
                     flush()
                 }
                 lastReadProgress = monotonicNow()
                 armTimer()
             }
+        case .decideLater(let start):
+            // Read and parse nothing until the decision (what arrived waits in the stash), as a paused body does.
+            request.decisionPending = true
+            request.bodyPaused = true
+            updateReadInterest()
+            armTimer()
+            start(HTTPDecider(loop: loop, connection: id, sequence: sequence))
         }
+    }
+
+    /// An `HTTPDecider`'s decision arrived: act on it, then parse on (the stash first).
+    func decided(sequence: UInt64, _ action: () -> HTTPRequestAction) {
+        guard sequence == self.sequence, state == .readingBody, request.decisionPending else { return }
+        request.decisionPending = false
+        request.bodyPaused = false
+        act(on: action())
+        guard state == .readingBody || state == .readingHead else { return }
+        lastReadProgress = monotonicNow()
+        resumeFromStash()
+        guard state != .closed else { return }
+        armTimer()
+        updateReadInterest()
     }
 
     /// The request (and its body, if read) is complete: act on the handler's decision.

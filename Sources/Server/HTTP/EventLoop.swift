@@ -90,7 +90,7 @@ final class EventLoop: @unchecked Sendable {
             switch message {
             case .response(_, _, let response): response.body.discard()
             case .adopt(let fd, _): discardAdopted(fd)
-            case .stop, .resumeBody, .bodyReady: break
+            case .stop, .resumeBody, .bodyReady, .decide: break
             }
         }
     }
@@ -119,6 +119,10 @@ final class EventLoop: @unchecked Sendable {
             case .resumeBody(let id, let sequence):
                 if let connection = connections[id] {
                     withExtendedLifetime(connection) { connection.resumeBody(sequence: sequence) }
+                }
+            case .decide(let id, let sequence, let action):
+                if let connection = connections[id] {
+                    withExtendedLifetime(connection) { connection.decided(sequence: sequence, action) }
                 }
             case .bodyReady(let id, let sequence):
                 if let connection = connections[id] {
@@ -151,6 +155,8 @@ enum LoopMessage: Sendable {
     case stop
     /// A paused request body may be read on (`HTTPBodyFlow`).
     case resumeBody(connection: UInt64, sequence: UInt64)
+    /// A handler's late decision (`HTTPDecider`), to be made on the loop thread.
+    case decide(connection: UInt64, sequence: UInt64, @Sendable () -> HTTPRequestAction)
     /// A streamed response body has bytes or its end waiting (`HTTPBodySink`).
     case bodyReady(connection: UInt64, sequence: UInt64)
 }

@@ -7,4 +7,7 @@ public enum HTTPRequestAction {
     case respondLater((HTTPResponder) -> Void)
     /// Stream the body into the consumer (after `100 Continue` when the client asked for it).
     case readBody(HTTPBodyConsumer)
+    /// Decide later: the closure gets an `HTTPDecider` and starts the work (on another thread) whose outcome
+    /// chooses one of the other actions. Nothing of the body is read meanwhile.
+    case decideLater((HTTPDecider) -> Void)
 }

@@ -42,6 +42,12 @@ struct RequestState {
     var bytesIn: Int64 = 0
     /// The body consumer asked to pause: nothing is read or parsed until it resumes (`HTTPBodyFlow`).
     var bodyPaused = false
+    /// The handler will decide later (`HTTPDecider`); `bodyPaused` holds the input meanwhile.
+    var decisionPending = false
+    /// The request announced a body (`Content-Length` over 0).
+    var hasBody = false
+    /// An HTTP/1.1 request with `Expect: 100-continue`.
+    var expectsContinue = false
 
     /// Clears the state for the next request on the connection, keeping the storage of the byte buffers and of the
     /// header list (a keep-alive connection then allocates none of them again).
