@@ -3,13 +3,17 @@ import Shared
 import Storage
 import Synchronization
 
-/// Turns an `Authorization: Bearer <token>` header into a `Caller`, without index work on the hot path.
+/// Turns an `Authorization: Bearer <token>` header into a `Caller`, without index work on an event loop.
 ///
 /// Lookups are cached by the token's SHA-256. The cache is dropped whenever the index's token generation moves
 /// (a token created or revoked, also by the `token` command in another process). Asking for it is cheap (for
-/// SQLite a `PRAGMA data_version` on one connection shared by every loop) but still done at most every
-/// `changeCheckInterval` (revocation takes effect within that time), and before trusting a cached "unknown token",
-/// so a token created a moment ago works at once. Last-used times are collected and written in batches.
+/// SQLite a `PRAGMA data_version` on one connection; for PostgreSQL the listener's counter) but still done at most
+/// every `changeCheckInterval` (revocation takes effect within that time), and before trusting a cached "unknown
+/// token", so a token created a moment ago works at once. Last-used times are collected and written in batches.
+///
+/// Two halves: `resolve` runs on the loop and answers from the cache alone; when the answer needs the index (a
+/// miss, a cached "unknown", a due change check) it says so, and the request waits while `caller(token:)` asks the
+/// index from the worker queue (`ServerHandler`).
 final class Authenticator: Sendable {
     private struct State {
         var cache: [[UInt8]: TokenRecord?] = [:]
@@ -34,16 +38,49 @@ final class Authenticator: Sendable {
         self.index = index
     }
 
-    /// The caller behind an `Authorization` header value (nil: no header).
-    func caller(authorization: String?) -> Caller {
-        guard let authorization else { return .anonymous }
+    /// What the loop can tell of an `Authorization` header without the index.
+    enum Resolution {
+        /// The caller, from the header alone or the cache.
+        case caller(Caller)
+        /// The index must be asked about this token (`caller(token:)`, off the loop).
+        case needsIndex(token: String)
+    }
+
+    /// The caller behind an `Authorization` header value (nil: no header), when the cache knows it; never touches
+    /// the index (event loops).
+    func resolve(authorization: String?) -> Resolution {
+        guard let authorization else { return .caller(.anonymous) }
         let token: String
         switch Self.bearerToken(authorization) {
         case .success(let found): token = found
-        case .failure(let problem): return .invalid(reason: problem.reason)
+        case .failure(let problem): return .caller(.invalid(reason: problem.reason))
         }
-        guard let record = lookup(token) else { return .invalid(reason: "the token is unknown or revoked") }
+        guard let record = cachedRecord(Crypto.sha256(token)) else { return .needsIndex(token: token) }
+        return .caller(Self.caller(record))
+    }
+
+    /// The caller a bearer token stands for, asking the index as needed (blocks: worker queue only).
+    func caller(token: String) -> Caller {
+        Self.caller(lookup(token))
+    }
+
+    private static func caller(_ record: TokenRecord?) -> Caller {
+        guard let record else { return .invalid(reason: "the token is unknown or revoked") }
         return .token(id: record.id, user: record.user, permissions: record.permissions)
+    }
+
+    /// A live token's record from the cache, when no index question is due: nil for a miss, a cached "unknown"
+    /// (which may predate the token's creation) and a due change check alike.
+    private func cachedRecord(_ key: [UInt8]) -> TokenRecord? {
+        let (record, due) = state.withLock { state -> (TokenRecord?, Set<Int64>?) in
+            let now = ContinuousClock.now
+            guard let next = state.nextChangeCheck, now < next, case .some(.some(let record)) = state.cache[key] else {
+                return (nil, nil)
+            }
+            return (record, noteUse(record.id, &state, now: now))
+        }
+        if let due { DispatchQueue.global(qos: .utility).async { self.write(due) } }
+        return record
     }
 
     /// Why an `Authorization` header holds no usable bearer token.

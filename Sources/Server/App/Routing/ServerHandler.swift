@@ -5,7 +5,8 @@ import Shared
 /// page's files under `/ui/` are served before authentication: they are the same for everyone).
 ///
 /// Runs on event-loop threads and must not block: blob GETs are one `open`; anything touching SQLite or fsync is
-/// answered later from the worker queue.
+/// answered later from the worker queue, and a token the authenticator's cache cannot vouch for is looked up there
+/// while its request waits (`.decideLater`).
 struct ServerHandler: HTTPHandler {
     let context: ServerContext
     private let blobs: BlobRoutes
@@ -24,7 +25,23 @@ struct ServerHandler: HTTPHandler {
         let path = head.path
         // The web page's own files need no credentials (the page sends its token only to the API).
         if path == "/" || path.hasPrefix("/ui"), let action = ui.route(head) { return action }
-        let caller = context.authenticator.caller(authorization: head.headers["Authorization"])
+        switch context.authenticator.resolve(authorization: head.headers["Authorization"]) {
+        case .caller(let caller):
+            return route(head, caller: caller)
+        case .needsIndex(let token):
+            let authenticator = context.authenticator, worker = context.worker
+            return .decideLater { decider in
+                worker.async {
+                    let caller = authenticator.caller(token: token)
+                    decider.decide { self.route(head, caller: caller) }
+                }
+            }
+        }
+    }
+
+    /// Routes a request whose caller is known.
+    private func route(_ head: HTTPRequestHead, caller: Caller) -> HTTPRequestAction {
+        let path = head.path
         if case .invalid(let reason) = caller {
             var response = Authorization.unauthorized(reason)
             response.closeConnection = head.contentLength ?? 0 > 0
