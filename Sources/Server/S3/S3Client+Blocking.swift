@@ -16,8 +16,8 @@ extension S3Client {
         return try outcome.withLock { $0! }.get()
     }
 
-    public func putObject(key: String, body: [UInt8]) throws(S3Error) {
-        try wait { putObject(key: key, body: body, completion: $0) }
+    public func putObject(key: String, body: [UInt8], onlyIfAbsent: Bool = false) throws(S3Error) {
+        try wait { putObject(key: key, body: body, onlyIfAbsent: onlyIfAbsent, completion: $0) }
     }
 
     public func headObject(key: String) throws(S3Error) -> S3ObjectInfo? {
@@ -53,8 +53,9 @@ extension S3Client {
         try wait { uploadPartCopy(from: source, range: range, key: key, uploadID: uploadID, partNumber: partNumber, completion: $0) }
     }
 
-    public func completeMultipartUpload(key: String, uploadID: String, parts: [S3CompletedPart]) throws(S3Error) {
-        try wait { completeMultipartUpload(key: key, uploadID: uploadID, parts: parts, completion: $0) }
+    public func completeMultipartUpload(key: String, uploadID: String, parts: [S3CompletedPart],
+                                        onlyIfAbsent: Bool = false) throws(S3Error) {
+        try wait { completeMultipartUpload(key: key, uploadID: uploadID, parts: parts, onlyIfAbsent: onlyIfAbsent, completion: $0) }
     }
 
     public func abortMultipartUpload(key: String, uploadID: String) throws(S3Error) {

@@ -104,9 +104,14 @@ public final class S3Client: Sendable {
 
     // MARK: - Objects
 
-    /// PutObject with the whole body.
-    public func putObject(key: String, body: [UInt8], completion: @escaping @Sendable (Result<Void, S3Error>) -> Void) {
-        send(Request(method: "PUT", key: key, body: body, payloadHash: SigV4.unsignedPayload)) { completion($0.map { _ in }) }
+    /// PutObject with the whole body. With `onlyIfAbsent` (`If-None-Match: *`) it fails with 412
+    /// (`S3Error.isPreconditionFailed`) when the key already exists, and writes nothing.
+    public func putObject(key: String, body: [UInt8], onlyIfAbsent: Bool = false,
+                          completion: @escaping @Sendable (Result<Void, S3Error>) -> Void) {
+        let headers = onlyIfAbsent ? [("if-none-match", "*")] : []
+        send(Request(method: "PUT", key: key, headers: headers, body: body, payloadHash: SigV4.unsignedPayload)) {
+            completion($0.map { _ in })
+        }
     }
 
     /// HeadObject: size and ETag, nil when there is no such object.
@@ -228,15 +233,17 @@ public final class S3Client: Sendable {
         }
     }
 
-    /// CompleteMultipartUpload with every part, in order.
-    public func completeMultipartUpload(key: String, uploadID: String, parts: [S3CompletedPart],
+    /// CompleteMultipartUpload with every part, in order. With `onlyIfAbsent` (`If-None-Match: *`) it fails with
+    /// 412 when the key already exists, and the upload stays open (to be aborted).
+    public func completeMultipartUpload(key: String, uploadID: String, parts: [S3CompletedPart], onlyIfAbsent: Bool = false,
                                         completion: @escaping @Sendable (Result<Void, S3Error>) -> Void) {
         var xml = "<CompleteMultipartUpload>"
         for part in parts {
             xml += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(XMLScan.escape(part.etag))</ETag></Part>"
         }
         xml += "</CompleteMultipartUpload>"
-        let request = Request(method: "POST", key: key, query: [("uploadId", uploadID)], body: Array(xml.utf8))
+        let request = Request(method: "POST", key: key, query: [("uploadId", uploadID)],
+                              headers: onlyIfAbsent ? [("if-none-match", "*")] : [], body: Array(xml.utf8))
         send(request) { result in completion(result.flatMap(Self.checkNoError)) }
     }
 

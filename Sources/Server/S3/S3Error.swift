@@ -17,12 +17,19 @@ public enum S3Error: Error, Sendable, Equatable, CustomStringConvertible {
         return false
     }
 
-    /// Worth another try after a pause: 500, 502, 503, 504, throttling, and transport failures.
+    /// 412: a condition such as `If-None-Match: *` did not hold.
+    public var isPreconditionFailed: Bool {
+        if case .service(let status, _, _) = self { return status == 412 }
+        return false
+    }
+
+    /// Worth another try after a pause: 500, 502, 503, 504, throttling, a conditional write that raced another
+    /// (409 ConditionalRequestConflict, which AWS says to retry), and transport failures.
     public var isRetryable: Bool {
         switch self {
         case .service(let status, let code, _):
             return [500, 502, 503, 504].contains(status) || code == "SlowDown" || code == "RequestTimeout"
-                || code == "InternalError" || code == "RequestTimeTooSkewed"
+                || code == "InternalError" || code == "RequestTimeTooSkewed" || code == "ConditionalRequestConflict"
         case .transport: return true
         case .invalidResponse, .configuration, .cancelled: return false
         }

@@ -22,6 +22,10 @@ public final class S3BlobStore: BlobStore {
     let abandonedAfter: Int64
     /// Uploads this process has in flight (their multipart ids), which the sweep leaves alone.
     let liveUploads = Mutex<Set<String>>([])
+    /// Per-digest locks: in this process, an upload's last checks and its completion, and a visibility switch, never
+    /// interleave for one digest (other processes are kept apart by `If-None-Match: *` on the same key only; see
+    /// docs/S3.md).
+    let locks = StripedLock()
     private let health = Mutex<(checked: Int64, problem: String?)>((0, nil))
 
     /// A store in `client`'s bucket under `prefix` (no leading or trailing `/`; empty for the bucket's top).
@@ -95,7 +99,9 @@ public final class S3BlobStore: BlobStore {
             return true
         }
         let moved: Bool?
-        do { moved = try move() } catch { throw Self.failure(error, "visibility switch") }
+        do { moved = try locks.withLock(for: digest) { () throws(S3Error) -> Bool? in try move() } } catch {
+            throw Self.failure(error, "visibility switch")
+        }
         guard let moved else { throw StorageError.notFound(digest) }
         return moved
     }

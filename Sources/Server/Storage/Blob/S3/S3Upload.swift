@@ -105,35 +105,14 @@ final class S3Upload: BlobUpload, @unchecked Sendable {
             throw StorageError.digestMismatch(expected: digest, actual: actual, expectedSize: expectedSize, actualSize: bytesWritten)
         }
         do {
-            if try store.client.headObject(key: store.key(digest, visibility.other)) != nil {
-                abort()
-                throw StorageError.visibilityConflict(digest, stored: visibility.other, requested: visibility)
+            if uploadID != nil {
+                if !buffer.isEmpty { try sendPart() }
+                for _ in 0..<Self.partsInFlight { sending.wait() }  // every part is in
+                for _ in 0..<Self.partsInFlight { sending.signal() }
+                let failure = parts.withLock { $0.failure }
+                if let failure { throw failure }
             }
-            if try store.client.headObject(key: key) != nil {
-                abort()
-                return .alreadyExisted
-            }
-            guard let uploadID else {
-                try store.client.putObject(key: key, body: buffer)
-                closed = true
-                buffer = []
-                return .stored
-            }
-            if !buffer.isEmpty { try sendPart() }
-            for _ in 0..<Self.partsInFlight { sending.wait() }  // every part is in
-            for _ in 0..<Self.partsInFlight { sending.signal() }
-            let (done, failure) = parts.withLock { ($0.done, $0.failure) }
-            if let failure { throw failure }
-            do {
-                try store.client.completeMultipartUpload(key: key, uploadID: uploadID, parts: done.sorted { $0.number < $1.number })
-            } catch {
-                // An answer lost after S3 completed the upload (a retry then finds no such upload): the object is
-                // there, whole. Anything else failed.
-                guard try store.client.headObject(key: key)?.size == expectedSize else { throw error }
-            }
-            store.liveUploads.withLock { _ = $0.remove(uploadID) }
-            closed = true
-            return .stored
+            return try store.locks.withLock(for: digest, publish)
         } catch let error as StorageError {
             abort()
             throw error
@@ -144,6 +123,47 @@ final class S3Upload: BlobUpload, @unchecked Sendable {
             abort()
             throw StorageError.unavailable(operation: "storing \(digest.hex)", detail: "\(error)")
         }
+    }
+
+    /// The last checks and the write that makes the blob visible, under the digest's lock. The write is conditional
+    /// (`If-None-Match: *`): when another upload, here or on another server, got there first, this one is dropped
+    /// and reports `.alreadyExisted`, so exactly one upload publishes a blob.
+    private func publish() throws -> CommitOutcome {
+        if try store.client.headObject(key: store.key(digest, visibility.other)) != nil {
+            abort()
+            throw StorageError.visibilityConflict(digest, stored: visibility.other, requested: visibility)
+        }
+        if try store.client.headObject(key: key) != nil {
+            abort()
+            return .alreadyExisted
+        }
+        guard let uploadID else {
+            do {
+                try store.client.putObject(key: key, body: buffer, onlyIfAbsent: true)
+            } catch {
+                guard error.isPreconditionFailed else { throw error }
+                abort()
+                return .alreadyExisted
+            }
+            closed = true
+            buffer = []
+            return .stored
+        }
+        let done = parts.withLock { $0.done }.sorted { $0.number < $1.number }
+        do {
+            try store.client.completeMultipartUpload(key: key, uploadID: uploadID, parts: done, onlyIfAbsent: true)
+        } catch {
+            if error.isPreconditionFailed {
+                abort()
+                return .alreadyExisted
+            }
+            // An answer lost after S3 completed the upload (a retry then finds no such upload): the object is
+            // there, whole. Anything else failed.
+            guard try store.client.headObject(key: key)?.size == expectedSize else { throw error }
+        }
+        store.liveUploads.withLock { _ = $0.remove(uploadID) }
+        closed = true
+        return .stored
     }
 
     func abort() {
