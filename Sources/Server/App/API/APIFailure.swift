@@ -31,7 +31,12 @@ struct APIFailure: Error, Sendable {
         status: 503, name: "IndexUnavailable", description: "the metadata index cannot be reached right now; try again shortly",
         headers: [("Retry-After", String(retryAfterSeconds))])
 
-    /// What `Retry-After` says when the index is down.
+    /// 503 `StorageUnavailable` with `Retry-After`: the blob store (an S3 endpoint) does not answer right now.
+    static let storageUnavailable = APIFailure(
+        status: 503, name: "StorageUnavailable", description: "the blob store is not answering; try again later",
+        headers: [("Retry-After", String(retryAfterSeconds))])
+
+    /// What `Retry-After` says when the index or the blob store is down.
     static let retryAfterSeconds = 5
 
     /// The answer for this failure.
@@ -60,6 +65,9 @@ struct APIFailure: Error, Sendable {
         case .inBothFolders: self = APIFailure(status: 409, name: "InBothFolders", description: error.description)
         case .visibilityConflict: self = APIFailure(status: 409, name: "VisibilityConflict", description: error.description)
         case .diskFull: self = APIFailure(status: 507, name: "InsufficientStorage", description: "the server's disk is full; try again later")
+        case .unavailable:
+            ServerLog.error("blob store unavailable: \(error)")
+            self = .storageUnavailable
         default: return nil
         }
     }

@@ -30,22 +30,52 @@ extension BlobRoutes {
             return .respond(APIResponse.error(413, "TooLarge", "the body has \(length) bytes; this server takes at most \(limit)",
                                               close: true, user: user))
         }
-        do {
-            // On the disk store, one open on the loop thread (like a GET). A remote store is not asked here: that
-            // would wait on the network on the loop; its upload finds a conflicting copy before it publishes.
-            if context.store.isLocal, let stored = try context.store.openForReading(digest) {
-                stored.close()
-                if stored.visibility != visibility {
-                    return .respond(APIResponse.error(409, "VisibilityConflict",
-                        "\(digest.hex) is already stored as \(stored.visibility.rawValue), not \(visibility.rawValue)",
-                        close: true, user: user))
-                }
-                if head.headers["Expect"]?.lowercased() == "100-continue" {
-                    // The client waits before sending the body: answer now and spare it the upload. The JSON describes
-                    // the stored file, whatever length this request claimed.
-                    return .respond(uploaded(digest: digest, size: stored.size, visibility: visibility, new: false, user: user))
+        let expectsContinue = head.headers["Expect"]?.lowercased() == "100-continue"
+        guard context.store.isLocal else {
+            // A remote store is not asked on the loop (that would wait on the network); the index says from the
+            // worker queue whether the blob is already stored, before a body byte is read. Its upload checks the
+            // store itself again before it publishes.
+            let index = context.index, worker = context.worker
+            return .decideLater { decider in
+                worker.async {
+                    let record = try? index.file(digest)
+                    let stored = record.flatMap { $0.hasInstances ? StoredBlob(visibility: $0.visibility, size: $0.size) : nil }
+                    decider.decide {
+                        startUpload(digest, visibility: visibility, length: length, stored: stored,
+                                    expectsContinue: expectsContinue, user: user)
+                    }
                 }
             }
+        }
+        do {
+            // On the disk store, one open on the loop thread (like a GET).
+            let stored = try context.store.openForReading(digest).map { blob in
+                blob.close()
+                return StoredBlob(visibility: blob.visibility, size: blob.size)
+            }
+            return startUpload(digest, visibility: visibility, length: length, stored: stored,
+                               expectsContinue: expectsContinue, user: user)
+        } catch {
+            return .respond(Self.response(for: error, digest: digest, user: user, close: true))
+        }
+    }
+
+    /// Answers at once when the blob is already `stored` (409 under the other visibility; 200 to a client waiting on
+    /// `Expect: 100-continue`, sparing it the body), else streams the body into a new upload.
+    private func startUpload(_ digest: Digest, visibility: Visibility, length: Int64, stored: StoredBlob?,
+                             expectsContinue: Bool, user: String?) -> HTTPRequestAction {
+        if let stored {
+            if stored.visibility != visibility {
+                return .respond(APIResponse.error(409, "VisibilityConflict",
+                    "\(digest.hex) is already stored as \(stored.visibility.rawValue), not \(visibility.rawValue)",
+                    close: true, user: user))
+            }
+            if expectsContinue {
+                // The JSON describes the stored file, whatever length this request claimed.
+                return .respond(uploaded(digest: digest, size: stored.size, visibility: visibility, new: false, user: user))
+            }
+        }
+        do {
             let upload = try context.store.beginUpload(digest, visibility: visibility, expectedSize: length)
             return .readBody(UploadConsumer(upload: upload, routes: self, user: user))
         } catch {
