@@ -50,7 +50,7 @@ let package = Package(
         .executableTarget(name: "tooltool", dependencies: ["ClientCore"], path: "Sources/Client/Main"),
 
         // Tests. End-to-end suites depend on the executables so `swift test` builds them first.
-        .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Shared", "S3"], path: "Tests/TestSupport"),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),

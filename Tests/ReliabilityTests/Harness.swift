@@ -26,9 +26,11 @@ final class Store: @unchecked Sendable {
     var port: Int { server.port }
 
     /// Creates one token per entry of `tokens`, then starts `serve` with `arguments` on `root` (a new temp folder
-    /// when nil), with `environment` added and through `launcher` (see `ServerProcess`).
+    /// when nil), with `environment` added and through `launcher` (see `ServerProcess`). With `anyBackend`, the
+    /// index and blob store are the ones `TOOLTOOL_TEST_INDEX` and `TOOLTOOL_TEST_STORE` choose (see `TestIndex`,
+    /// `TestStore`); without, the root's own SQLite file and folders, for tests of the disk store itself.
     init(root: String? = nil, tokens: [String: [Permission]] = [:], arguments: [String] = [], prefix: String = "rel",
-         environment: [String: String] = [:], launcher: [String] = []) throws {
+         environment: [String: String] = [:], launcher: [String] = [], anyBackend: Bool = false) throws {
         if let root {
             owned = nil
             self.root = root
@@ -36,6 +38,10 @@ final class Store: @unchecked Sendable {
             let directory = TemporaryDirectory(prefix: prefix)
             owned = directory
             self.root = directory.path
+        }
+        if anyBackend {
+            try TestIndex.register(root: self.root)
+            try TestStore.register(root: self.root)
         }
         var made: [String: String] = [:]
         for (user, permissions) in tokens.sorted(by: { $0.key < $1.key }) {
@@ -57,14 +63,14 @@ final class Store: @unchecked Sendable {
     /// Runs `tooltool-server token create` and returns the token it printed.
     static func createToken(root: String, user: String, permissions: [Permission]) throws -> String {
         let arguments = ["token", "create", "--root", root, "--user", user] + permissions.flatMap { ["--permission", $0.rawValue] }
-        let result = try ProcessRunner.run(Binaries.server, arguments, timeout: 30)
+        let result = try ServerCommandLine.run(arguments, timeout: 30)
         try #require(result.status == 0, "token create failed: \(result.stderr)")
         return result.stdout.trimmingCharacters(in: .newlines)
     }
 
     /// Runs `tooltool-server ARGUMENTS --root ROOT`.
     func command(_ arguments: [String], timeout: TimeInterval = 60) throws -> ProcessResult {
-        try ProcessRunner.run(Binaries.server, arguments + ["--root", root], timeout: timeout)
+        try ServerCommandLine.run(arguments + ["--root", root], timeout: timeout)
     }
 
     /// One request on a fresh connection, with `Authorization: Bearer` for `user`'s token when given.
@@ -96,15 +102,16 @@ final class Store: @unchecked Sendable {
         return try client.readResponse()
     }
 
-    /// Where a blob of `visibility` lives on disk.
+    /// What the store holds (its folders, or its prefix in the bucket; see `init`'s `anyBackend`).
+    var stored: StoredBlobs { TestStore.contents(root: root) }
+
+    /// Where a blob of `visibility` lives on disk (disk-store tests only).
     func blobPath(_ digest: Digest, _ visibility: Visibility) -> String {
-        "\(root)/\(visibility.folderName)/sha512/\(digest.hex)"
+        stored.location(digest, visibility)
     }
 
-    /// Names of the files in the store's temp folder (in-flight uploads; the heartbeat probe excluded).
-    func temporaryFiles() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: root + "/.tmp")) ?? []).filter { !$0.hasPrefix("heartbeat-") }
-    }
+    /// Uploads in progress or left behind: temp files (the heartbeat probe's excluded), or multipart uploads.
+    func temporaryFiles() -> [String] { stored.uploadsInProgress() }
 
     /// True when a normal GET of `bytes` (stored public) answers 200 with exactly those bytes.
     func serves(_ bytes: [UInt8]) -> Bool {

@@ -45,7 +45,8 @@ import TestSupport
     /// No token, Authorization value or URL signature in the access log, in operational log lines or in any
     /// response (status line, headers, body), whatever the request got: success, 401, 403, 404, 400, 409, 413.
     @Test func noSecretInLogsOrResponses() throws {
-        let store = try Store(tokens: ["up": [.uploadPublic, .uploadInternal, .downloadInternal], "reader": [.downloadPublic]])
+        let store = try Store(tokens: ["up": [.uploadPublic, .uploadInternal, .downloadInternal], "reader": [.downloadPublic]],
+                              anyBackend: true)
         let up = store.tokens["up"]!, reader = store.tokens["reader"]!
         let wrong = Hex.encode(Crypto.randomBytes(32))
         let basic = Hex.encode(Crypto.randomBytes(20))
@@ -118,7 +119,7 @@ import TestSupport
     @Test func noRouteShowsPvtWithoutDownloadInternal() throws {
         var tokens: [String: [Permission]] = ["admin": Self.everyPermission, "revoked": Self.everyPermission]
         for permission in Self.everyPermission { tokens[permission.rawValue] = [permission] }
-        let store = try Store(tokens: tokens)
+        let store = try Store(tokens: tokens, anyBackend: true)
         let list = try store.command(["token", "list"])
         let revokedID = try #require(list.stdout.split(separator: "\n").first { $0.split(separator: "\t").dropFirst().first == "revoked" }?
             .split(separator: "\t").first)

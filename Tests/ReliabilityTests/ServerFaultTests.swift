@@ -21,8 +21,8 @@ import TestSupport
     /// `--body-timeout` passes: the temp file goes, nothing appears under the final name, the server keeps serving.
     /// (A client that closes mid-body: ServerTests/BlobPutTests.truncatedBodyIsDroppedAndItsTempFileRemoved.)
     @Test func clientSilentMidUploadLosesTheUploadAfterTheBodyTimeout() throws {
-        let store = try Store(tokens: Self.uploader, arguments: ["--body-timeout", "1"])
-        let bytes = Fixtures.randomBytes(1 << 20)
+        let store = try Store(tokens: Self.uploader, arguments: ["--body-timeout", "1"], anyBackend: true)
+        let bytes = Fixtures.randomBytes(TestStore.sizeSeenInProgress(atLeast: 1 << 20))
         let digest = Fixtures.digest(bytes)
         let client = try RawHTTPClient(port: store.port, timeout: 20)
         #expect(client.send(Self.putHead(digest, length: bytes.count, token: store.tokens["up"]!) + bytes[..<(bytes.count / 2)]))
@@ -30,7 +30,7 @@ import TestSupport
         // The client stays connected and says nothing more; the server must give up on its own.
         #expect(eventually(timeout: 20) { store.temporaryFiles().isEmpty }, "temp files left: \(store.temporaryFiles())")
         #expect(client.isClosedByPeer(), "the stalled connection is closed")
-        for visibility in Visibility.allCases { #expect(!exists(store.blobPath(digest, visibility))) }
+        for visibility in Visibility.allCases { #expect(!store.stored.contains(digest, visibility)) }
         #expect(try store.request("GET", "/sha512/\(digest.hex)").status == 404)
         #expect(try store.put(bytes, user: "up").status == 200, "the same upload then succeeds")
         #expect(store.serves(bytes))
@@ -122,12 +122,12 @@ import TestSupport
     /// A blob removed by hand behind the server's back: fsck brings the index in line (the folders are the truth),
     /// so the file is no longer counted or listed as stored; a second fsck finds nothing left to correct.
     @Test func blobRemovedByHandIsReconciledByFsck() throws {
-        let store = try Store(tokens: Self.uploader)
+        let store = try Store(tokens: Self.uploader, anyBackend: true)
         let kept = Fixtures.randomBytes(1000), removed = Fixtures.randomBytes(2000)
         #expect(try store.put(kept, user: "up").status == 200)
         #expect(try store.put(removed, user: "up").status == 200)
         let digest = Fixtures.digest(removed)
-        try FileManager.default.removeItem(atPath: store.blobPath(digest, .public))
+        try store.stored.remove(digest, .public)
         store.server.stop()
         let fsck = try store.command(["fsck"])
         #expect(fsck.status == 0, "\(fsck.stdout)")
@@ -143,7 +143,7 @@ import TestSupport
     /// 16 PUTs of one digest at once, racing PATCH visibility switches and deletes: every answer is one the API
     /// allows, and at the end there is at most one whole file, in the folder the index names.
     @Test func parallelPutsRacingVisibilitySwitchesAndDeletes() throws {
-        let store = try Store(tokens: Self.uploader)
+        let store = try Store(tokens: Self.uploader, anyBackend: true)
         let bytes = Fixtures.randomBytes(1 << 20)
         let digest = Fixtures.digest(bytes)
         #expect(try store.put(bytes, user: "up").status == 200, "the file is known before the race")
@@ -173,23 +173,23 @@ import TestSupport
     /// PUTs racing the offline `tooltool-server visibility` command (another process, which the server's in-process
     /// locks do not cover): never a blob in both folders, never a torn file.
     @Test func putsRacingTheVisibilityCommand() throws {
-        let store = try Store(tokens: Self.uploader)
+        let store = try Store(tokens: Self.uploader, anyBackend: true)
         for round in 0..<4 {
             let bytes = Fixtures.randomBytes(256 << 10)
             let digest = Fixtures.digest(bytes)
             #expect(try store.put(bytes, visibility: .public, user: "up").status == 200)
             let results = inParallel(9) { index -> Int in
                 if index == 0 {
-                    let moved = try? ProcessRunner.run(Binaries.server, ["visibility", digest.hex, "internal", "--root", store.root])
+                    let moved = try? store.command(["visibility", digest.hex, "internal"])
                     return Int(moved?.status ?? -1)
                 }
                 return (try? store.put(bytes, visibility: .public, user: "up"))?.status ?? 0
             }
             #expect(results[0] == 0, "round \(round): the visibility command failed")
             #expect(results.dropFirst().allSatisfy { $0 == 200 || $0 == 409 }, "round \(round): \(results)")
-            let inPublic = exists(store.blobPath(digest, .public)), inPvt = exists(store.blobPath(digest, .internal))
+            let inPublic = store.stored.contains(digest, .public), inPvt = store.stored.contains(digest, .internal)
             #expect(!inPublic && inPvt, "round \(round): public \(inPublic), pvt \(inPvt)")
-            #expect(Fixtures.read(store.blobPath(digest, .internal)) == bytes)
+            #expect(store.stored.bytes(digest, .internal) == bytes)
         }
         store.server.stop()
         let fsck = try store.command(["fsck"])
@@ -199,10 +199,10 @@ import TestSupport
     /// At most one whole copy of `bytes`, and the index (`GET /file`) and fsck agree with the folders.
     static func expectConsistent(_ store: Store, _ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) throws {
         let digest = Fixtures.digest(bytes)
-        let inPublic = exists(store.blobPath(digest, .public)), inPvt = exists(store.blobPath(digest, .internal))
+        let inPublic = store.stored.contains(digest, .public), inPvt = store.stored.contains(digest, .internal)
         #expect(!(inPublic && inPvt), "never in both folders", sourceLocation: sourceLocation)
-        for visibility in Visibility.allCases where exists(store.blobPath(digest, visibility)) {
-            #expect(Fixtures.read(store.blobPath(digest, visibility)) == bytes, "whole file", sourceLocation: sourceLocation)
+        for visibility in Visibility.allCases where store.stored.contains(digest, visibility) {
+            #expect(store.stored.bytes(digest, visibility) == bytes, "whole file", sourceLocation: sourceLocation)
         }
         #expect(eventually { store.temporaryFiles().isEmpty }, sourceLocation: sourceLocation)
         let file = try store.request("GET", "/file/sha512/\(digest.hex)", user: "admin").json()["result"]

@@ -61,7 +61,7 @@ import TestSupport
         let again = try harness.createBatch(token: admin, message: "restore", files: [file])
         let url = try #require(again["files"]?["secret.bin"]?["put_url"]?.stringValue, "a deleted file needs a new upload")
         #expect(try harness.put(url: url, file.bytes).status == 200)
-        #expect(Fixtures.read(harness.blobPath(file.digest, .internal)) == file.bytes)
+        #expect(harness.stored.bytes(file.digest, .internal) == file.bytes)
         #expect(try harness.send("GET", "/sha512/\(file.digest.hex)", token: admin).status == 200)
         let restored = try harness.json(try harness.send("GET", "/file/sha512/\(file.digest.hex)", token: admin))
         #expect(restored["result"]?["has_instances"] == true)

@@ -15,16 +15,19 @@ final class APIHarness {
     init(arguments: [String] = []) throws {
         directory = TemporaryDirectory(prefix: "api")
         try TestIndex.register(root: directory.path)
+        try TestStore.register(root: directory.path)
         server = try ServerProcess(root: directory.path, arguments: arguments)
     }
 
     /// The store root.
     var root: String { directory.path }
+    /// What the store holds (its folders, or its prefix in the bucket with `TOOLTOOL_TEST_STORE=s3`).
+    var stored: StoredBlobs { TestStore.contents(root: root) }
 
     /// Creates a token for `user` with `permissions` through `tooltool-server token create`.
     func token(_ user: String, _ permissions: String...) throws -> String {
         let arguments = ["token", "create", "--root", root, "--user", user] + permissions.flatMap { ["--permission", $0] }
-        let result = try ProcessRunner.run(Binaries.server, TestIndex.withIndex(arguments))
+        let result = try ServerCommandLine.run(arguments)
         try #require(result.status == 0, "token create failed: \(result.stderr)")
         let token = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         if TestIndex.usesPostgres {
@@ -41,14 +44,14 @@ final class APIHarness {
     /// Revokes every token of `user` through `token list` and `token revoke`; with `token` (one of them) given, on
     /// PostgreSQL also waits (bounded) until the running server refuses it, as `token(_:_:)` waits for a new one.
     func revokeTokens(of user: String, token: String? = nil) throws {
-        let list = try ProcessRunner.run(Binaries.server, TestIndex.withIndex(["token", "list", "--root", root]))
+        let list = try ServerCommandLine.run(["token", "list", "--root", root])
         let ids = list.stdout.split(separator: "\n").dropFirst().compactMap { line -> String? in
             let fields = line.split(separator: "\t")
             return fields.count > 1 && fields[1] == user ? String(fields[0]) : nil
         }
         try #require(!ids.isEmpty, "no token of \(user) in: \(list.stdout)")
         for id in ids {
-            let result = try ProcessRunner.run(Binaries.server, TestIndex.withIndex(["token", "revoke", "--root", root, id]))
+            let result = try ServerCommandLine.run(["token", "revoke", "--root", root, id])
             try #require(result.status == 0, "token revoke failed: \(result.stderr)")
         }
         if TestIndex.usesPostgres, let token {
@@ -119,14 +122,9 @@ final class APIHarness {
         return batch
     }
 
-    /// Where the store keeps a blob of `visibility`.
-    func blobPath(_ digest: Digest, _ visibility: Visibility) -> String {
-        "\(root)/\(visibility.folderName)/sha512/\(digest.hex)"
-    }
-
-    /// True when the blob exists under `visibility`'s folder.
+    /// True when the store holds the blob under `visibility`.
     func isStored(_ digest: Digest, _ visibility: Visibility) -> Bool {
-        FileManager.default.fileExists(atPath: blobPath(digest, visibility))
+        stored.contains(digest, visibility)
     }
 }
 

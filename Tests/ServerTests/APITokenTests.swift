@@ -52,7 +52,7 @@ import TestSupport
         #expect(tokens.compactMap { $0["user"]?.stringValue } == ["admin", "ci-bot"])
         #expect(!list.text.contains(secret))
         #expect(tokens.allSatisfy { $0["token"] == nil })
-        let offline = try ProcessRunner.run(Binaries.server, TestIndex.withIndex(["token", "list", "--root", harness.root]))
+        let offline = try ServerCommandLine.run(["token", "list", "--root", harness.root])
         #expect(offline.stdout.contains("ci-bot\tdownload.internal,upload.public"))
         // Only the SHA-256 is stored.
         if let database = TestIndex.postgresDatabase(root: harness.root) {

@@ -29,7 +29,7 @@ import TestSupport
 
             let put = try harness.put(url: url, file.bytes)
             #expect(put.status == 200, "\(put.text)")
-            #expect(Fixtures.read(harness.blobPath(file.digest, file.visibility)) == file.bytes)
+            #expect(harness.stored.bytes(file.digest, file.visibility) == file.bytes)
             #expect(!harness.isStored(file.digest, file.visibility.other))
 
             let complete = try harness.send("GET", "/upload/complete/sha512/\(file.digest.hex)", token: token)

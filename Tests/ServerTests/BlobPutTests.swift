@@ -24,9 +24,9 @@ import TestSupport
         #expect(result?["digest"]?.stringValue == digest.hex)
         #expect(result?["size"]?.intValue == 300_000)
         #expect(result?["visibility"]?.stringValue == "internal")
-        #expect(Fixtures.read(harness.blobPath(digest, .internal)) == bytes)
-        #expect(!ServerHarness.exists(harness.blobPath(digest, .public)))
-        #expect(harness.temporaryFiles().isEmpty)
+        #expect(harness.stored.bytes(digest, .internal) == bytes)
+        #expect(!harness.stored.contains(digest, .public))
+        #expect(harness.uploadsInProgress().isEmpty)
 
         // And it is served back.
         let get = try harness.request("GET", "/sha512/\(digest.hex)", user: "up")
@@ -43,17 +43,20 @@ import TestSupport
         let response = try harness.put(bytes, visibility: name, user: "up")
         #expect(response.status == 200, "\(response.text)")
         #expect(try response.json()["result"]?["visibility"]?.stringValue == visibility.rawValue)
-        #expect(Fixtures.read(harness.blobPath(digest, visibility)) == bytes)
-        #expect(!ServerHarness.exists(harness.blobPath(digest, visibility.other)))
-        let mode = try FileManager.default.attributesOfItem(atPath: harness.blobPath(digest, visibility))[.posixPermissions] as? Int
-        #expect(mode == 0o644, "a static server mirroring the folder must be able to read the file")
+        #expect(harness.stored.bytes(digest, visibility) == bytes)
+        #expect(!harness.stored.contains(digest, visibility.other))
+        if !TestStore.usesS3 {
+            let path = harness.stored.location(digest, visibility)
+            let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+            #expect(mode == 0o644, "a static server mirroring the folder must be able to read the file")
+        }
     }
 
     @Test func emptyBodyUploads() throws {
         let harness = try ServerHarness(tokens: Self.uploader)
         let response = try harness.put([], visibility: "public", user: "up")
         #expect(response.status == 200, "\(response.text)")
-        #expect(Fixtures.read(harness.blobPath(Fixtures.digest([]), .public)) == [])
+        #expect(harness.stored.bytes(Fixtures.digest([]), .public) == [])
     }
 
     @Test func unknownVisibilityGives400() throws {
@@ -73,16 +76,16 @@ import TestSupport
         #expect(response.errorDescription?.contains(claimed.hex) == true, "\(response.text)")
         #expect(response.errorDescription?.contains(actual.hex) == true, "\(response.text)")
         for visibility in Visibility.allCases {
-            #expect(!ServerHarness.exists(harness.blobPath(claimed, visibility)))
-            #expect(!ServerHarness.exists(harness.blobPath(actual, visibility)))
+            #expect(!harness.stored.contains(claimed, visibility))
+            #expect(!harness.stored.contains(actual, visibility))
         }
-        #expect(harness.temporaryFiles().isEmpty)
+        #expect(harness.uploadsInProgress().isEmpty)
         expectError(try harness.request("GET", "/sha512/\(claimed.hex)", user: "up"), 404, "NotFound")
     }
 
     @Test func truncatedBodyIsDroppedAndItsTempFileRemoved() throws {
         let harness = try ServerHarness(tokens: Self.uploader)
-        let bytes = Fixtures.randomBytes(1 << 20)
+        let bytes = Fixtures.randomBytes(TestStore.sizeSeenInProgress(atLeast: 1 << 20))
         let digest = Fixtures.digest(bytes)
 
         do {
@@ -91,11 +94,11 @@ import TestSupport
                 + "Authorization: Bearer \(harness.tokens["up"]!)\r\nContent-Length: \(bytes.count)\r\n\r\n"
             #expect(client.send(Array(head.utf8) + bytes[..<(bytes.count / 2)]))
             // The upload must be in progress (its temp file exists) before the client goes away.
-            #expect(eventually { !harness.temporaryFiles().isEmpty })
+            #expect(eventually { !harness.uploadsInProgress().isEmpty })
         }  // the client closes here, half-way through the body
 
-        #expect(eventually { harness.temporaryFiles().isEmpty }, "temp files left: \(harness.temporaryFiles())")
-        for visibility in Visibility.allCases { #expect(!ServerHarness.exists(harness.blobPath(digest, visibility))) }
+        #expect(eventually { harness.uploadsInProgress().isEmpty }, "temp files left: \(harness.uploadsInProgress())")
+        for visibility in Visibility.allCases { #expect(!harness.stored.contains(digest, visibility)) }
         // The server keeps serving, and the same upload then succeeds.
         let retry = try harness.put(bytes, visibility: "public", user: "up")
         #expect(retry.status == 200)
@@ -112,7 +115,7 @@ import TestSupport
         expectError(response, 411, "LengthRequired")
         #expect(response.header("Connection") == "close")
         #expect(client.isClosedByPeer())
-        #expect(!ServerHarness.exists(harness.blobPath(digest, .internal)))
+        #expect(!harness.stored.contains(digest, .internal))
     }
 
     @Test func missingContentLengthGives411() throws {
@@ -123,7 +126,7 @@ import TestSupport
         let response = try client.readResponse()
         expectError(response, 411, "LengthRequired")
         #expect(client.isClosedByPeer())
-        #expect(harness.temporaryFiles().isEmpty)
+        #expect(harness.uploadsInProgress().isEmpty)
     }
 
     @Test func overTheSizeLimitGives413BeforeTheBody() throws {
@@ -138,7 +141,7 @@ import TestSupport
         expectError(response, 413, "TooLarge")
         #expect(response.errorDescription?.contains("1000") == true)
         #expect(client.isClosedByPeer())
-        #expect(harness.temporaryFiles().isEmpty)
+        #expect(harness.uploadsInProgress().isEmpty)
 
         // At the limit it is taken.
         let small = Fixtures.randomBytes(1000)
@@ -157,7 +160,7 @@ import TestSupport
             #expect(response.status == item.status, "\(item.user ?? "anonymous"): \(response.statusLine)")
             #expect(response.header("Content-Type") == "application/json")
         }
-        #expect(harness.temporaryFiles().isEmpty)
+        #expect(harness.uploadsInProgress().isEmpty)
     }
 
     @Test func uploadWithoutTokenGives401AndWithoutPermissionGives403BeforeTheBody() throws {
@@ -181,7 +184,7 @@ import TestSupport
             #expect(response.errorDescription?.contains("upload.\(item.visibility)") == true, "\(response.text)")
             #expect(client.isClosedByPeer())
         }
-        for visibility in Visibility.allCases { #expect(!ServerHarness.exists(harness.blobPath(digest, visibility))) }
+        for visibility in Visibility.allCases { #expect(!harness.stored.contains(digest, visibility)) }
         // The right permission for that visibility is enough.
         #expect(try harness.put(bytes, visibility: "internal", user: "internal-only").status == 200)
     }
@@ -199,7 +202,7 @@ import TestSupport
         let response = try client.readResponse()
         #expect(response.status == 200, "\(response.text)")
         #expect(try response.json()["result"]?["new"]?.boolValue == true)
-        #expect(Fixtures.read(harness.blobPath(digest, .internal)) == bytes)
+        #expect(harness.stored.bytes(digest, .internal) == bytes)
     }
 
     @Test func connectionStaysOpenAcrossUploadsAndDownloads() throws {
@@ -226,13 +229,13 @@ import TestSupport
         let bytes = Fixtures.randomBytes(50_000)
         let digest = Fixtures.digest(bytes)
         #expect(try harness.put(bytes, visibility: "public", user: "up").status == 200)
-        let inode = try Self.inode(harness.blobPath(digest, .public))
+        let inode = TestStore.usesS3 ? nil : try Self.inode(harness.stored.location(digest, .public))
 
         let again = try harness.put(bytes, visibility: "public", user: "up")
         #expect(again.status == 200, "\(again.text)")
         #expect(try again.json()["result"]?["new"]?.boolValue == false)
-        #expect(try Self.inode(harness.blobPath(digest, .public)) == inode, "the stored file is not replaced")
-        #expect(harness.temporaryFiles().isEmpty)
+        if let inode { #expect(try Self.inode(harness.stored.location(digest, .public)) == inode, "the stored file is not replaced") }
+        #expect(harness.uploadsInProgress().isEmpty)
     }
 
     @Test func duplicateUploadWithExpectContinueIsAnsweredBeforeTheBody() throws {
@@ -260,9 +263,9 @@ import TestSupport
 
         let conflict = try harness.put(bytes, visibility: "public", user: "up")
         expectError(conflict, 409, "VisibilityConflict")
-        #expect(Fixtures.read(harness.blobPath(digest, .internal)) == bytes)
-        #expect(!ServerHarness.exists(harness.blobPath(digest, .public)))
-        #expect(harness.temporaryFiles().isEmpty)
+        #expect(harness.stored.bytes(digest, .internal) == bytes)
+        #expect(!harness.stored.contains(digest, .public))
+        #expect(harness.uploadsInProgress().isEmpty)
         // Still private: anonymous readers are refused.
         #expect(try harness.request("GET", "/sha512/\(digest.hex)").status == 401)
     }
@@ -279,7 +282,7 @@ import TestSupport
         let response = try client.readResponse()
         #expect(response.status == 200, "\(response.text)")
         #expect(try response.json()["result"]?["size"]?.intValue == 50_000, "the file's JSON describes the stored file")
-        #expect(Fixtures.read(harness.blobPath(digest, .public)) == bytes)
+        #expect(harness.stored.bytes(digest, .public) == bytes)
     }
 
     @Test func parallelUploadsOfOneDigestAllSucceedAndLeaveOneWholeFile() throws {
@@ -290,9 +293,9 @@ import TestSupport
         let all = Self.uploadInParallel(bytes, visibilities: Array(repeating: "public", count: 12), harness: harness)
         #expect(all.allSatisfy { $0.status == 200 }, "statuses: \(all.map(\.status))")
         #expect(all.filter { $0.new == true }.count == 1, "exactly one upload published the blob: \(all.map(\.new))")
-        #expect(Fixtures.read(harness.blobPath(digest, .public)) == bytes)
-        #expect(!ServerHarness.exists(harness.blobPath(digest, .internal)))
-        #expect(eventually { harness.temporaryFiles().isEmpty })
+        #expect(harness.stored.bytes(digest, .public) == bytes)
+        #expect(!harness.stored.contains(digest, .internal))
+        #expect(eventually { harness.uploadsInProgress().isEmpty })
     }
 
     @Test func parallelUploadsWithBothVisibilitiesStoreOneFileAndRefuseTheOthers() throws {
@@ -305,12 +308,12 @@ import TestSupport
         #expect(all.allSatisfy { $0.status == 200 || $0.status == 409 }, "statuses: \(all.map(\.status))")
         let winners = Set(zip(visibilities, all).filter { $0.1.status == 200 }.map(\.0))
         #expect(winners.count == 1, "every 200 is for one visibility: \(Array(zip(visibilities, all.map(\.status))))")
-        let inPublic = ServerHarness.exists(harness.blobPath(digest, .public))
-        let inPvt = ServerHarness.exists(harness.blobPath(digest, .internal))
+        let inPublic = harness.stored.contains(digest, .public)
+        let inPvt = harness.stored.contains(digest, .internal)
         #expect(inPublic != inPvt, "one file, in one folder")
         #expect(winners == [inPublic ? "public" : "internal"])
-        #expect(Fixtures.read(harness.blobPath(digest, inPublic ? .public : .internal)) == bytes)
-        #expect(eventually { harness.temporaryFiles().isEmpty })
+        #expect(harness.stored.bytes(digest, inPublic ? .public : .internal) == bytes)
+        #expect(eventually { harness.uploadsInProgress().isEmpty })
     }
 
     /// PUTs `bytes` once per entry of `visibilities`, all at once: every connection sends its head and a first

@@ -58,8 +58,8 @@ import TestSupport
         let toPublic = try ServerHarness.command(["visibility", digest.hex, "public", "--root", harness.root])
         #expect(toPublic.status == 0, "\(toPublic.stderr)")
         #expect(toPublic.stdout.contains("public"))
-        #expect(Fixtures.read(harness.blobPath(digest, .public)) == bytes)
-        #expect(!ServerHarness.exists(harness.blobPath(digest, .internal)))
+        #expect(harness.stored.bytes(digest, .public) == bytes)
+        #expect(!harness.stored.contains(digest, .internal))
         let get = try harness.request("GET", "/sha512/\(digest.hex)")
         #expect(get.status == 200)
         #expect(get.body == bytes)
@@ -71,8 +71,8 @@ import TestSupport
 
         let back = try ServerHarness.command(["visibility", digest.hex, "internal", "--root", harness.root])
         #expect(back.status == 0, "\(back.stderr)")
-        #expect(ServerHarness.exists(harness.blobPath(digest, .internal)))
-        #expect(!ServerHarness.exists(harness.blobPath(digest, .public)))
+        #expect(harness.stored.contains(digest, .internal))
+        #expect(!harness.stored.contains(digest, .public))
         #expect(try harness.request("GET", "/sha512/\(digest.hex)").status == 401)
 
         // The running server's per-visibility totals follow the moves.

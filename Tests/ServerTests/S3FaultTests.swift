@@ -51,6 +51,52 @@ import TestSupport
         #expect(try moto.multipartUploads(bucket).isEmpty)
     }
 
+    /// The endpoint failing every request: the heartbeat says the bucket does not answer (the load-balancer check
+    /// stays up), a PUT and an API visibility switch answer 503 `StorageUnavailable` with `Retry-After`, nothing is
+    /// lost; once the endpoint answers again, all of it works without a restart.
+    @Test func anEndpointThatStopsAnsweringIs503ThenRecovers() throws {
+        let server = try serve()
+        defer {
+            _ = server.stop()
+            proxy.stop()
+        }
+        let admin = try token([.uploadPublic, .uploadInternal, .downloadInternal, .manage])
+        let kept = Fixtures.randomBytes(50_000)
+        #expect(try put(server, kept, token: admin).status == 200)
+        #expect(try S3Harness.request(server, "GET", "/__heartbeat__").status == 200)
+
+        for method in ["GET", "HEAD", "PUT", "POST", "DELETE"] {
+            proxy.add(.init(method, "/", count: 100_000, .status(503, code: "ServiceUnavailable")))
+        }
+        #expect(eventually(timeout: 30) { (try? S3Harness.request(server, "GET", "/__heartbeat__").status) == 503 },
+                "the heartbeat notices within its 5 s cache")
+        let sick = try S3Harness.request(server, "GET", "/__heartbeat__")
+        #expect(sick.text.contains("does not answer"), "\(sick.text)")
+        #expect(try S3Harness.request(server, "GET", "/__lbheartbeat__").status == 200)
+        let refused = try put(server, Fixtures.randomBytes(1000), token: admin)
+        #expect(refused.status == 503 && refused.text.contains("StorageUnavailable"), "\(refused.text)")
+        #expect(refused.header("Retry-After") == "5")
+        let patch = try S3Harness.request(server, "PATCH", "/file/sha512/\(Fixtures.digest(kept).hex)", token: admin,
+                                          headers: [("Content-Type", "application/json")],
+                                          body: Array(#"[{"op": "set_visibility", "visibility": "internal"}]"#.utf8))
+        #expect(patch.status == 503 && patch.text.contains("StorageUnavailable"), "\(patch.text)")
+        #expect(patch.header("Retry-After") == "5")
+        #expect(server.isRunning)
+
+        proxy.clear()
+        #expect(eventually(timeout: 30) { (try? S3Harness.request(server, "GET", "/__heartbeat__").status) == 200 })
+        #expect(try put(server, Fixtures.randomBytes(1000), token: admin).status == 200)
+        let again = try S3Harness.request(server, "PATCH", "/file/sha512/\(Fixtures.digest(kept).hex)", token: admin,
+                                          headers: [("Content-Type", "application/json")],
+                                          body: Array(#"[{"op": "set_visibility", "visibility": "internal"}]"#.utf8))
+        #expect(again.status == 200, "the same switch goes through once S3 answers: \(again.text)")
+        #expect(try S3Harness.request(server, "GET", "/sha512/\(Fixtures.digest(kept).hex)").status == 401)
+        let get = try S3Harness.request(server, "GET", "/sha512/\(Fixtures.digest(kept).hex)", token: admin)
+        #expect(get.status == 200 && get.body == kept)
+        #expect(try moto.keys(bucket).contains(S3Harness.key(Fixtures.digest(kept), .internal)))
+        #expect(try moto.multipartUploads(bucket).isEmpty)
+    }
+
     @Test func aCompleteThatKeepsFailingGives503AndLeavesNothing() throws {
         let server = try serve()
         defer {

@@ -23,6 +23,7 @@ final class ServerHarness {
     init(tokens: [String: [Permission]] = [:], arguments: [String] = [], prefix: String = "srv") throws {
         directory = TemporaryDirectory(prefix: prefix)
         try TestIndex.register(root: directory.path)
+        try TestStore.register(root: directory.path)
         var made: [String: String] = [:]
         for (user, permissions) in tokens {
             made[user] = try Self.createToken(root: directory.path, user: user, permissions: permissions)
@@ -35,14 +36,14 @@ final class ServerHarness {
     static func createToken(root: String, user: String, permissions: [Permission]) throws -> String {
         let arguments = ["token", "create", "--root", root, "--user", user]
             + permissions.flatMap { ["--permission", $0.rawValue] }
-        let result = try ProcessRunner.run(Binaries.server, TestIndex.withIndex(arguments), timeout: 30)
+        let result = try ServerCommandLine.run(arguments, timeout: 30)
         try #require(result.status == 0, "token create failed: \(result.stderr)")
         return result.stdout.trimmingCharacters(in: .newlines)
     }
 
     /// Runs `tooltool-server` with `arguments` (the root is not added).
     static func command(_ arguments: [String], timeout: TimeInterval = 60) throws -> ProcessResult {
-        try ProcessRunner.run(Binaries.server, TestIndex.withIndex(arguments), timeout: timeout)
+        try ServerCommandLine.run(arguments, timeout: timeout)
     }
 
     /// One request on a fresh connection; `token` (a user name in `tokens`, or a raw token with `rawToken`) adds
@@ -72,24 +73,17 @@ final class ServerHarness {
         return try request("PUT", "/sha512/\(digest.hex)\(query)", user: user, headers: headers, body: bytes)
     }
 
-    /// Where a blob of `visibility` lives on disk.
-    func blobPath(_ digest: Digest, _ visibility: Visibility) -> String {
-        "\(root)/\(visibility.folderName)/sha512/\(digest.hex)"
-    }
+    /// What the store holds (its folders, or its prefix in the bucket with `TOOLTOOL_TEST_STORE=s3`).
+    var stored: StoredBlobs { TestStore.contents(root: root) }
 
     /// Drops `bytes` into the store by hand (as an admin copying files would); returns the digest.
     @discardableResult
     func storeByHand(_ bytes: [UInt8], _ visibility: Visibility) throws -> Digest {
-        let digest = Fixtures.digest(bytes)
-        try Fixtures.write(bytes, to: blobPath(digest, visibility))
-        return digest
+        try stored.put(bytes, visibility)
     }
 
-    /// Names of the files in the store's temp folder (in-flight uploads).
-    func temporaryFiles() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: root + "/.tmp")) ?? [])
-            .filter { !$0.hasPrefix("heartbeat-") }
-    }
+    /// Uploads in progress or left behind (temp files, or multipart uploads in the bucket).
+    func uploadsInProgress() -> [String] { stored.uploadsInProgress() }
 
     /// True when a file exists at `path`.
     static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }

@@ -70,6 +70,9 @@ public final class S3FaultProxy: @unchecked Sendable {
     /// Adds a rule (checked in the order added).
     public func add(_ rule: Rule) { lock.withLock { rules.append(rule) } }
 
+    /// Drops every rule not used up yet: requests pass through again.
+    public func clear() { lock.withLock { rules.removeAll() } }
+
     /// The faults applied so far, as "METHOD target fault".
     public var log: [String] { lock.withLock { applied } }
 

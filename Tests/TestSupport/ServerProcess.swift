@@ -26,7 +26,9 @@ public final class ServerProcess: @unchecked Sendable {
                 logName: String = "server-stderr.log") throws {
         self.root = root
         let process = Process()
-        let serve = TestIndex.withIndex(["serve", "--root", root, "--host", "127.0.0.1", "--port", "0"] + arguments)
+        let given = ["serve", "--root", root, "--host", "127.0.0.1", "--port", "0"] + arguments
+        let serve = ServerCommandLine.arguments(given)
+        let environment = ServerCommandLine.environment(given).merging(environment) { $1 }
         if let first = launcher.first {
             process.executableURL = URL(fileURLWithPath: first)
             process.arguments = Array(launcher.dropFirst()) + [executable] + serve

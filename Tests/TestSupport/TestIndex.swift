@@ -8,7 +8,7 @@ public enum TestIndex {
     /// True when the harnesses put their stores' metadata in PostgreSQL.
     public static let usesPostgres = ProcessInfo.processInfo.environment["TOOLTOOL_TEST_INDEX"] == "postgres"
 
-    private static let locations = NSLockedDictionary()
+    private static let locations = LockedDictionary()
 
     /// Gives the store at `root` its own PostgreSQL database when `usesPostgres`; nothing otherwise.
     public static func register(root: String) throws {
@@ -32,14 +32,4 @@ public enum TestIndex {
               let at = arguments.firstIndex(of: "--root"), at + 1 < arguments.count else { return arguments }
         return arguments + Self.arguments(root: arguments[at + 1])
     }
-}
-
-/// A string dictionary behind a lock (tests run in parallel).
-private final class NSLockedDictionary: @unchecked Sendable {
-    // @unchecked Sendable: `values` is only touched while `lock` is held.
-    private let lock = NSLock()
-    private var values: [String: String] = [:]
-
-    func set(_ key: String, _ value: String) { lock.withLock { values[key] = value } }
-    func get(_ key: String) -> String? { lock.withLock { values[key] } }
 }
