@@ -97,6 +97,32 @@ import TestSupport
         #expect(try moto.multipartUploads(bucket).isEmpty)
     }
 
+    /// The write that publishes a blob is conditional (`If-None-Match: *`), so an upload that raced another (on this
+    /// server or any other: no lock covers both) never replaces the object, and says it did not store it. The race
+    /// is made certain by hiding the stored object from the upload's own HEAD checks; for both ways in: one
+    /// PutObject (a body under a part) and a multipart upload.
+    @Test func anUploadThatMissedTheStoredObjectDoesNotReplaceIt() throws {
+        let server = try serve()
+        defer {
+            _ = server.stop()
+            proxy.stop()
+        }
+        let uploader = try token([.uploadPublic])
+        for bytes in [Fixtures.randomBytes(40_000), Fixtures.randomBytes(Self.partSize + 4321)] {
+            let digest = Fixtures.digest(bytes)
+            let first = try put(server, bytes, token: uploader)
+            #expect(first.status == 200 && first.text.contains("\"new\":true"), "\(first.text)")
+            proxy.add(.init("HEAD", "public/sha512/\(digest.hex)", count: 10, .status(404, code: "NoSuchKey")))
+            let second = try put(server, bytes, token: uploader)
+            #expect(second.status == 200, "\(second.text)")
+            #expect(second.text.contains("\"new\":false"), "the conditional write refused to replace it: \(second.text)")
+            proxy.clear()
+        }
+        #expect(proxy.log.contains { $0.contains("HEAD") }, "the HEAD checks were hidden: \(proxy.log)")
+        #expect(try eventually(timeout: 15) { try moto.multipartUploads(bucket).isEmpty }, "the refused upload was aborted")
+        #expect(try moto.keys(bucket).count == 2)
+    }
+
     @Test func aCompleteThatKeepsFailingGives503AndLeavesNothing() throws {
         let server = try serve()
         defer {
