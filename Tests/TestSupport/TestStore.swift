@@ -96,6 +96,11 @@ public struct StoredBlobs: Sendable {
 
     let place: Place
 
+    /// The blobs under `prefix` in `client`'s bucket (for tests that make a store themselves).
+    public static func bucket(_ client: S3Client, prefix: String) -> StoredBlobs {
+        StoredBlobs(place: .bucket(client, prefix: prefix))
+    }
+
     /// Where the blob would be: a path under the root, or a key in the bucket (for messages).
     public func location(_ digest: Digest, _ visibility: Visibility) -> String {
         switch place {

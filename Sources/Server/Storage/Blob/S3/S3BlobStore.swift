@@ -28,12 +28,21 @@ public final class S3BlobStore: BlobStore {
     let locks = StripedLock()
     private let health = Mutex<(checked: Int64, problem: String?)>((0, nil))
 
-    /// A store in `client`'s bucket under `prefix` (no leading or trailing `/`; empty for the bucket's top).
-    public init(client: S3Client, prefix: String, partSize: Int = 16 << 20, abandonedAfter: Int64 = 86_400) {
+    /// The largest object one CopyObject copies (S3's limit, 5 GiB); larger ones go by UploadPartCopy in
+    /// `copyPieceSize` pieces (1 GiB).
+    let copyLimit: Int64
+    let copyPieceSize: Int64
+
+    /// A store in `client`'s bucket under `prefix` (no leading or trailing `/`; empty for the bucket's top). The copy
+    /// sizes are S3's; a test passes smaller ones to reach the multipart copy with megabytes.
+    public init(client: S3Client, prefix: String, partSize: Int = 16 << 20, abandonedAfter: Int64 = 86_400,
+                copyLimit: Int64 = 5 << 30, copyPieceSize: Int64 = 1 << 30) {
         self.client = client
         self.keyPrefix = prefix.isEmpty ? "" : prefix + "/"
         self.partSize = partSize
         self.abandonedAfter = abandonedAfter
+        self.copyLimit = copyLimit
+        self.copyPieceSize = copyPieceSize
     }
 
     public var location: String {
@@ -106,15 +115,14 @@ public final class S3BlobStore: BlobStore {
         return moved
     }
 
-    /// A server-side copy: CopyObject up to 5 GiB, UploadPartCopy in 1 GiB parts above.
+    /// A server-side copy: CopyObject up to `copyLimit`, UploadPartCopy in `copyPieceSize` pieces above.
     func copy(from source: String, to target: String, size: Int64) throws(S3Error) {
-        let copyLimit: Int64 = 5 << 30
         guard size > copyLimit else { return try client.copyObject(from: source, to: target) }
         let id = try client.createMultipartUpload(key: target)
         do {
             var parts: [S3CompletedPart] = []
             var offset: Int64 = 0
-            let piece: Int64 = 1 << 30
+            let piece = copyPieceSize
             while offset < size {
                 let last = min(offset + piece, size) - 1
                 let etag = try client.uploadPartCopy(from: source, range: offset...last, key: target, uploadID: id,
