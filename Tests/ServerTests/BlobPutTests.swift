@@ -255,6 +255,27 @@ import TestSupport
         #expect(result?["visibility"]?.stringValue == "internal")
     }
 
+    /// A blob removed behind the server's back (by hand, `aws s3 rm`): the index still lists it, but a client
+    /// waiting on `Expect: 100-continue` is not told it is stored; it gets its 100 and the upload stores it again.
+    @Test func aBlobRemovedByHandIsUploadedAgainEvenWithExpectContinue() throws {
+        let harness = try ServerHarness(tokens: Self.uploader)
+        let bytes = Fixtures.randomBytes(50_000)
+        let digest = Fixtures.digest(bytes)
+        #expect(try harness.put(bytes, visibility: "public", user: "up").status == 200)
+        try harness.stored.remove(digest, .public)
+
+        let client = try RawHTTPClient(port: harness.port)
+        client.send("PUT /sha512/\(digest.hex)?visibility=public HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Authorization: Bearer \(harness.tokens["up"]!)\r\nContent-Length: \(bytes.count)\r\nExpect: 100-continue\r\n\r\n")
+        let interim = try client.readResponse()
+        #expect(interim.status == 100, "the store no longer holds it: \(interim.statusLine) \(interim.text)")
+        client.send(bytes)
+        let response = try client.readResponse()
+        #expect(response.status == 200, "\(response.text)")
+        #expect(harness.stored.bytes(digest, .public) == bytes)
+        #expect(try harness.request("GET", "/sha512/\(digest.hex)").body == bytes)
+    }
+
     @Test func uploadingWithTheOtherVisibilityGives409AndChangesNothing() throws {
         let harness = try ServerHarness(tokens: Self.uploader)
         let bytes = Fixtures.randomBytes(20_000)

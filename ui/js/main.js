@@ -24,8 +24,10 @@ const routes = [
   [/^\/tokens$/, () => renderTokens(main)],
 ];
 
-/** Renders the view for the current hash. */
+/** Renders the view for the current hash, into a fresh <main>: answers still on their way to the view being left
+ * land in the detached old one instead of over this one (a quick click would otherwise show the old page). */
 async function route() {
+  freshMain();
   renderHeader();
   if (!session.token()) { renderSignIn(main, signedIn); return; }
   const hash = location.hash.replace(/^#/, "") || "/";
@@ -48,8 +50,8 @@ function signedIn() {
   route();
 }
 
-/** Swaps in an empty <main> when a session ends: answers still on their way to the old view land in a detached
- * element instead of over the sign-in form. */
+/** Swaps in an empty <main> (a new view, or a session's end): answers still on their way to the old view land in a
+ * detached element instead of over what comes next. */
 function freshMain() {
   const fresh = main.cloneNode(false);
   main.replaceWith(fresh);

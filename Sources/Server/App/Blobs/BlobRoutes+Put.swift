@@ -32,14 +32,19 @@ extension BlobRoutes {
         }
         let expectsContinue = head.headers["Expect"]?.lowercased() == "100-continue"
         guard context.store.isLocal else {
-            // A remote store is not asked on the loop (that would wait on the network); the index says from the
-            // worker queue whether the blob is already stored, before a body byte is read. Its upload checks the
-            // store itself again before it publishes.
-            let index = context.index, worker = context.worker
+            // A remote store is not asked on the loop (that would wait on the network): from the worker queue,
+            // before a body byte is read, the index says whether the blob should be stored and, if so, the store
+            // confirms it (the index may be stale: a blob removed by hand). A blob the index does not know costs no
+            // request here; its upload checks the store itself before it publishes.
+            let index = context.index, store = context.store, worker = context.worker
             return .decideLater { decider in
                 worker.async {
-                    let record = try? index.file(digest)
-                    let stored = record.flatMap { $0.hasInstances ? StoredBlob(visibility: $0.visibility, size: $0.size) : nil }
+                    let stored: StoredBlob? = {
+                        guard let record = try? index.file(digest), record.hasInstances,
+                              let blob = try? store.openForReading(digest) else { return nil }
+                        blob.close()
+                        return StoredBlob(visibility: blob.visibility, size: blob.size)
+                    }()
                     decider.decide {
                         startUpload(digest, visibility: visibility, length: length, stored: stored,
                                     expectsContinue: expectsContinue, user: user)
