@@ -74,9 +74,9 @@ import TestSupport
         let token = try harness.token("alice@example.com", "upload.public", "upload.internal", "download.internal")
         let removed = APIFile("removed.bin", size: 400, .public)
         _ = try harness.upload(token: token, message: "first", files: [removed])
-        try FileManager.default.removeItem(atPath: harness.blobPath(removed.digest, .public))
+        try harness.stored.remove(removed.digest, .public)
         let copied = APIFile("copied.bin", size: 300, .internal)
-        try Fixtures.write(copied.bytes, to: harness.blobPath(copied.digest, .internal))
+        try harness.stored.put(copied.bytes, .internal)
         let fresh = (0..<200).map { APIFile("fresh-\($0).tar.xz", size: 100 + $0, $0 % 2 == 0 ? .public : .internal) }
 
         // Gone from the store: a new size is a new declaration, and the file needs a PUT again.
