@@ -153,6 +153,8 @@ import TestSupport
         ["serve", "--threads", "0"],
         ["serve", "--max-upload-size", "-1"],
         ["serve", "--public-url", "ftp://example.com"],
+        ["serve", "--s3-upload-concurrency", "0"],
+        ["serve", "--s3-part-size", "1048576"],
         ["bogus"],
         ["token", "create", "--user", "alice"],
         ["token", "create", "--user", "alice", "--permission", "download.everything"],

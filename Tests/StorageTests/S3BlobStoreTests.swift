@@ -32,3 +32,16 @@ import TestSupport
         #expect(!contents.contains(digest, .internal))
     }
 }
+
+extension S3BlobStoreTests {
+    /// S3 takes at most 10,000 parts: a body that would need more gets parts just large enough (whole MiB).
+    @Test func aBodyOverTenThousandPartsGetsLargerParts() throws {
+        let credentials = S3Credentials(accessKeyID: "AKID", secretAccessKey: "secret")
+        let client = try S3Client(S3Configuration(bucket: "b", endpoint: "http://127.0.0.1:9", pathStyle: true, credentials: credentials))
+        let store = S3BlobStore(client: client, prefix: "", partSize: 8 << 20)
+        #expect(store.partSize(for: 1 << 30) == 8 << 20)
+        #expect(store.partSize(for: 10_000 * (8 << 20)) == 8 << 20, "exactly 10,000 parts still fit")
+        #expect(store.partSize(for: 10_000 * (8 << 20) + 1) == 9 << 20)
+        #expect(store.partSize(for: 100 << 30) == 11 << 20, "100 GiB: 10.24 MiB, rounded up to 11")
+    }
+}

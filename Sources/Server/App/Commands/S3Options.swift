@@ -15,8 +15,12 @@ struct S3Options: ParsableArguments {
     @Option(name: .customLong("s3-profile"),
             help: "The profile of the AWS shared-credentials file, when the AWS_* variables are not set (default: $AWS_PROFILE or default).")
     var profile: String?
-    @Option(name: .customLong("s3-part-size"), help: "Multipart upload part size in bytes (at least 5 MiB).")
-    var partSize: Int = 16 << 20
+    @Option(name: .customLong("s3-part-size"),
+            help: "Multipart upload part size in bytes (at least 5 MiB; larger for a body over 10,000 parts).")
+    var partSize: Int = S3BlobStore.defaultPartSize
+    @Option(name: .customLong("s3-upload-concurrency"),
+            help: "Parts of one upload sent at once; an upload holds up to this many parts plus one in memory.")
+    var uploadConcurrency: Int = S3BlobStore.defaultPartsInFlight
     @Option(name: .customLong("s3-downloads"),
             help: "How GETs are served from S3: proxy (streamed through the server) or redirect (302 to a presigned URL).")
     var downloads: RemoteDownloads = .proxy
@@ -32,6 +36,9 @@ struct S3Options: ParsableArguments {
     func validate() throws {
         if partSize < 5 << 20 { throw ValidationError("--s3-part-size must be at least 5 MiB (S3's minimum), got \(partSize)") }
         if partSize > 5 << 30 { throw ValidationError("--s3-part-size must be at most 5 GiB (S3's maximum), got \(partSize)") }
+        if !(1...64).contains(uploadConcurrency) {
+            throw ValidationError("--s3-upload-concurrency must be between 1 and 64, got \(uploadConcurrency)")
+        }
         if !(1...604_800).contains(urlLifetime) {
             throw ValidationError("--s3-url-lifetime must be between 1 and 604800 s (7 days, SigV4's limit), got \(urlLifetime)")
         }
@@ -46,7 +53,8 @@ struct S3Options: ParsableArguments {
                                                 credentials: credentials)
             configuration.stallTimeout = stallTimeout
             let client = try S3Client(configuration)
-            return S3BlobStore(client: client, prefix: prefix, partSize: partSize, abandonedAfter: abandonedAfter)
+            return S3BlobStore(client: client, prefix: prefix, partSize: partSize, partsInFlight: uploadConcurrency,
+                               abandonedAfter: abandonedAfter)
         } catch {
             throw .misconfigured("\(error)")
         }

@@ -18,6 +18,14 @@ public final class S3BlobStore: BlobStore {
     let keyPrefix: String
     /// Multipart part size in bytes.
     let partSize: Int
+    /// Parts of one upload sent at once.
+    let partsInFlight: Int
+    /// 8 MiB parts, 8 at a time: the AWS CLI's part size, and the pair that came closest to the CLI's own upload
+    /// speed in `bench/s3` (bench/RESULTS.md) while an upload holds 72 MiB at most.
+    public static let defaultPartSize = 8 << 20
+    public static let defaultPartsInFlight = 8
+    /// S3's most parts per upload: a larger body gets larger parts.
+    static let maxParts: Int64 = 10_000
     /// Multipart uploads older than this many seconds that this process is not writing are aborted by the sweep.
     let abandonedAfter: Int64
     /// Uploads this process has in flight (their multipart ids), which the sweep leaves alone.
@@ -35,11 +43,13 @@ public final class S3BlobStore: BlobStore {
 
     /// A store in `client`'s bucket under `prefix` (no leading or trailing `/`; empty for the bucket's top). The copy
     /// sizes are S3's; a test passes smaller ones to reach the multipart copy with megabytes.
-    public init(client: S3Client, prefix: String, partSize: Int = 16 << 20, abandonedAfter: Int64 = 86_400,
+    public init(client: S3Client, prefix: String, partSize: Int = defaultPartSize, partsInFlight: Int = defaultPartsInFlight,
+                abandonedAfter: Int64 = 86_400,
                 copyLimit: Int64 = 5 << 30, copyPieceSize: Int64 = 1 << 30) {
         self.client = client
         self.keyPrefix = prefix.isEmpty ? "" : prefix + "/"
         self.partSize = partSize
+        self.partsInFlight = partsInFlight
         self.abandonedAfter = abandonedAfter
         self.copyLimit = copyLimit
         self.copyPieceSize = copyPieceSize
@@ -50,6 +60,14 @@ public final class S3BlobStore: BlobStore {
     }
 
     public var isLocal: Bool { false }
+
+    /// The part size for a body of `size` bytes: `partSize`, or for a body over `maxParts` of those, the smallest
+    /// whole number of MiB that fits it in `maxParts`.
+    func partSize(for size: Int64) -> Int {
+        let needed = (size + Self.maxParts - 1) / Self.maxParts
+        let mib: Int64 = 1 << 20
+        return max(partSize, Int((needed + mib - 1) / mib * mib))
+    }
 
     /// The key of a blob with the given visibility.
     func key(_ digest: Digest, _ visibility: Visibility) -> String {

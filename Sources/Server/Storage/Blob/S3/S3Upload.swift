@@ -7,7 +7,7 @@ import Synchronization
 /// the next part fills, and the upload is completed only once the digest matched (aborted otherwise), so nothing
 /// unverified ever appears under a blob's key. A body smaller than a part waits in memory and goes up in one
 /// PutObject after verification. Memory: at most `partsInFlight` + 1 parts per upload (those being sent, one filling):
-/// 64 MiB with the default 16 MiB parts.
+/// 72 MiB with the defaults (8 parts of 8 MiB in flight).
 ///
 /// `@unchecked Sendable`: the upload is used by one thread at a time (the app's upload queue), which alone touches
 /// the buffer, hasher and counters; part results arrive on the S3 loop and go through `parts` (a `Mutex`), and the
@@ -25,9 +25,11 @@ final class S3Upload: BlobUpload, @unchecked Sendable {
     private var uploadID: String?
     private var partNumber = 0
     private var closed = false
-    /// Parts sent at once, each on its own connection (the AWS CLI sends up to 10).
-    static let partsInFlight = 3
-    private let sending = DispatchSemaphore(value: S3Upload.partsInFlight)
+    /// This upload's part size (`S3BlobStore.partSize(for:)`) and how many are sent at once, each on its own
+    /// connection.
+    private let partSize: Int
+    private let partsInFlight: Int
+    private let sending: DispatchSemaphore
     private struct Parts {
         var done: [S3CompletedPart] = []
         var failure: S3Error?
@@ -41,6 +43,9 @@ final class S3Upload: BlobUpload, @unchecked Sendable {
         self.expectedSize = expectedSize
         key = store.key(digest, visibility)
         hasher = HashPipeline(algorithm: digest.algorithm, expectedSize: expectedSize)
+        partSize = store.partSize(for: expectedSize)
+        partsInFlight = store.partsInFlight
+        sending = DispatchSemaphore(value: store.partsInFlight)
     }
 
     deinit { abort() }
@@ -56,12 +61,12 @@ final class S3Upload: BlobUpload, @unchecked Sendable {
         bytesWritten = got
         var rest = bytes
         while !rest.isEmpty {
-            if buffer.isEmpty { buffer.reserveCapacity(Int(min(Int64(store.partSize), expectedSize))) }
-            let take = min(rest.count, store.partSize - buffer.count)
+            if buffer.isEmpty { buffer.reserveCapacity(Int(min(Int64(partSize), expectedSize))) }
+            let take = min(rest.count, partSize - buffer.count)
             buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[..<take]))
             rest = UnsafeRawBufferPointer(rebasing: rest[take...])
             // A full part goes when more is to come: the last part (or a small body) waits for the verdict.
-            if buffer.count == store.partSize, bytesWritten < expectedSize || !rest.isEmpty {
+            if buffer.count == partSize, bytesWritten < expectedSize || !rest.isEmpty {
                 try sendPart()
             }
         }
@@ -107,8 +112,8 @@ final class S3Upload: BlobUpload, @unchecked Sendable {
         do {
             if uploadID != nil {
                 if !buffer.isEmpty { try sendPart() }
-                for _ in 0..<Self.partsInFlight { sending.wait() }  // every part is in
-                for _ in 0..<Self.partsInFlight { sending.signal() }
+                for _ in 0..<partsInFlight { sending.wait() }  // every part is in
+                for _ in 0..<partsInFlight { sending.signal() }
                 let failure = parts.withLock { $0.failure }
                 if let failure { throw failure }
             }
