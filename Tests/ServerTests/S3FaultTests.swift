@@ -54,6 +54,28 @@ import TestSupport
     /// The endpoint failing every request: the heartbeat says the bucket does not answer (the load-balancer check
     /// stays up), a PUT and an API visibility switch answer 503 `StorageUnavailable` with `Retry-After`, nothing is
     /// lost; once the endpoint answers again, all of it works without a restart.
+    /// The answer to CompleteMultipartUpload cut after S3 acted on it: the retry (or the HEAD after it) finds the
+    /// object whole, so the upload is acknowledged once, and nothing is left open.
+    @Test func aCompleteWhoseAnswerIsCutIsAcknowledgedOnce() throws {
+        let server = try serve()
+        defer {
+            _ = server.stop()
+            proxy.stop()
+        }
+        let uploader = try token([.uploadPublic])
+        proxy.add(.init("POST", "uploadId=", .cut(afterBytes: 30)))
+        let bytes = Fixtures.randomBytes(Self.partSize + 999)
+        let stored = try put(server, bytes, token: uploader)
+        #expect(stored.status == 200, "\(stored.text)")
+        #expect(stored.text.contains("\"new\":true"), "\(stored.text)")
+        #expect(proxy.log.count == 1 && proxy.log[0].contains("cut"), "\(proxy.log)")
+        #expect(try moto.keys(bucket) == [S3Harness.key(Fixtures.digest(bytes), .public)])
+        #expect(try eventually(timeout: 15) { try moto.multipartUploads(bucket).isEmpty })
+        let fetched = try RawHTTPClient(port: server.port, timeout: 60).request("GET", "/sha512/\(Fixtures.digest(bytes).hex)")
+        let same = fetched.status == 200 && fetched.body == bytes
+        #expect(same)
+    }
+
     @Test func anEndpointThatStopsAnsweringIs503ThenRecovers() throws {
         let server = try serve()
         defer {
