@@ -23,7 +23,7 @@ import TestSupport
         #expect(try store.setVisibility(digest, to: .internal))
         let contents = StoredBlobs.bucket(client, prefix: "big")
         #expect(contents.bytes(digest, .internal) == bytes, "the pieces were put together in order")
-        let copied = try #require(try client.headObject(key: "big/pvt/sha512/\(digest.hex)"))
+        let copied = try #require(try client.headObject(key: store.key(digest, .internal)))
         #expect(copied.etag.hasSuffix("-3\""), "a multipart ETag of 3 pieces, so not one CopyObject: \(copied.etag)")
         #expect(!contents.contains(digest, .public), "the old key goes once the copy is whole")
         #expect(try client.listMultipartUploads(prefix: "big").isEmpty)

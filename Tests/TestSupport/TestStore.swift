@@ -74,12 +74,6 @@ public enum TestStore {
         return StoredBlobs(place: .folder(root))
     }
 
-    /// The bucket, when the S3 runs use one (for tests that look at objects or multipart uploads themselves).
-    public static func bucket(root: String) -> (client: S3Client, prefix: String)? {
-        guard let prefix = prefixes.get(root), case .success(let shared) = bucket else { return nil }
-        return (shared.client, prefix)
-    }
-
     private struct SharedBucket: Sendable {
         let moto: MotoServer
         let name: String

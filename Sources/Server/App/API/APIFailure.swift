@@ -39,9 +39,9 @@ struct APIFailure: Error, Sendable {
     /// What `Retry-After` says when the index or the blob store is down.
     static let retryAfterSeconds = 5
 
-    /// The answer for this failure.
-    func response(user: String?) -> HTTPResponse {
-        APIResponse.error(status, name, description, headers: headers, user: user)
+    /// The answer for this failure (`close`: close the connection after it, for a refused body).
+    func response(user: String?, close: Bool = false) -> HTTPResponse {
+        APIResponse.error(status, name, description, close: close, headers: headers, user: user)
     }
 
     /// The client-side index errors (validation, conflicts, unknown keys); nil for the server's own failures.

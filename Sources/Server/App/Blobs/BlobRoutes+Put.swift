@@ -130,8 +130,7 @@ extension BlobRoutes {
                                      "the server's disk has no room for \(needed) bytes; try again later", close: close, user: user)
         case .unavailable:
             ServerLog.error("blob store unavailable for \(digest.hex): \(error)")
-            return APIResponse.error(503, "StorageUnavailable", "the blob store is not answering; try again later",
-                                     close: close, headers: [("Retry-After", "5")], user: user)
+            return APIFailure.storageUnavailable.response(user: user, close: close)
         default:
             return APIResponse.internalError("storing \(digest.hex)", error, user: user)
         }
