@@ -160,8 +160,8 @@ extension HTTPServerSuite {
             #expect(server.log.wait { $0.count == 1 })
             let entry = try #require(server.log.all.first)
             #expect(entry.path == "/query")
-            #expect(entry.method == "GET")
-            #expect(entry.status == 200)
+            #expect(entry.method == .get)
+            #expect(entry.status == .ok)
             #expect(entry.remoteAddress == "127.0.0.1")
             #expect(entry.bytesSent > 0 && entry.bytesReceived > 0)
         }

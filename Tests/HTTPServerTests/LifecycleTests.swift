@@ -142,6 +142,6 @@ struct StopOnRequestHandler: HTTPHandler {
 
     func handle(_ head: HTTPRequestHead) -> HTTPRequestAction {
         if head.path == "/stop" { box.server.withLock { $0 }?.stop() }
-        return .respond(.text(status: 200, "stopping"))
+        return .respond(.text(status: .ok, "stopping"))
     }
 }

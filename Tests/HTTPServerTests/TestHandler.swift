@@ -14,19 +14,19 @@ struct TestHandler: HTTPHandler {
 
     func handle(_ head: HTTPRequestHead) -> HTTPRequestAction {
         switch (head.method, head.path) {
-        case ("GET", "/hello"):
-            return .respond(.text(status: 200, "hello world"))
-        case ("GET", "/query"):
-            return .respond(.text(status: 200, head.query ?? "-"))
-        case ("GET", "/file"), ("HEAD", "/file"):
-            guard let path = head.headers["X-File"] else { return .respond(.text(status: 400, "X-File")) }
+        case (.get, "/hello"):
+            return .respond(.text(status: .ok, "hello world"))
+        case (.get, "/query"):
+            return .respond(.text(status: .ok, head.query ?? "-"))
+        case (.get, "/file"), (.head, "/file"):
+            guard let path = head.headers["X-File"] else { return .respond(.text(status: .badRequest, "X-File")) }
             let fd = open(path, O_RDONLY)
             var info = stat()
             fstat(fd, &info)
             let offset = Int64(head.query ?? "0") ?? 0
-            return .respond(HTTPResponse(status: 200, headers: ["Content-Type": "application/octet-stream"],
+            return .respond(HTTPResponse(status: .ok, headers: ["Content-Type": "application/octet-stream"],
                                          body: .file(fd: fd, offset: offset, length: Int64(info.st_size) - offset)))
-        case ("GET", "/block"):
+        case (.get, "/block"):
             // Fields in wire form after ordinary ones; a value from the query, which may hold CR or LF.
             var block = HTTPHeaderBlock(maxBytes: 512) { fields in
                 fields.add("X-Literal", literal: "fixed")
@@ -34,27 +34,27 @@ struct TestHandler: HTTPHandler {
                 fields.add("X-Query", (head.query ?? "").removingPercentEncoding ?? "")
             }
             block.add("X-Added", "later")
-            return .respond(HTTPResponse(status: 200, headers: ["X-Plain": "plain"], headerBlock: block,
+            return .respond(HTTPResponse(status: .ok, headers: ["X-Plain": "plain"], headerBlock: block,
                                          body: .bytes(Array("block".utf8))))
-        case ("PUT", "/upload"):
+        case (.put, "/upload"):
             return .readBody(PatternConsumer(events: events))
-        case ("PUT", "/paused-upload"):
+        case (.put, "/paused-upload"):
             return .readBody(PatternConsumer(events: events, pausing: true))
-        case ("GET", "/stream"), ("HEAD", "/stream"):
+        case (.get, "/stream"), (.head, "/stream"):
             // `?N` bytes of the pattern from another thread; `?N&fail` fails after half of them.
             let parts = (head.query ?? "").split(separator: "&")
             let length = Int64(parts.first ?? "") ?? 0
             let source = PatternSource(length: length, failHalfway: parts.contains("fail"), events: events)
-            return .respond(HTTPResponse(status: 200, body: .stream(source, length: length)))
-        case ("PUT", "/reject"):
+            return .respond(HTTPResponse(status: .ok, body: .stream(source, length: length)))
+        case (.put, "/reject"):
             events.append("reject")
-            return .respond(.error(status: 401, name: "Unauthorized", description: "no credentials"))
-        case ("GET", "/later"):
+            return .respond(.error(status: .unauthorized, name: "Unauthorized", description: "no credentials"))
+        case (.get, "/later"):
             let delay = UInt32(head.query ?? "50") ?? 50
             return .respondLater { responder in
                 Thread.detachNewThread {
                     usleep(delay * 1000)
-                    responder.send(.text(status: 200, "later"))
+                    responder.send(.text(status: .ok, "later"))
                 }
             }
         case (_, "/decided"):
@@ -67,18 +67,18 @@ struct TestHandler: HTTPHandler {
                     if query == "drop" { return }
                     events.append("decided \(method) \(query)")
                     decider.decide {
-                        if query == "refuse" { return .respond(.error(status: 401, name: "Unauthorized", description: "refused")) }
-                        if method == "PUT" { return .readBody(PatternConsumer(events: events)) }
-                        return .respond(.text(status: 200, "decided"))
+                        if query == "refuse" { return .respond(.error(status: .unauthorized, name: "Unauthorized", description: "refused")) }
+                        if method == .put { return .readBody(PatternConsumer(events: events)) }
+                        return .respond(.text(status: .ok, "decided"))
                     }
                 }
             }
-        case ("POST", "/echo"):
+        case (.post, "/echo"):
             return BufferedBodyConsumer.action(for: head, limit: 1024) { _, bytes, responder in
-                responder.send(HTTPResponse(status: 200, body: .bytes(bytes)))
+                responder.send(HTTPResponse(status: .ok, body: .bytes(bytes)))
             }
         default:
-            return .respond(.error(status: 404, name: "NotFound", description: "no route"))
+            return .respond(.error(status: .notFound, name: "NotFound", description: "no route"))
         }
     }
 }
@@ -118,7 +118,7 @@ final class PatternConsumer: HTTPBodyConsumer {
 
     func end(responder: HTTPResponder) {
         events.append("end \(position)")
-        responder.send(.text(status: 200, "\(position) \(matches) \(largestChunk)"))
+        responder.send(.text(status: .ok, "\(position) \(matches) \(largestChunk)"))
     }
 
     func abort() { events.append("abort \(position)") }

@@ -30,7 +30,7 @@ final class TestServer: Sendable {
                             accessLog: { entry, lines in
                                 log.append(entry)
                                 guard logLines else { return }
-                                var line = "\(entry.method) \(entry.path) \(entry.status)\n"
+                                var line = "\(entry.method?.name ?? "-") \(entry.path) \(entry.status)\n"
                                 line.withUTF8 { lines.append(UnsafeRawBufferPointer($0)) }
                             })
         port = try server.start()

@@ -140,7 +140,7 @@ extension Connection {
         let started = request.started ? request.startTime : headStart
         let path = request.path ?? String(decoding: request.url.prefix { $0 != 0x3F }, as: UTF8.self)
         let entry = HTTPAccessLogEntry(time: Date(timeIntervalSince1970: request.started ? request.startDate : wallClockNow()),
-                                       remoteAddress: remoteAddress, user: responseUser, method: request.method ?? "-",
+                                       remoteAddress: remoteAddress, user: responseUser, method: request.method,
                                        path: path, status: responseStatus, bytesSent: max(bytesSent, 0),
                                        bytesReceived: request.bytesIn, duration: monotonicNow() - started)
         loop.appendLog(entry, with: log)

@@ -51,7 +51,7 @@ final class Connection {
     /// Monotonic times driving the single timer.
     var headStart = 0.0, idleSince = 0.0, lastReadProgress = 0.0, lastWriteProgress = 0.0, lingerStart = 0.0
     /// The response being written: total bytes, status, log user, and whether to close after it.
-    var responseBytes: Int64 = 0, responseStatus = 0, responseUser: String?, closeAfterResponse = false
+    var responseBytes: Int64 = 0, responseStatus = HTTPStatus.ok, responseUser: String?, closeAfterResponse = false
     /// Whether the client asked to keep the connection open.
     var keepAlive = true
     /// A response waits for the end of the loop iteration to be written (reading stays armed until then: turning

@@ -12,12 +12,12 @@ public struct HTTPAccessLogEntry: Sendable {
     public var remoteAddress: String
     /// The response's `logUser`, if any.
     public var user: String?
-    /// The request method (`-` when the head could not be parsed).
-    public var method: String
+    /// The request method; nil when the head could not be parsed (the log shows `-`).
+    public var method: HTTPMethod?
     /// The raw path, never the query (it may hold a URL signature).
     public var path: String
     /// The response status.
-    public var status: Int
+    public var status: HTTPStatus
     /// Bytes of the response written to the socket (head and body).
     public var bytesSent: Int64
     /// Bytes of the request read from the socket (head and body).

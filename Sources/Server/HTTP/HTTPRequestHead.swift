@@ -1,7 +1,7 @@
 /// A request's line and headers, validated by the layer before any handler sees them.
 public struct HTTPRequestHead: Sendable {
-    /// The method as sent, e.g. `GET`.
-    public var method: String
+    /// The method, e.g. `.get`.
+    public var method: HTTPMethod
     /// The raw request-target, e.g. `/sha512/ab?x=1`.
     public var target: String
     /// The raw path: the target before any `?` (not percent-decoded).
@@ -18,10 +18,10 @@ public struct HTTPRequestHead: Sendable {
     public var remoteAddress: String
 
     /// True for `HEAD`: the response keeps its real `Content-Length` but the layer sends no body.
-    public var isHead: Bool { method == "HEAD" }
+    public var isHead: Bool { method == .head }
 
     /// A head with the given fields; `path` and `query` are split from `target`.
-    public init(method: String, target: String, version: HTTPVersion = .http11, headers: HTTPHeaders = HTTPHeaders(),
+    public init(method: HTTPMethod, target: String, version: HTTPVersion = .http11, headers: HTTPHeaders = HTTPHeaders(),
                 contentLength: Int64? = nil, remoteAddress: String = "") {
         self.method = method
         self.target = target

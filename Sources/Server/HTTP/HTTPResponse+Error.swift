@@ -1,6 +1,6 @@
 extension HTTPResponse {
     /// The JSON error body every error uses: `{"error": {"name": "...", "description": "..."}}`.
-    public static func error(status: Int, name: String, description: String, closeConnection: Bool = false) -> HTTPResponse {
+    public static func error(status: HTTPStatus, name: String, description: String, closeConnection: Bool = false) -> HTTPResponse {
         let text = "{\"error\": {\"name\": \(jsonString(name)), \"description\": \(jsonString(description))}}"
         var response = json(status: status, text: text)
         response.closeConnection = closeConnection

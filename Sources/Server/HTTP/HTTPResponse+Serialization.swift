@@ -1,6 +1,6 @@
 extension HTTPResponse {
     /// Whether this status may carry a body (not 1xx, 204 or 304).
-    var allowsBody: Bool { !(100..<200).contains(status) && status != 204 && status != 304 }
+    var allowsBody: Bool { status.allowsBody }
 
     /// The status line and headers, ending with the empty line.
     ///
@@ -9,7 +9,7 @@ extension HTTPResponse {
     /// The fields of `headerBlock` (checked when they were added) follow those of `headers`.
     func serializedHead(isHead: Bool, close: Bool, keepAliveHeader: Bool) -> [UInt8] {
         // Sized first, then written with one copy per piece into one allocation: it runs once per response.
-        let reason = HTTPStatus.reasonPhrase(status)
+        let reason = status.reasonPhrase
         var ownLength: String?
         var room = 9 + 21 + 1 + reason.utf8.count + 2  // status line
         let fields = headers.fields
@@ -25,7 +25,7 @@ extension HTTPResponse {
         return [UInt8](unsafeUninitializedCapacity: room) { buffer, initialized in
             var out = ByteWriter(base: UnsafeMutableRawPointer(buffer.baseAddress!), capacity: room)
             out.write(literal: "HTTP/1.1 ")
-            out.write(decimal: Int64(status))
+            out.write(decimal: Int64(status.code))
             out.write(byte: 0x20)
             out.write(reason)
             out.write(literal: "\r\n")

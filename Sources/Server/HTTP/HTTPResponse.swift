@@ -1,7 +1,7 @@
 /// A response: status, headers and body. The layer adds `Content-Length` and `Connection` itself.
 public struct HTTPResponse: Sendable {
-    /// Status code, e.g. 200.
-    public var status: Int
+    /// The status, e.g. `.ok`.
+    public var status: HTTPStatus
     /// Header fields; a `Content-Length` here is kept only on a response to HEAD (the layer otherwise writes the
     /// body's real length).
     public var headers: HTTPHeaders
@@ -15,7 +15,7 @@ public struct HTTPResponse: Sendable {
     public var logUser: String?
 
     /// A response with the given parts.
-    public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), headerBlock: HTTPHeaderBlock = HTTPHeaderBlock(),
+    public init(status: HTTPStatus, headers: HTTPHeaders = HTTPHeaders(), headerBlock: HTTPHeaderBlock = HTTPHeaderBlock(),
                 body: HTTPResponseBody = .empty, closeConnection: Bool = false, logUser: String? = nil) {
         self.status = status
         self.headers = headers
@@ -26,14 +26,14 @@ public struct HTTPResponse: Sendable {
     }
 
     /// A JSON response: `text` as the body and `Content-Type: application/json`.
-    public static func json(status: Int, text: String, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+    public static func json(status: HTTPStatus, text: String, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
         var all = headers
         all.replace("Content-Type", "application/json")
         return HTTPResponse(status: status, headers: all, body: .bytes(Array(text.utf8)))
     }
 
     /// A plain-text response (`text/plain; charset=utf-8`).
-    public static func text(status: Int, _ text: String) -> HTTPResponse {
+    public static func text(status: HTTPStatus, _ text: String) -> HTTPResponse {
         HTTPResponse(status: status, headers: ["Content-Type": "text/plain; charset=utf-8"], body: .bytes(Array(text.utf8)))
     }
 }

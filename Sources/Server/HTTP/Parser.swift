@@ -27,8 +27,14 @@ final class Parser {
     /// Clears a pause so parsing can go on.
     func resume() { http_parser_pause(pointer, 0) }
 
-    /// The method of the current request, e.g. `GET`.
-    var method: String { String(cString: http_method_str(http_method(rawValue: UInt32(pointer.pointee.method)))) }
+    /// The method of the current request, straight from the parser's number (no string is made).
+    var method: HTTPMethod {
+        // http_parser fails a request with any method outside its list, which `HTTPMethod` mirrors.
+        guard let method = HTTPMethod(rawValue: UInt8(truncatingIfNeeded: pointer.pointee.method)) else {
+            preconditionFailure("http_parser method \(pointer.pointee.method) is not in HTTPMethod")
+        }
+        return method
+    }
 
     /// The version of the current request.
     var version: HTTPVersion { HTTPVersion(major: Int(pointer.pointee.http_major), minor: Int(pointer.pointee.http_minor)) }

@@ -33,7 +33,7 @@ struct RequestState {
     var rejection: HTTPResponse?
     /// What the response and the access log need of the validated head, once complete (the head itself is not kept:
     /// reading a field of a stored `HTTPRequestHead?` copied, retained and released, all of it).
-    var method: String?, path: String?, version: HTTPVersion?, isHead = false
+    var method: HTTPMethod?, path: String?, version: HTTPVersion?, isHead = false
     /// The handler's decision.
     var decision: Decision?
     /// Close after the response whatever the client asked (its body was not read).

@@ -7,8 +7,8 @@ import Storage
 /// Route code throws it from anywhere (body parsing, validation, worker jobs); `APIRoutes.answer` turns it, and the
 /// storage layers' own errors, into the one JSON error shape.
 struct APIFailure: Error, Sendable {
-    /// HTTP status, e.g. 400.
-    let status: Int
+    /// HTTP status, e.g. `.badRequest`.
+    let status: HTTPStatus
     /// The error body's `error.name`.
     let name: String
     /// The error body's `error.description`: what was expected and what was got.
@@ -18,22 +18,22 @@ struct APIFailure: Error, Sendable {
 
     /// 400 with `name`.
     static func badRequest(_ name: String, _ description: String) -> APIFailure {
-        APIFailure(status: 400, name: name, description: description)
+        APIFailure(status: .badRequest, name: name, description: description)
     }
 
     /// 404 `NotFound`.
     static func notFound(_ description: String) -> APIFailure {
-        APIFailure(status: 404, name: "NotFound", description: description)
+        APIFailure(status: .notFound, name: "NotFound", description: description)
     }
 
     /// 503 `IndexUnavailable` with `Retry-After`: the database cannot be reached right now.
     static let indexUnavailable = APIFailure(
-        status: 503, name: "IndexUnavailable", description: "the metadata index cannot be reached right now; try again shortly",
+        status: .serviceUnavailable, name: "IndexUnavailable", description: "the metadata index cannot be reached right now; try again shortly",
         headers: [("Retry-After", String(retryAfterSeconds))])
 
     /// 503 `StorageUnavailable` with `Retry-After`: the blob store (an S3 endpoint) does not answer right now.
     static let storageUnavailable = APIFailure(
-        status: 503, name: "StorageUnavailable", description: "the blob store is not answering; try again later",
+        status: .serviceUnavailable, name: "StorageUnavailable", description: "the blob store is not answering; try again later",
         headers: [("Retry-After", String(retryAfterSeconds))])
 
     /// What `Retry-After` says when the index or the blob store is down.
@@ -62,9 +62,9 @@ struct APIFailure: Error, Sendable {
     init?(_ error: StorageError) {
         switch error {
         case .notFound: self = .notFound(error.description)
-        case .inBothFolders: self = APIFailure(status: 409, name: "InBothFolders", description: error.description)
-        case .visibilityConflict: self = APIFailure(status: 409, name: "VisibilityConflict", description: error.description)
-        case .diskFull: self = APIFailure(status: 507, name: "InsufficientStorage", description: "the server's disk is full; try again later")
+        case .inBothFolders: self = APIFailure(status: .conflict, name: "InBothFolders", description: error.description)
+        case .visibilityConflict: self = APIFailure(status: .conflict, name: "VisibilityConflict", description: error.description)
+        case .diskFull: self = APIFailure(status: .insufficientStorage, name: "InsufficientStorage", description: "the server's disk is full; try again later")
         case .unavailable:
             ServerLog.error("blob store unavailable: \(error)")
             self = .storageUnavailable
@@ -72,7 +72,7 @@ struct APIFailure: Error, Sendable {
         }
     }
 
-    init(status: Int, name: String, description: String, headers: [(String, String)] = []) {
+    init(status: HTTPStatus, name: String, description: String, headers: [(String, String)] = []) {
         self.status = status
         self.name = name
         self.description = description

@@ -18,33 +18,33 @@ struct APIRoutes: Sendable {
         let parts = head.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         switch Array(parts) {
         case ["upload"]:
-            return ServerHandler.only(["GET", "HEAD", "POST"], head) {
-                head.method == "POST" ? uploads.create(head, caller: caller) : uploads.search(head, caller: caller)
+            return ServerHandler.only([.get, .head, .post], head) {
+                head.method == .post ? uploads.create(head, caller: caller) : uploads.search(head, caller: caller)
             }
         case ["auth", "whoami"]:
-            return ServerHandler.only(["GET", "HEAD"], head) { tokens.whoami(caller: caller) }
+            return ServerHandler.only([.get, .head], head) { tokens.whoami(caller: caller) }
         case ["tokens"]:
-            return ServerHandler.only(["GET", "HEAD", "POST"], head) {
-                head.method == "POST" ? tokens.create(head, caller: caller) : tokens.list(caller: caller)
+            return ServerHandler.only([.get, .head, .post], head) {
+                head.method == .post ? tokens.create(head, caller: caller) : tokens.list(caller: caller)
             }
         case let p where p.count == 2 && p[0] == "tokens":
             guard let id = Self.batchID(p[1]) else { return nil }
-            return ServerHandler.only(["DELETE"], head) { tokens.revoke(id: id, caller: caller) }
+            return ServerHandler.only([.delete], head) { tokens.revoke(id: id, caller: caller) }
         case ["file"]:
-            return ServerHandler.only(["GET", "HEAD"], head) { files.search(head, caller: caller) }
+            return ServerHandler.only([.get, .head], head) { files.search(head, caller: caller) }
         case let p where p.count == 4 && p[0] == "upload" && p[1] == "complete" && p[2] == "sha512":
-            return ServerHandler.only(["GET"], head) { withDigest(p[3], head, caller) { uploads.complete(digest: $0, caller: caller) } }
+            return ServerHandler.only([.get], head) { withDigest(p[3], head, caller) { uploads.complete(digest: $0, caller: caller) } }
         case let p where p.count == 3 && p[0] == "file" && p[1] == "sha512":
-            return ServerHandler.only(["GET", "HEAD", "PATCH"], head) {
+            return ServerHandler.only([.get, .head, .patch], head) {
                 withDigest(p[2], head, caller) { digest in
-                    head.method == "PATCH" ? files.patch(head, digest: digest, caller: caller)
+                    head.method == .patch ? files.patch(head, digest: digest, caller: caller)
                                            : files.get(digest: digest, caller: caller)
                 }
             }
         case let p where (p.count == 2 || (p.count == 3 && p[2] == "manifest")) && p[0] == "upload":
             guard let id = Self.batchID(p[1]) else { return nil }
             let manifest = p.count == 3
-            return ServerHandler.only(["GET", "HEAD"], head) {
+            return ServerHandler.only([.get, .head], head) {
                 manifest ? uploads.manifest(id: id, caller: caller) : uploads.get(id: id, caller: caller)
             }
         default:
@@ -58,7 +58,7 @@ struct APIRoutes: Sendable {
         do {
             return action(try Digest(parsing: text))
         } catch {
-            return .respond(APIResponse.error(400, "BadDigest", error.description, close: head.contentLength ?? 0 > 0,
+            return .respond(APIResponse.error(.badRequest, "BadDigest", error.description, close: head.contentLength ?? 0 > 0,
                                               user: caller.user))
         }
     }

@@ -54,7 +54,7 @@ extension FileRoutes {
             let operations = try FileOperation.list(document)
             if try context.inFlight.contains(digest) {
                 let seconds = context.configuration.uploadRetryAfter
-                throw APIFailure(status: 409, name: "UploadInProgress",
+                throw APIFailure(status: .conflict, name: "UploadInProgress",
                                  description: "an upload of \(digest.hex) is in progress; try again in \(seconds) s",
                                  headers: [("X-Retry-After", String(seconds))])
             }

@@ -36,7 +36,7 @@ extension UploadBatchRoutes {
     /// `GET /upload/<id>/manifest`: the batch as a tooltool manifest, byte for byte as tooltool.py writes one.
     func manifest(id: Int64, caller: Caller) -> HTTPRequestAction {
         visibleBatch(id: id, caller: caller) { batch in
-            HTTPResponse.json(status: 200, text: BatchJSON.manifest(batch).serialized())
+            HTTPResponse.json(status: .ok, text: BatchJSON.manifest(batch).serialized())
         }
     }
 

@@ -15,7 +15,7 @@ struct UploadBatchRoutes: Sendable {
             return .respond(Self.closing(Authorization.unauthorized("uploading needs a token with upload.public or upload.internal"), head))
         }
         guard permissions.contains(.uploadPublic) || permissions.contains(.uploadInternal) else {
-            return .respond(Self.closing(APIFailure(status: 403, name: "Forbidden",
+            return .respond(Self.closing(APIFailure(status: .forbidden, name: "Forbidden",
                 description: "this token lacks the upload.public and upload.internal permissions").response(user: user), head))
         }
         let base: UploadURL
@@ -27,7 +27,7 @@ struct UploadBatchRoutes: Sendable {
             let request = try UploadBatchRequest(document)
             for visibility in request.visibilities.sorted(by: { $0.rawValue < $1.rawValue })
             where !permissions.contains(visibility.uploadPermission) {
-                throw APIFailure(status: 403, name: "Forbidden",
+                throw APIFailure(status: .forbidden, name: "Forbidden",
                                  description: "this token lacks the \(visibility.uploadPermission.rawValue) permission "
                                      + "needed for \(visibility.rawValue) files")
             }
@@ -58,7 +58,7 @@ struct UploadBatchRoutes: Sendable {
             if context.inFlight.containsLocally(digest), (try? context.store.locate(digest)) ?? nil == nil {
                 return .respond(Self.uploadInProgress(digest, context, user: user))
             }
-            guard context.inFlight.isShared else { return .respond(APIResponse.json([:], status: 202, user: user)) }
+            guard context.inFlight.isShared else { return .respond(APIResponse.json([:], status: .accepted, user: user)) }
         }
         // Another server's upload counts too: ask the index, from the worker queue.
         let context = self.context
@@ -66,14 +66,14 @@ struct UploadBatchRoutes: Sendable {
             if try context.inFlight.contains(digest), try context.store.locate(digest) == nil {
                 return Self.uploadInProgress(digest, context, user: user)
             }
-            return APIResponse.json([:], status: 202, user: user)
+            return APIResponse.json([:], status: .accepted, user: user)
         }
     }
 
     /// 409 `UploadInProgress` with `X-Retry-After`.
     static func uploadInProgress(_ digest: Digest, _ context: ServerContext, user: String) -> HTTPResponse {
         let seconds = context.configuration.uploadRetryAfter
-        return APIFailure(status: 409, name: "UploadInProgress",
+        return APIFailure(status: .conflict, name: "UploadInProgress",
                           description: "an upload of \(digest.hex) is still in progress; ask again in \(seconds) s",
                           headers: [("X-Retry-After", String(seconds))]).response(user: user)
     }

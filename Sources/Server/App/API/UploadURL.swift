@@ -14,7 +14,7 @@ struct UploadURL: Sendable {
     init(publicURL: String?, host: String?) throws(APIFailure) {
         if let publicURL {
             guard let base = Self.withExplicitPort(publicURL) else {
-                throw APIFailure(status: 500, name: "InternalServerError", description: "the server's --public-url is unusable")
+                throw APIFailure(status: .internalServerError, name: "InternalServerError", description: "the server's --public-url is unusable")
             }
             self.base = base
             return

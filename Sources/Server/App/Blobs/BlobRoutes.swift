@@ -17,7 +17,7 @@ struct BlobRoutes: Sendable {
         let blob: OpenBlob
         do {
             guard let found = try context.store.openForReading(digest, known: nil) else {
-                return .respond(APIResponse.error(404, "NotFound", "no blob with digest \(digest.hex)", user: caller.user))
+                return .respond(APIResponse.error(.notFound, "NotFound", "no blob with digest \(digest.hex)", user: caller.user))
             }
             blob = found
         } catch {
@@ -34,7 +34,7 @@ struct BlobRoutes: Sendable {
                 let blob: OpenBlob
                 do throws(StorageError) {
                     guard let found = try context.catalog.openForServing(digest) else {
-                        responder.send(APIResponse.error(404, "NotFound", "no blob with digest \(digest.hex)", user: caller.user))
+                        responder.send(APIResponse.error(.notFound, "NotFound", "no blob with digest \(digest.hex)", user: caller.user))
                         return
                     }
                     blob = found
@@ -52,7 +52,7 @@ struct BlobRoutes: Sendable {
                     guard let failure else { return responder.send(response) }
                     source.cancel()
                     if case .notFound = failure {
-                        responder.send(APIResponse.error(404, "NotFound", "no blob with digest \(digest.hex)", user: caller.user))
+                        responder.send(APIResponse.error(.notFound, "NotFound", "no blob with digest \(digest.hex)", user: caller.user))
                     } else {
                         responder.send(Self.response(for: failure, digest: digest, user: caller.user))
                     }
@@ -83,13 +83,13 @@ struct BlobRoutes: Sendable {
         }
         if notModified {
             blob.close()
-            return HTTPResponse(status: 304, headerBlock: fields, logUser: caller.user)
+            return HTTPResponse(status: .notModified, headerBlock: fields, logUser: caller.user)
         }
         if case .remote(let remote) = blob.content, context.configuration.remoteDownloads == .redirect {
             // After the same authorization: the presigned URL is the permission, for a few minutes.
             let url = remote.temporaryURL(lifetime: context.configuration.redirectLifetime)
             fields.add("Location", url)
-            return HTTPResponse(status: 302, headerBlock: fields, logUser: caller.user)
+            return HTTPResponse(status: .found, headerBlock: fields, logUser: caller.user)
         }
 
         var range = ByteRange.parse(head.headers["Range"], size: blob.size)
@@ -99,19 +99,19 @@ struct BlobRoutes: Sendable {
         if let ifRange = head.headers["If-Range"], ifRange.trimmingWhitespace() != Self.etag(digest) { range = .whole }
         switch range {
         case .whole:
-            return HTTPResponse(status: 200, headerBlock: fields, body: Self.body(blob, offset: 0, length: blob.size),
+            return HTTPResponse(status: .ok, headerBlock: fields, body: Self.body(blob, offset: 0, length: blob.size),
                                 logUser: caller.user)
         case .partial(let first, let last):
             fields.add("Content-Range", "bytes \(first)-\(last)/\(blob.size)")
-            return HTTPResponse(status: 206, headerBlock: fields, body: Self.body(blob, offset: first, length: last - first + 1),
+            return HTTPResponse(status: .partialContent, headerBlock: fields, body: Self.body(blob, offset: first, length: last - first + 1),
                                 logUser: caller.user)
         case .unsatisfiable:
             blob.close()
-            return APIResponse.error(416, "RangeNotSatisfiable", "the blob has \(blob.size) bytes",
+            return APIResponse.error(.rangeNotSatisfiable, "RangeNotSatisfiable", "the blob has \(blob.size) bytes",
                                      headers: [("Content-Range", "bytes */\(blob.size)")], user: caller.user)
         case .invalid(let reason):
             blob.close()
-            return APIResponse.error(400, "BadRange", reason, user: caller.user)
+            return APIResponse.error(.badRequest, "BadRange", reason, user: caller.user)
         }
     }
 

@@ -1,3 +1,4 @@
+import HTTPServer
 import Shared
 import Storage
 import Synchronization
@@ -14,14 +15,18 @@ final class Metrics: Sendable {
 
     /// A method and status pair (a struct, not an interpolated string: this runs once per request).
     private struct RequestKey: Hashable {
-        var method: String
-        var status: Int
+        /// nil for a request refused before its head was parsed (labelled `-`).
+        var method: HTTPMethod?
+        var status: HTTPStatus
+
+        /// The method's label.
+        var methodName: String { method?.name ?? "-" }
     }
 
     private let counters = Mutex(Counters())
 
     /// Counts one finished request.
-    func recordRequest(method: String, status: Int, sent: Int64, received: Int64) {
+    func recordRequest(method: HTTPMethod?, status: HTTPStatus, sent: Int64, received: Int64) {
         // Methods are bounded by the parser (http_parser knows a fixed set), so the label set stays small.
         counters.withLock {
             $0.requests[RequestKey(method: method, status: status), default: 0] += 1
@@ -43,9 +48,9 @@ final class Metrics: Sendable {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
             for sample in samples { out += "\(name)\(sample.labels) \(sample.value)\n" }
         }
-        let requestKeys = snapshot.requests.keys.sorted { ($0.method, $0.status) < ($1.method, $1.status) }
+        let requestKeys = snapshot.requests.keys.sorted { ($0.methodName, $0.status) < ($1.methodName, $1.status) }
         family("tooltool_http_requests_total", "counter", "HTTP requests answered, by method and status.",
-               requestKeys.map { ("{method=\"\($0.method)\",status=\"\($0.status)\"}", snapshot.requests[$0]!) })
+               requestKeys.map { ("{method=\"\($0.methodName)\",status=\"\($0.status)\"}", snapshot.requests[$0]!) })
         family("tooltool_http_sent_bytes_total", "counter", "Bytes sent in responses (headers and bodies).",
                [("", snapshot.bytesSent)])
         family("tooltool_http_received_bytes_total", "counter", "Bytes received in requests (heads and bodies).",

@@ -26,7 +26,7 @@ struct OpsRoutes: Sendable {
             if problems.isEmpty {
                 responder.send(APIResponse.json(["status": "ok"]))
             } else {
-                responder.send(APIResponse.error(503, "Unhealthy", problems.joined(separator: "; ")))
+                responder.send(APIResponse.error(.serviceUnavailable, "Unhealthy", problems.joined(separator: "; ")))
             }
         }
     }
@@ -42,7 +42,7 @@ struct OpsRoutes: Sendable {
         context.worker.async {
             do {
                 let text = context.metrics.render(totals: try context.index.visibilityTotals())
-                responder.send(HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4"],
+                responder.send(HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"],
                                             body: .bytes(Array(text.utf8))))
             } catch {
                 responder.send(APIResponse.internalError("metrics", error))

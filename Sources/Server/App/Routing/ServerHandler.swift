@@ -54,16 +54,16 @@ struct ServerHandler: HTTPHandler {
         }
         switch path {
         case "/__lbheartbeat__":
-            return Self.only(["GET", "HEAD"], head) { .respond(APIResponse.json(["status": "ok"])) }
+            return Self.only([.get, .head], head) { .respond(APIResponse.json(["status": "ok"])) }
         case "/__heartbeat__":
-            return Self.only(["GET", "HEAD"], head) { .respondLater(ops.heartbeat) }
+            return Self.only([.get, .head], head) { .respondLater(ops.heartbeat) }
         case "/__version__":
-            return Self.only(["GET", "HEAD"], head) { .respond(ops.versionInfo()) }
+            return Self.only([.get, .head], head) { .respond(ops.versionInfo()) }
         case "/metrics":
-            return Self.only(["GET", "HEAD"], head) { .respondLater(ops.metrics) }
+            return Self.only([.get, .head], head) { .respondLater(ops.metrics) }
         default:
             if let action = api.route(head, caller: caller) { return action }
-            return .respond(APIResponse.error(404, "NotFound", "no such route", close: head.contentLength ?? 0 > 0,
+            return .respond(APIResponse.error(.notFound, "NotFound", "no such route", close: head.contentLength ?? 0 > 0,
                                               user: caller.user))
         }
     }
@@ -73,24 +73,25 @@ struct ServerHandler: HTTPHandler {
         do {
             digest = try Digest(parsing: digestText)
         } catch {
-            return .respond(APIResponse.error(400, "BadDigest", error.description, close: head.contentLength ?? 0 > 0,
+            return .respond(APIResponse.error(.badRequest, "BadDigest", error.description, close: head.contentLength ?? 0 > 0,
                                               user: caller.user))
         }
         switch head.method {
-        case "GET", "HEAD": return blobs.get(head, digest: digest, caller: caller)
-        case "PUT": return blobs.put(head, digest: digest, caller: caller)
-        default: return .respond(Self.methodNotAllowed(["GET", "HEAD", "PUT"], head))
+        case .get, .head: return blobs.get(head, digest: digest, caller: caller)
+        case .put: return blobs.put(head, digest: digest, caller: caller)
+        default: return .respond(Self.methodNotAllowed([.get, .head, .put], head))
         }
     }
 
     /// Runs `action` when the method is one of `methods`, else 405 with `Allow`.
-    static func only(_ methods: [String], _ head: HTTPRequestHead, _ action: () -> HTTPRequestAction) -> HTTPRequestAction {
+    static func only(_ methods: [HTTPMethod], _ head: HTTPRequestHead, _ action: () -> HTTPRequestAction) -> HTTPRequestAction {
         methods.contains(head.method) ? action() : .respond(Self.methodNotAllowed(methods, head))
     }
 
     /// 405 with the `Allow` header listing what the route takes.
-    static func methodNotAllowed(_ methods: [String], _ head: HTTPRequestHead) -> HTTPResponse {
-        APIResponse.error(405, "MethodNotAllowed", "\(head.method) is not allowed here; use \(methods.joined(separator: ", "))",
-                          close: head.contentLength ?? 0 > 0, headers: [("Allow", methods.joined(separator: ", "))])
+    static func methodNotAllowed(_ methods: [HTTPMethod], _ head: HTTPRequestHead) -> HTTPResponse {
+        let allowed = methods.map(\.name).joined(separator: ", ")
+        return APIResponse.error(.methodNotAllowed, "MethodNotAllowed", "\(head.method) is not allowed here; use \(allowed)",
+                                 close: head.contentLength ?? 0 > 0, headers: [("Allow", allowed)])
     }
 }

@@ -24,15 +24,15 @@ struct UIRoutes: Sendable {
     /// The answer for a path under `/ui` or `/`, or nil when the path is not the page's.
     func route(_ head: HTTPRequestHead) -> HTTPRequestAction? {
         let path = head.path
-        if path == "/" || path == "/ui" { return ServerHandler.only(["GET", "HEAD"], head) { .respond(redirect()) } }
+        if path == "/" || path == "/ui" { return ServerHandler.only([.get, .head], head) { .respond(redirect()) } }
         guard path.hasPrefix("/ui/") else { return nil }
         let name = path == "/ui/" ? "index.html" : String(path.dropFirst("/ui/".count))
-        return ServerHandler.only(["GET", "HEAD"], head) { .respond(file(name, head)) }
+        return ServerHandler.only([.get, .head], head) { .respond(file(name, head)) }
     }
 
     /// 302 to `/ui/`.
     private func redirect() -> HTTPResponse {
-        var response = HTTPResponse(status: 302, headers: HTTPHeaders(Self.securityHeaders))
+        var response = HTTPResponse(status: .found, headers: HTTPHeaders(Self.securityHeaders))
         response.headers.add("Location", "/ui/")
         return response
     }
@@ -40,7 +40,7 @@ struct UIRoutes: Sendable {
     /// The file, 304 when `If-None-Match` names its ETag, or 404.
     private func file(_ name: String, _ head: HTTPRequestHead) -> HTTPResponse {
         guard let asset = UIAssets.files[name] else {
-            var response = APIResponse.error(404, "NotFound", "no such page file", close: head.contentLength ?? 0 > 0)
+            var response = APIResponse.error(.notFound, "NotFound", "no such page file", close: head.contentLength ?? 0 > 0)
             for (header, value) in Self.securityHeaders { response.headers.add(header, value) }
             return response
         }
@@ -49,9 +49,9 @@ struct UIRoutes: Sendable {
         headers.add("Cache-Control", "no-cache")
         if let match = head.headers["If-None-Match"],
            match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == asset.etag }) {
-            return HTTPResponse(status: 304, headers: headers)
+            return HTTPResponse(status: .notModified, headers: headers)
         }
         headers.add("Content-Type", asset.contentType)
-        return HTTPResponse(status: 200, headers: headers, body: .bytes(asset.bytes))
+        return HTTPResponse(status: .ok, headers: headers, body: .bytes(asset.bytes))
     }
 }
