@@ -3,7 +3,7 @@ import Shared
 import Testing
 import TestSupport
 
-/// Verification stamps (issue 6): a warm fetch trusts an earlier verification instead of hashing every hit, and
+/// Verification stamps (issue 6; one table per user since issue 17): a warm fetch trusts an earlier verification instead of hashing every hit, and
 /// still catches a changed entry. Against the real `tooltool-server` and the real `tooltool`.
 @Suite(.enabled(if: ServerBinary.implemented, "tooltool-server still reports \"not implemented yet\""))
 struct CacheStampTests {
@@ -40,8 +40,45 @@ struct CacheStampTests {
         /// This user's stamp folder.
         var stampFolder: String { cache.file(".verified-\(geteuid())") }
 
-        /// The stamp of `blob`'s entry.
-        func stamp(_ blob: Blob) -> String { stampFolder + "/" + blob.digest.hex }
+        /// This user's stamp table: one line per entry, `HEXDIGEST STAMP`.
+        var stampFile: String { stampFolder + "/stamps" }
+
+        /// The table's stamps by hex digest (each with its newline); empty when there is no table.
+        func stamps() -> [String: String] {
+            let text = Fixtures.read(stampFile).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            var table: [String: String] = [:]
+            for line in text.split(separator: "\n") {
+                let parts = line.split(separator: " ", maxSplits: 1)
+                if parts.count == 2 { table[String(parts[0])] = String(parts[1]) + "\n" }
+            }
+            return table
+        }
+
+        /// The stamp of `blob`'s entry, nil when it has none.
+        func stamp(_ blob: Blob) -> String? { stamps()[blob.digest.hex] }
+
+        /// Replaces `blob`'s stamp with `text`: each of its lines, named by the digest, in place of the line the
+        /// table had for it (a text of two lines gives the entry two lines; one without a last newline ends the file).
+        func forgeStamp(_ blob: Blob, _ text: String) throws {
+            let name = blob.digest.hex
+            let old = Fixtures.read(stampFile).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            var lines = old.split(separator: "\n").filter { !$0.hasPrefix(name) }.map { $0 + "\n" }
+            var pieces = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let unterminated = pieces.last.map { !$0.isEmpty } ?? false
+            if !unterminated { pieces.removeLast() }
+            if pieces.isEmpty { pieces = [""] }
+            for (index, piece) in pieces.enumerated() {
+                lines.append(name + " " + piece + (unterminated && index == pieces.count - 1 ? "" : "\n"))
+            }
+            try Fixtures.write(Array(lines.joined().utf8), to: stampFile)
+        }
+
+        /// Removes `blob`'s stamp from the table.
+        func removeStamp(_ blob: Blob) throws {
+            let old = Fixtures.read(stampFile).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let lines = old.split(separator: "\n").filter { !$0.hasPrefix(blob.digest.hex) }.map { $0 + "\n" }
+            try Fixtures.write(Array(lines.joined().utf8), to: stampFile)
+        }
     }
 
     /// `lstat`, failing the test when it fails.
@@ -135,7 +172,7 @@ struct CacheStampTests {
         let setup = try Setup([blob])
         #expect(try setup.fetch().status == 0)
         #expect(chown(setup.entry(blob), 65534, 65534) == 0)
-        try? FileManager.default.removeItem(atPath: setup.stamp(blob))
+        try setup.removeStamp(blob)
         setup.removeTargets()
         #expect(try setup.fetch().status == 0)  // hashes (no stamp), then stamps the entry as it is now
         setup.removeTargets()  // the link count goes down and the ctime moves
@@ -152,7 +189,7 @@ struct CacheStampTests {
         setup.removeTargets()
         // A stamp that vouches for changed bytes (which no fetch writes): only a real hash can tell.
         try Self.corruptInPlace(setup.entry(blob), keepingMtime: false)
-        try Fixtures.write(Array(try Self.stampText(for: setup.entry(blob)).utf8), to: setup.stamp(blob))
+        try setup.forgeStamp(blob, try Self.stampText(for: setup.entry(blob)))
         let result = try setup.fetch(["--verify-cache"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("DEBUG - a.bin: hashing the cache entry (--verify-cache)"), "\(result.stderr)")
@@ -176,7 +213,7 @@ struct CacheStampTests {
         #expect(try setup.fetch().status == 0)
         setup.removeTargets()
         try Self.corruptInPlace(setup.entry(blob), keepingMtime: false)
-        try Fixtures.write(Array(try Self.stampText(for: setup.entry(blob)).utf8), to: setup.stamp(blob))
+        try setup.forgeStamp(blob, try Self.stampText(for: setup.entry(blob)))
         try spoil(setup)
         let result = try setup.fetch()
         #expect(result.status == 0, "\(result.stderr)")
@@ -234,17 +271,17 @@ struct CacheStampTests {
         for (index, spoil) in spoilers.enumerated() {
             setup.removeTargets()
             try Self.corruptInPlace(setup.entry(blob), keepingMtime: true)
-            try Fixtures.write(Array(spoil(try Self.stampText(for: setup.entry(blob))).utf8), to: setup.stamp(blob))
+            try setup.forgeStamp(blob, spoil(try Self.stampText(for: setup.entry(blob))))
             let result = try setup.fetch()
             #expect(result.status == 0, "\(index): \(result.stderr)")
             #expect(result.stderr.contains("a.bin: hashing the cache entry (its stamp is not a valid stamp)"), "\(index): \(result.stderr)")
             #expect(result.stderr.contains("is corrupt"), "\(index): \(result.stderr)")
             #expect(Client.holds(setup.work.path, "a.bin", blob.bytes), "\(index)")
         }
-        // A folder where the stamp should be: unreadable, and it cannot be replaced; the fetch works all the same.
+        // A folder where the stamp table should be: unreadable, and it cannot be replaced; the fetch works all the same.
         setup.removeTargets()
-        try FileManager.default.removeItem(atPath: setup.stamp(blob))
-        try FileManager.default.createDirectory(atPath: setup.stamp(blob), withIntermediateDirectories: false)
+        try FileManager.default.removeItem(atPath: setup.stampFile)
+        try FileManager.default.createDirectory(atPath: setup.stampFile, withIntermediateDirectories: false)
         let result = try setup.fetch()
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("a.bin: hashing the cache entry (cannot read its stamp: "), "\(result.stderr)")
@@ -256,9 +293,12 @@ struct CacheStampTests {
         let blobs = (0..<3).map { Blob("f\($0).bin", size: 20_000 + $0) }
         let setup = try Setup(blobs)
         #expect(try setup.fetch().status == 0)
-        let stamps = { (try? FileManager.default.contentsOfDirectory(atPath: setup.stampFolder).sorted()) ?? ["(no folder)"] }
+        let stamps = { setup.stamps().keys.sorted() }
         #expect(stamps() == blobs.map(\.digest.hex).sorted())
-        // A stamp whose entry was removed by hand, and a stamp temp file a killed fetch left.
+        // A stamp whose entry was removed by hand; a per-entry stamp file, as fetches wrote them before the table;
+        // and a stamp temp file a killed fetch left.
+        try setup.forgeStamp(Blob("gone", size: 10), "v1 1 2 3 4 5 6 7 1\n")
+        #expect(stamps().count == 4)
         try Fixtures.write(Array("v1 1 2 3 4 5 6 7 1\n".utf8), to: setup.stampFolder + "/" + String(repeating: "ab", count: 64))
         try Fixtures.write([], to: setup.stampFolder + "/.x.1.abc.tmp")
 
@@ -267,6 +307,7 @@ struct CacheStampTests {
         #expect(lru.status == 0, "\(lru.stderr)")
         #expect(lru.stderr.contains("removed 3 files"), "the stamp folder is not an entry: \(lru.stderr)")
         #expect(stamps() == [], "\(lru.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: setup.stampFolder) == ["stamps"], "\(lru.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: setup.cache.path) == [".verified-\(geteuid())"])
 
         setup.removeTargets()

@@ -22,7 +22,7 @@ struct FetchCommand {
         let token = try AuthenticationFile.token(options.authenticationFile)
         let board = ProgressBoard(files: records.count, bytes: records.reduce(0) { $0 + ($1.size ?? 0) })
         if let folder = options.cacheFolder { try FileSystem.makeDirectories(folder) }
-        let cache = options.cacheFolder.map { Cache(folder: $0, verifyCache: options.verifyCache) }
+        let cache = try options.cacheFolder.map { folder throws(ClientError) in try Cache(folder: folder, verifyCache: options.verifyCache) }
         let fetcher = FileFetcher(urls: options.urls, token: token,
                                   policy: RetryPolicy(retries: options.retries, baseMilliseconds: options.retryBaseMilliseconds),
                                   cache: cache, board: board)

@@ -76,10 +76,21 @@ struct PurgeCommand {
                 Log.debug("removed \(stamps.path)")
                 return
             }
+            let isEntry = { (name: String) in
+                FileSystem.linkStatus(FileSystem.join(folder, name)).map { $0.st_mode & S_IFMT == S_IFREG } == true
+            }
+            // Per-entry stamp files from older fetches, and temp files a killed fetch left.
             var count = 0
-            for name in try stamps.names() {
-                let entry = FileSystem.linkStatus(FileSystem.join(folder, name))
-                if entry.map({ $0.st_mode & S_IFMT == S_IFREG }) != true, stamps.remove(name) { count += 1 }
+            for name in try stamps.names() where name != StampTable.fileName {
+                if !isEntry(name), stamps.remove(name) { count += 1 }
+            }
+            try stamps.locked { () throws(ClientError) in
+                var table = try stamps.readTable()
+                let before = table.lines.count
+                table.lines = table.lines.filter { isEntry($0.key) }
+                guard table.lines.count < before else { return }
+                try stamps.write(StampTable.fileName, table.text)
+                count += before - table.lines.count
             }
             Log.debug("removed \(count) verification stamp(s) from \(stamps.path)")
         } catch {

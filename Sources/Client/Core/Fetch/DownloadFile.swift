@@ -44,9 +44,12 @@ final class DownloadFile: ResponseSink {
         hasher = StreamingHasher(algorithm: record.algorithm)
     }
 
+    /// True once `commit` renamed the file away: nothing is left to remove.
+    private var committed = false
+
     deinit {
         close(fd)
-        unlink(path)
+        if !committed { unlink(path) }
     }
 
     /// Drops every byte so the next attempt starts over.
@@ -142,6 +145,7 @@ final class DownloadFile: ResponseSink {
     /// Moves the verified file onto `target`.
     func commit(to target: String) throws(ClientError) {
         try FileSystem.rename(path, to: target)
+        committed = true
     }
 
     private func refuse(_ reason: String, mismatch: Bool) -> Bool {

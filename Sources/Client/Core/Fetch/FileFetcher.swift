@@ -59,7 +59,7 @@ struct FileFetcher: Sendable {
             return .present
         }
         if state != .missing { Log.info("\(target) is not valid (\(state.problem(expected: record) ?? "")); replacing it") }
-        if let cache, cache.install(record, at: target) {
+        if let cache, cache.install(record, at: target, replacing: state != .missing) {
             Log.info("\(target): taken from the cache")
             return .cache
         }

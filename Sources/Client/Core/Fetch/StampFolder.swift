@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// `<cache>/.verified-<euid>`: one user's verification stamps, one small file per cache entry, named like it.
+/// `<cache>/.verified-<euid>`: one user's verification stamps, in one table (`StampTable`).
 ///
 /// Held open as a descriptor (`O_DIRECTORY | O_NOFOLLOW`) whose owner and mode were checked with `fstat`; every
 /// stamp is opened, renamed and removed relative to it with `O_NOFOLLOW`, so swapping a path component after the
@@ -46,8 +46,8 @@ final class StampFolder: Sendable {
 
     deinit { close(descriptor) }
 
-    /// The content of stamp `name` (at most 257 bytes, enough to tell a stamp from a longer file); nil when absent.
-    func read(_ name: String) throws(ClientError) -> [UInt8]? {
+    /// The content of the regular file `name` in the folder, at most `limit` bytes of it; nil when absent.
+    func read(_ name: String, limit: Int) throws(ClientError) -> [UInt8]? {
         let fd = openat(descriptor, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return nil }
@@ -58,7 +58,7 @@ final class StampFolder: Sendable {
         guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
             throw ClientError(.io, "\(FileSystem.join(path, name)) is not a regular file")
         }
-        var bytes = [UInt8](repeating: 0, count: 257)
+        var bytes = [UInt8](repeating: 0, count: min(limit, Int(info.st_size) + 1))
         var count = 0
         while count < bytes.count {
             let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
@@ -72,7 +72,7 @@ final class StampFolder: Sendable {
         return Array(bytes[..<count])
     }
 
-    /// Replaces stamp `name` with `bytes` through a temp file in the folder and `renameat`, so no reader ever sees
+    /// Replaces file `name` with `bytes` through a temp file in the folder and `renameat`, so no reader ever sees
     /// a half-written stamp under its name.
     func write(_ name: String, _ bytes: [UInt8]) throws(ClientError) {
         let temporary = FileSystem.baseName(of: FileSystem.temporaryPath(beside: name))
@@ -98,13 +98,35 @@ final class StampFolder: Sendable {
         }
     }
 
-    /// Removes stamp `name`; true when it is gone (or was never there).
+    /// Removes file `name`; true when it is gone (or was never there).
     @discardableResult
     func remove(_ name: String) -> Bool {
         unlinkat(descriptor, name, 0) == 0 || errno == ENOENT
     }
 
-    /// The names in the folder: stamps, and temp files of a `write` cut short.
+    /// Runs `body` holding an exclusive `flock` on the folder, so two processes updating the stamp table one after
+    /// the other each start from the other's result (without it, the later rename would drop the earlier's lines).
+    func locked<T>(_ body: () throws(ClientError) -> T) throws(ClientError) -> T {
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw FileSystem.error("cannot lock", path) }
+        }
+        defer { _ = flock(descriptor, LOCK_UN) }
+        return try body()
+    }
+
+    /// The stamp table on disk; an empty one when there is none. Fails for a file that is not regular, cannot be
+    /// read, or is over 64 MiB (some 340,000 entries).
+    func readTable() throws(ClientError) -> StampTable {
+        let limit = 64 << 20
+        guard let bytes = try read(StampTable.fileName, limit: limit + 1) else { return StampTable() }
+        guard bytes.count <= limit else {
+            throw ClientError(.io, "\(FileSystem.join(path, StampTable.fileName)) is over \(limit) bytes")
+        }
+        return StampTable(text: bytes)
+    }
+
+    /// The names in the folder: the stamp table, per-entry stamps older fetches wrote, and temp files of a
+    /// `write` cut short.
     func names() throws(ClientError) -> [String] {
         try FileSystem.list(descriptor: descriptor, path: path)
     }

@@ -8,20 +8,28 @@ import Glibc
 /// Verification stamps: what lets a cache hit skip its SHA-512, the way git's index and Bazel's digest cache trust
 /// stat data.
 ///
-/// The stamp `<cache>/.verified-<euid>/<hexdigest>` holds the `EntryState` (device, inode, size, mtime, ctime, link
-/// count) the entry had when this user last verified it: by hashing a hit, or by hashing a download as it arrived.
-/// A hit whose state still agrees (`EntryState.mismatch`) is used as it is; any other is hashed as before and, when
-/// valid, stamped again. Stamps live in a folder only the effective user can write (`StampFolder`), so another user
-/// of a shared cache can never vouch for bytes. Any stamp problem means hashing, never a failed fetch.
+/// The stamp of an entry, a line of `<cache>/.verified-<euid>/stamps` (`StampTable`), holds the `EntryState`
+/// (device, inode, size, mtime, ctime, link count) the entry had when this user last verified it: by hashing a hit,
+/// or by hashing a download as it arrived. A hit whose state still agrees (`EntryState.mismatch`) is used as it
+/// is; any other is hashed as before and, when valid, stamped again. Stamps live in a folder only the effective user
+/// can write (`StampFolder`), so another user of a shared cache can never vouch for bytes. Any stamp problem means
+/// hashing, never a failed fetch. The table is read once, when the fetch starts, so a hit costs no system call here.
 ///
 /// Stamps are written once, at the end of a fetch (`writePending`), because installing a hit (link(2), the mtime
 /// refresh) moves the entry's ctime to "now", and a ctime recorded in the tick it was set could hide a change made
-/// later in that same tick (git's "racy git" problem). Safe from any thread: the notes are behind a lock.
+/// later in that same tick (git's "racy git" problem). Safe from any thread: the table read at the start never
+/// changes, and the notes are behind a lock.
 final class VerificationStamps: Sendable {
     private let folder: StampFolder
     /// False with `--verify-cache`: stamps are written but not trusted, so every hit is hashed.
     private let trusted: Bool
+    /// The table as the fetch found it, or why it could not be read.
+    private let table: Result<StampTable, ClientError>
     private let notes = Mutex<[Note]>([])
+    /// Digests whose entry was found corrupt and removed: their stamps go when the table is written.
+    private let removals = Mutex<Set<String>>([])
+    /// The effective user, read once (`geteuid` is a system call, and a hit asks for it).
+    let user = geteuid()
 
     /// An entry to stamp at the end of the fetch, and the state it was left in.
     private struct Note {
@@ -33,6 +41,11 @@ final class VerificationStamps: Sendable {
     private init(folder: StampFolder, trusted: Bool) {
         self.folder = folder
         self.trusted = trusted
+        do {
+            table = .success(try folder.readTable())
+        } catch {
+            table = .failure(error)
+        }
     }
 
     /// The stamps of `cacheFolder`, creating their folder; nil (saying why at debug level) when that folder cannot
@@ -47,30 +60,44 @@ final class VerificationStamps: Sendable {
         }
     }
 
-    /// True when the entry for `record`, found by `lstat` as `info`, may be used without hashing; logs at debug
-    /// either way, naming `target`.
-    func vouch(for record: ManifestRecord, entry info: stat, target: String) -> Bool {
-        if let reason = distrust(record, info) {
-            Log.debug("\(target): hashing the cache entry (\(reason))")
-            return false
+    /// The stamp that lets the entry for `record`, found by `lstat` as `info`, be used without hashing; nil when
+    /// it must be hashed. Logs at debug either way, naming `target`.
+    func vouch(for record: ManifestRecord, entry info: stat, target: String) -> EntryState? {
+        switch check(record, info) {
+        case .failure(let reason):
+            Log.debug("\(target): hashing the cache entry (\(reason.text))")
+            return nil
+        case .success(let stamp):
+            Log.debug("\(target): trusted the cache's verification stamp, not hashing the entry")
+            return stamp
         }
-        Log.debug("\(target): trusted the cache's verification stamp, not hashing the entry")
-        return true
     }
 
-    private func distrust(_ record: ManifestRecord, _ info: stat) -> String? {
-        guard trusted else { return "--verify-cache" }
-        guard info.st_mode & S_IFMT == S_IFREG else { return "not a regular file" }
-        if let size = record.size, Int64(info.st_size) != size { return "its size is not the manifest's" }
-        let text: [UInt8]
-        do {
-            guard let read = try folder.read(record.digest.hex) else { return "no verification stamp" }
-            text = read
-        } catch {
-            return "cannot read its stamp: \(error.message)"
+    /// Why a stamp does not vouch for an entry, for the debug log.
+    private struct Distrust: Error {
+        let text: String
+        init(_ text: String) { self.text = text }
+    }
+
+    private func check(_ record: ManifestRecord, _ info: stat) -> Result<EntryState, Distrust> {
+        guard trusted else { return .failure(Distrust("--verify-cache")) }
+        guard info.st_mode & S_IFMT == S_IFREG else { return .failure(Distrust("not a regular file")) }
+        if let size = record.size, Int64(info.st_size) != size { return .failure(Distrust("its size is not the manifest's")) }
+        let stamp: EntryState
+        switch table {
+        case .failure(let error):
+            return .failure(Distrust("cannot read its stamp: \(error.message)"))
+        case .success(let table):
+            switch table.lines[record.digest.hex] {
+            case nil: return .failure(Distrust("no verification stamp"))
+            case .garbled: return .failure(Distrust("its stamp is not a valid stamp"))
+            case .stamp(let state): stamp = state
+            }
         }
-        guard let stamp = EntryState(stampText: text) else { return "its stamp is not a valid stamp" }
-        return EntryState(info).mismatch(against: stamp, ownedByUs: info.st_uid == geteuid()).map { "stamp out of date: \($0)" }
+        if let problem = EntryState(info).mismatch(against: stamp, ownedByUs: info.st_uid == user) {
+            return .failure(Distrust("stamp out of date: \(problem)"))
+        }
+        return .success(stamp)
     }
 
     /// Notes the entry at `entry` (for `digest`), verified while it was the file `verified`, for stamping at the
@@ -86,7 +113,7 @@ final class VerificationStamps: Sendable {
     }
 
     /// Removes the stamp for `digest` (its entry was found corrupt and removed).
-    func remove(_ digest: Digest) { folder.remove(digest.hex) }
+    func remove(_ digest: Digest) { _ = removals.withLock { $0.insert(digest.hex) } }
 
     /// Writes the stamps noted by `remember`, once every worker is done.
     ///
@@ -98,24 +125,34 @@ final class VerificationStamps: Sendable {
             defer { list.removeAll() }
             return list
         }
-        guard !notes.isEmpty else { return }
-        let unchanged = notes.filter { FileSystem.linkStatus($0.entry).map(EntryState.init) == $0.state }
-        let waited = unchanged.map(\.state.changed).max().map(Self.waitForCoarseClock(toPass:)) ?? 0
-        var stamped = Set<String>()
-        for note in unchanged where !stamped.contains(note.name) {
+        let removed = removals.withLock { $0 }
+        guard !notes.isEmpty || !removed.isEmpty else { return }
+        // One `lstat` per entry, after the clock has passed every noted ctime: an entry changed since it was noted
+        // differs from its note (or, changed in the noted ctime's own tick, has a ctime the clock has not passed).
+        let waited = notes.map(\.state.changed).max().map(Self.waitForCoarseClock(toPass:)) ?? 0
+        var stamps: [String: EntryState] = [:]
+        for note in notes where stamps[note.name] == nil {
             guard let info = FileSystem.linkStatus(note.entry) else { continue }
             let clock = Timestamp.coarseNow()
             let state = EntryState(info)
             guard state == note.state, state.changed < clock else { continue }
-            do {
-                try folder.write(note.name, Array(state.stampText.utf8))
-                stamped.insert(note.name)
-            } catch {
-                Log.debug("cannot write a verification stamp: \(error.message)")
-            }
+            stamps[note.name] = state
         }
-        let skipped = Set(notes.map(\.name)).count - stamped.count
-        Log.debug("wrote \(stamped.count) verification stamp(s) in \(folder.path) after waiting \(waited / 1_000_000) ms for the clock"
+        // Under the folder's lock, the table as it is now (another fetch may have written it since we read it),
+        // with our stamps and removals applied, replaces the file in one rename.
+        do throws(ClientError) {
+            try folder.locked { () throws(ClientError) in
+                var table = try folder.readTable()
+                for name in removed { table.lines[name] = nil }
+                for (name, state) in stamps { table.lines[name] = .stamp(state) }
+                try folder.write(StampTable.fileName, table.text)
+            }
+        } catch {
+            Log.debug("cannot write a verification stamp: \(error.message)")
+            stamps.removeAll()
+        }
+        let skipped = Set(notes.map(\.name)).count - stamps.count
+        Log.debug("wrote \(stamps.count) verification stamp(s) in \(folder.path) after waiting \(waited / 1_000_000) ms for the clock"
                   + (skipped > 0 ? "; \(skipped) entry(ies) not stamped (changed meanwhile, or the write failed)" : ""))
     }
 
