@@ -6,7 +6,8 @@ import PackageDescription
 /// Targets, from the bottom up:
 /// - `C*`: one thin system-library target per C library (module map + shim.h), nothing else.
 /// - `Shared`: what client and server agree on (digests, manifests, visibility, permissions, error body, JSON).
-/// - Server side: `HTTPServer` (our HTTP/1.1 layer on libevent + http_parser, knows nothing of storage),
+/// - Server side: `HTTPServer` (our HTTP/1.1 layer on libevent + http_parser, knows nothing of storage; `Shared` gives it
+///   the error names),
 ///   `Storage` (blobs on disk + metadata in SQLite or PostgreSQL, knows nothing of HTTP), `ServerApp` (routes, auth, commands),
 ///   and the one-file executable `tooltool-server`.
 /// - Client side: `ClientCore` (libcurl transport, fetch, cache, unpack, commands) and the executable `tooltool`.
@@ -35,7 +36,7 @@ let package = Package(
         .target(name: "Shared", dependencies: ["COpenSSL"], path: "Sources/Shared"),
 
         // Server.
-        .target(name: "HTTPServer", dependencies: ["CEvent", "CHTTPParser"], path: "Sources/Server/HTTP",
+        .target(name: "HTTPServer", dependencies: ["Shared", "CEvent", "CHTTPParser"], path: "Sources/Server/HTTP",
                 swiftSettings: hotPathSettings),
         .target(name: "S3", dependencies: ["CCurl", "COpenSSL", "CEvent"], path: "Sources/Server/S3"),
         .target(name: "Storage", dependencies: ["Shared", "CSQLite", "CPostgres", "S3"], path: "Sources/Server/Storage"),

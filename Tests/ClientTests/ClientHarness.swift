@@ -69,7 +69,7 @@ enum Client {
         return try FaultServer { request in
             if let bytes = table[request.path] { return .blob(bytes) }
             return .respond(status: 404, headers: [("Content-Type", "application/json")],
-                            body: Array(#"{"error":{"name":"NotFound","description":"no such blob"}}"#.utf8))
+                            body: Array(APIError(name: .notFound, description: "no such blob").body.utf8))
         }
     }
 

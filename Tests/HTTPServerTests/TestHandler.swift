@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import Shared
 import Synchronization
 
 /// A 1 MiB random block; streamed bodies repeat it so the consumer can check every byte with `memcmp`.
@@ -48,7 +49,7 @@ struct TestHandler: HTTPHandler {
             return .respond(HTTPResponse(status: .ok, body: .stream(source, length: length)))
         case (.put, "/reject"):
             events.append("reject")
-            return .respond(.error(status: .unauthorized, name: "Unauthorized", description: "no credentials"))
+            return .respond(.error(status: .unauthorized, name: .unauthorized, description: "no credentials"))
         case (.get, "/later"):
             let delay = UInt32(head.query ?? "50") ?? 50
             return .respondLater { responder in
@@ -67,7 +68,7 @@ struct TestHandler: HTTPHandler {
                     if query == "drop" { return }
                     events.append("decided \(method) \(query)")
                     decider.decide {
-                        if query == "refuse" { return .respond(.error(status: .unauthorized, name: "Unauthorized", description: "refused")) }
+                        if query == "refuse" { return .respond(.error(status: .unauthorized, name: .unauthorized, description: "refused")) }
                         if method == .put { return .readBody(PatternConsumer(events: events)) }
                         return .respond(.text(status: .ok, "decided"))
                     }
@@ -78,7 +79,7 @@ struct TestHandler: HTTPHandler {
                 responder.send(HTTPResponse(status: .ok, body: .bytes(bytes)))
             }
         default:
-            return .respond(.error(status: .notFound, name: "NotFound", description: "no route"))
+            return .respond(.error(status: .notFound, name: .notFound, description: "no route"))
         }
     }
 }

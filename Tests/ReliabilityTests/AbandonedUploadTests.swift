@@ -65,7 +65,7 @@ import TestSupport
         let filler = mountPoint.path + "/filler"
         #expect(system("dd if=/dev/zero of='\(filler)' bs=1M count=64 2>/dev/null") != 0, "the filler fills the disk")
         _ = client.send(Array(big[sent...]))  // may be cut short by the early answer
-        expectError(try client.readResponse(), 507, "InsufficientStorage")
+        expectError(try client.readResponse(), 507, .insufficientStorage)
         #expect(store.server.stderr().contains("disk full: write("), "a real ENOSPC from the write")
         for visibility in Visibility.allCases { #expect(!exists(store.blobPath(Fixtures.digest(big), visibility))) }
         try FileManager.default.removeItem(atPath: filler)
@@ -80,7 +80,7 @@ import TestSupport
         let kept = Fixtures.randomBytes(1 << 20)
         #expect(try store.put(kept, user: "up").status == 200)
         let big = Fixtures.randomBytes(10 << 20)
-        expectError(try store.putAllowingAnEarlyAnswer(big, user: "up"), 500, "InternalServerError")
+        expectError(try store.putAllowingAnEarlyAnswer(big, user: "up"), 500, .internalServerError)
         #expect(store.server.stderr().contains("File too large"), "the log names the cause")
         try Self.expectStillServing(store, kept: kept, fresh: Fixtures.randomBytes(1 << 20))
     }
@@ -124,7 +124,7 @@ import TestSupport
         let client = try Self.startUpload(store, big, sent: (5 << 20) + 77, visibility: .public)
         #expect(try store.put(big, visibility: .internal, user: "up").status == 200, "stored as internal meanwhile")
         #expect(client.send(Array(big[((5 << 20) + 77)...])))
-        expectError(try client.readResponse(), 409, "VisibilityConflict")
+        expectError(try client.readResponse(), 409, .visibilityConflict)
         #expect(!exists(store.blobPath(Fixtures.digest(big), .public)))
         let whole = Fixtures.read(store.blobPath(Fixtures.digest(big), .internal)) == big
         #expect(whole, "the internal copy is untouched")

@@ -121,7 +121,7 @@ final class Store: @unchecked Sendable {
 }
 
 /// Expects the shared JSON error body with `status` and `name`.
-func expectError(_ response: RawHTTPResponse, _ status: Int, _ name: String, _ comment: String = "",
+func expectError(_ response: RawHTTPResponse, _ status: Int, _ name: APIErrorName, _ comment: String = "",
                  sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(response.status == status, "\(comment) status line: \(response.statusLine), body: \(response.text)",
             sourceLocation: sourceLocation)

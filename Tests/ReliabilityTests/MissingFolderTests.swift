@@ -104,14 +104,14 @@ import TestSupport
             + "Authorization: Bearer \(token)\r\nContent-Length: \(big.count)\r\nExpect: 100-continue\r\n\r\n"
         #expect(client.send(head))
         let answer = try client.readResponse()
-        expectError(answer, 507, "InsufficientStorage", "instead of 100 Continue:")
+        expectError(answer, 507, .insufficientStorage, "instead of 100 Continue:")
         #expect(answer.text.contains("no room for \(big.count) bytes"), "\(answer.text)")
         #expect(store.server.stderr().contains("no room for an upload of \(big.count) bytes"), "the log says why")
         #expect(store.temporaryFiles().isEmpty, "\(store.temporaryFiles())")
         for visibility in Visibility.allCases { #expect(!exists(store.blobPath(Fixtures.digest(big), visibility))) }
 
         // Without `Expect`, the refusal comes as soon as the head is read, whatever of the body was sent.
-        expectError(try store.putAllowingAnEarlyAnswer(big, user: "up"), 507, "InsufficientStorage")
+        expectError(try store.putAllowingAnEarlyAnswer(big, user: "up"), 507, .insufficientStorage)
         let fits = Fixtures.randomBytes(1 << 20)
         #expect(try store.put(fits, user: "up").status == 200)
         let servesFits = store.serves(fits)

@@ -107,7 +107,7 @@ import TestSupport
         #expect(try store.put(second, user: "up").status == 200)
 
         let full = try store.put(third, user: "up")
-        expectError(full, 507, "InsufficientStorage")
+        expectError(full, 507, .insufficientStorage)
         #expect(eventually { store.temporaryFiles().isEmpty }, "temp files left: \(store.temporaryFiles())")
         for visibility in Visibility.allCases { #expect(!exists(store.blobPath(Fixtures.digest(third), visibility))) }
         #expect(store.serves(first) && store.serves(second), "GETs keep working on a full disk")
@@ -152,22 +152,22 @@ import TestSupport
         #expect(try store.put(bytes, user: "up").status == 200, "the file is known before the race")
         let operations = [#"[{"op": "set_visibility", "visibility": "internal"}]"#, #"[{"op": "delete_instances"}]"#,
                           #"[{"op": "set_visibility", "visibility": "public"}]"#]
-        let results = inParallel(16 + 6) { index -> (String, Int, String) in
+        let results = inParallel(16 + 6) { index -> (String, Int, APIErrorName?) in
             if index < 16 {
                 let response = try? store.put(bytes, visibility: .public, user: "up")
-                return ("PUT", response?.status ?? 0, response?.errorName ?? "")
+                return ("PUT", response?.status ?? 0, response?.errorName)
             }
             let body = operations[index % operations.count]
             let response = try? store.request("PATCH", "/file/sha512/\(digest.hex)", user: "admin",
                                               headers: [("Content-Type", "application/json")], body: Array(body.utf8))
-            return ("PATCH", response?.status ?? 0, response?.errorName ?? "")
+            return ("PATCH", response?.status ?? 0, response?.errorName)
         }
         for (kind, status, name) in results {
             switch (kind, status) {
             case ("PUT", 200), ("PATCH", 200): break
-            case ("PUT", 409): #expect(name == "VisibilityConflict")
-            case ("PATCH", 409): #expect(name == "UploadInProgress")
-            default: Issue.record("\(kind) answered \(status) \(name)")
+            case ("PUT", 409): #expect(name == .visibilityConflict)
+            case ("PATCH", 409): #expect(name == .uploadInProgress)
+            default: Issue.record("\(kind) answered \(status) \(name?.rawValue ?? "no known error name")")
             }
         }
         try Self.expectConsistent(store, bytes)

@@ -16,7 +16,7 @@ import TestSupport
         let operation: String
         let code: String
         let status: Int
-        let name: String
+        let name: APIErrorName
         var offsets: [Double] = []
         var testDescription: String { "\(operation) \(code)" }
         /// Bytes into a body of `size` at which the write fails; one `nil` for the steps after the whole body.
@@ -30,17 +30,17 @@ import TestSupport
 
     /// Every class at 1 MiB and 64 MiB; the write failures between them at 0, mid-slot, 40 % and the last byte.
     static let classes: [FaultClass] = [
-        FaultClass(operation: "write", code: "EIO", status: 500, name: "InternalServerError", offsets: [0, 0.004, 0.4, 1]),
-        FaultClass(operation: "write", code: "EDQUOT", status: 507, name: "InsufficientStorage", offsets: [0, 0.4]),
-        FaultClass(operation: "write", code: "ENOSPC", status: 507, name: "InsufficientStorage", offsets: [0.004, 1]),
-        FaultClass(operation: "write", code: "EFBIG", status: 500, name: "InternalServerError", offsets: [0.4, 1]),
-        FaultClass(operation: "fsync", code: "EIO", status: 500, name: "InternalServerError"),
-        FaultClass(operation: "fsync", code: "ENOSPC", status: 507, name: "InsufficientStorage"),
-        FaultClass(operation: "link", code: "EIO", status: 500, name: "InternalServerError"),
-        FaultClass(operation: "link", code: "EMLINK", status: 500, name: "InternalServerError"),
-        FaultClass(operation: "link", code: "ENOSPC", status: 507, name: "InsufficientStorage"),
-        FaultClass(operation: "open", code: "ENOSPC", status: 507, name: "InsufficientStorage"),
-        FaultClass(operation: "open", code: "EMFILE", status: 500, name: "InternalServerError"),
+        FaultClass(operation: "write", code: "EIO", status: 500, name: .internalServerError, offsets: [0, 0.004, 0.4, 1]),
+        FaultClass(operation: "write", code: "EDQUOT", status: 507, name: .insufficientStorage, offsets: [0, 0.4]),
+        FaultClass(operation: "write", code: "ENOSPC", status: 507, name: .insufficientStorage, offsets: [0.004, 1]),
+        FaultClass(operation: "write", code: "EFBIG", status: 500, name: .internalServerError, offsets: [0.4, 1]),
+        FaultClass(operation: "fsync", code: "EIO", status: 500, name: .internalServerError),
+        FaultClass(operation: "fsync", code: "ENOSPC", status: 507, name: .insufficientStorage),
+        FaultClass(operation: "link", code: "EIO", status: 500, name: .internalServerError),
+        FaultClass(operation: "link", code: "EMLINK", status: 500, name: .internalServerError),
+        FaultClass(operation: "link", code: "ENOSPC", status: 507, name: .insufficientStorage),
+        FaultClass(operation: "open", code: "ENOSPC", status: 507, name: .insufficientStorage),
+        FaultClass(operation: "open", code: "EMFILE", status: 500, name: .internalServerError),
     ]
     static let sizes = [1 << 20, 64 << 20]
     /// Random bytes shared by every case (each changes its first byte): making 64 MiB per case was most of the time.

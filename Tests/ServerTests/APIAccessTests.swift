@@ -17,7 +17,7 @@ import TestSupport
         let mixed = try harness.send("POST", "/upload", token: publicUploader,
                                      json: APIHarness.batch("mixed", [publicFile, internalFile]))
         #expect(mixed.status == 403)
-        #expect(harness.errorName(mixed) == "Forbidden")
+        #expect(harness.errorName(mixed) == .forbidden)
         #expect(mixed.text.contains("upload.internal"))
         let listed = try harness.json(try harness.send("GET", "/upload", token: publicUploader))
         #expect(listed["result"] == [])
@@ -30,7 +30,7 @@ import TestSupport
             let post = try harness.send("POST", "/upload", token: token, json: APIHarness.batch("m", [publicFile]))
             #expect(post.status == 401)
             #expect(post.header("WWW-Authenticate") == "Bearer realm=\"tooltool\"")
-            #expect(harness.errorName(post) == "Unauthorized")
+            #expect(harness.errorName(post) == .unauthorized)
             for path in ["/upload", "/upload?q=x", "/upload/1", "/upload/1/manifest", "/file?q=p",
                          "/file/sha512/\(publicFile.digest.hex)", "/upload/complete/sha512/\(publicFile.digest.hex)"] {
                 let read = try harness.send("GET", path, token: token)

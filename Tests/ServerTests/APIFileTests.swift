@@ -76,13 +76,13 @@ import TestSupport
         try harness.upload(token: admin, message: "m", files: [file])
         let path = "/file/sha512/\(file.digest.hex)"
 
-        let cases: [(JSONValue, String)] = [
-            ([["op": "explode"]], "BadOperation"),
-            ([["op": "set_visibility", "visibility": "secret"]], "BadVisibility"),
-            ([["op": "set_visibility"]], "BadVisibility"),
-            ([["visibility": "public"]], "BadRequest"),
-            (["op": "delete_instances"], "BadRequest"),
-            ([5], "BadRequest"),
+        let cases: [(JSONValue, APIErrorName)] = [
+            ([["op": "explode"]], .badOperation),
+            ([["op": "set_visibility", "visibility": "secret"]], .badVisibility),
+            ([["op": "set_visibility"]], .badVisibility),
+            ([["visibility": "public"]], .badRequest),
+            (["op": "delete_instances"], .badRequest),
+            ([5], .badRequest),
         ]
         for (body, name) in cases {
             let response = try harness.send("PATCH", path, token: admin, json: body)
@@ -100,11 +100,11 @@ import TestSupport
         #expect(try harness.send("GET", "/file/sha512/\(unknown.digest.hex)", token: admin).status == 404)
         let badDigest = try harness.send("PATCH", "/file/sha512/ABC", token: admin, json: [["op": "delete_instances"]])
         #expect(badDigest.status == 400)
-        #expect(harness.errorName(badDigest) == "BadDigest")
+        #expect(harness.errorName(badDigest) == .badDigest)
 
         let forbidden = try harness.send("PATCH", path, token: uploader, json: [["op": "delete_instances"]])
         #expect(forbidden.status == 403)
-        #expect(harness.errorName(forbidden) == "Forbidden")
+        #expect(harness.errorName(forbidden) == .forbidden)
         #expect(try harness.send("PATCH", path, json: [["op": "delete_instances"]]).status == 401)
         #expect(harness.isStored(file.digest, .public))
 

@@ -80,9 +80,9 @@ final class APIHarness {
     }
 
     /// The error name of an error response, checking the shared error shape and its exact Content-Type.
-    func errorName(_ response: RawHTTPResponse) -> String? {
+    func errorName(_ response: RawHTTPResponse) -> APIErrorName? {
         guard response.header("Content-Type") == "application/json" else { return nil }
-        return APIError(body: response.body)?.name
+        return APIError(body: response.body)?.knownName
     }
 
     /// A batch body as tooltool.py builds it.

@@ -79,7 +79,7 @@ import TestSupport
         for query in ["limit=0", "limit=201", "limit=x", "before=-1", "before=abc", "before=", "q=%zz"] {
             let response = try harness.send("GET", "/upload?\(query)", token: reader)
             #expect(response.status == 400, "\(query)")
-            #expect(harness.errorName(response) == "BadRequest", "\(query)")
+            #expect(harness.errorName(response) == .badRequest, "\(query)")
         }
         #expect(try harness.send("GET", "/upload?limit=200&before=5", token: reader).status == 200)
         #expect(try harness.send("GET", "/upload?limit=5").status == 401)

@@ -36,7 +36,7 @@ import TestSupport
         for (what, target, body) in cases {
             let response = try harness.put(url: target, body)
             #expect(response.status == 403, "\(what): \(response.status) \(response.text)")
-            #expect(harness.errorName(response) == "BadSignature", "\(what)")
+            #expect(harness.errorName(response) == .badSignature, "\(what)")
         }
         for digest in [file.digest, other.digest] {
             #expect(!harness.isStored(digest, .public) && !harness.isStored(digest, .internal))
@@ -58,7 +58,7 @@ import TestSupport
         Thread.sleep(forTimeInterval: 2.2)
         let response = try harness.put(url: url, file.bytes)
         #expect(response.status == 403)
-        #expect(harness.errorName(response) == "SignatureExpired")
+        #expect(harness.errorName(response) == .signatureExpired)
         #expect(!harness.isStored(file.digest, .internal))
 
         // A fresh batch for the same file hands out a fresh URL that works.

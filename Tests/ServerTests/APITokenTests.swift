@@ -22,7 +22,7 @@ import TestSupport
             let refused = try harness.send("GET", "/auth/whoami", token: token)
             #expect(refused.status == 401)
             #expect(refused.header("WWW-Authenticate") == "Bearer realm=\"tooltool\"")
-            #expect(harness.errorName(refused) == "Unauthorized")
+            #expect(harness.errorName(refused) == .unauthorized)
         }
         #expect(try harness.send("POST", "/auth/whoami", token: alice).status == 405)
     }
@@ -74,7 +74,7 @@ import TestSupport
         #expect(try harness.send("DELETE", "/tokens/\(id)", token: admin).status == 200)
         let unknown = try harness.send("DELETE", "/tokens/999", token: admin)
         #expect(unknown.status == 404)
-        #expect(harness.errorName(unknown) == "NotFound")
+        #expect(harness.errorName(unknown) == .notFound)
     }
 
     @Test func tokenRoutesNeedManage() throws {
@@ -85,7 +85,7 @@ import TestSupport
         for (method, path) in [("GET", "/tokens"), ("POST", "/tokens"), ("DELETE", "/tokens/2")] {
             let forbidden = try harness.send(method, path, token: uploader, json: method == "POST" ? body : nil)
             #expect(forbidden.status == 403, "\(method) \(path)")
-            #expect(harness.errorName(forbidden) == "Forbidden")
+            #expect(harness.errorName(forbidden) == .forbidden)
             #expect(forbidden.text.contains("manage"))
             #expect(try harness.send(method, path, json: method == "POST" ? body : nil).status == 401)
         }
@@ -100,15 +100,15 @@ import TestSupport
     @Test func createRefusesBadBodies() throws {
         let harness = try APIHarness()
         let admin = try harness.token("admin", "manage")
-        let cases: [(JSONValue, String, String)] = [
-            (["permissions": ["manage"]], "BadRequest", "user is missing"),
-            (["user": "  ", "permissions": ["manage"]], "BadRequest", "user must not be empty"),
-            (["user": 3, "permissions": ["manage"]], "BadRequest", "user must be a string"),
-            (["user": "x", "permissions": []], "BadRequest", "at least one"),
-            (["user": "x", "permissions": "manage"], "BadRequest", "must be a list"),
-            (["user": "x", "permissions": ["root"]], "BadPermission", "unknown permission \\\"root\\\""),
-            (["user": "x\u{1}", "permissions": ["manage"]], "BadRequest", "control characters"),
-            ([1, 2], "BadRequest", "JSON object"),
+        let cases: [(JSONValue, APIErrorName, String)] = [
+            (["permissions": ["manage"]], .badRequest, "user is missing"),
+            (["user": "  ", "permissions": ["manage"]], .badRequest, "user must not be empty"),
+            (["user": 3, "permissions": ["manage"]], .badRequest, "user must be a string"),
+            (["user": "x", "permissions": []], .badRequest, "at least one"),
+            (["user": "x", "permissions": "manage"], .badRequest, "must be a list"),
+            (["user": "x", "permissions": ["root"]], .badPermission, "unknown permission \\\"root\\\""),
+            (["user": "x\u{1}", "permissions": ["manage"]], .badRequest, "control characters"),
+            ([1, 2], .badRequest, "JSON object"),
         ]
         for (body, name, text) in cases {
             let response = try harness.send("POST", "/tokens", token: admin, json: body)
@@ -117,7 +117,7 @@ import TestSupport
             #expect(response.text.contains(text), "\(response.text)")
         }
         let malformed = try harness.send("POST", "/tokens", token: admin, body: Array("{".utf8))
-        #expect(harness.errorName(malformed) == "BadJSON")
+        #expect(harness.errorName(malformed) == .badJSON)
         let tokens = try harness.json(try harness.send("GET", "/tokens", token: admin))["result"]?.arrayValue ?? []
         #expect(tokens.count == 1)
     }

@@ -96,7 +96,7 @@ import TestSupport
         let refused = try harness.send("POST", "/upload", token: token,
                                        json: ["message": "third", "files": .object([("copied.bin", wrong)])])
         #expect(refused.status == 400)
-        #expect(harness.errorName(refused) == "SizeConflict")
+        #expect(harness.errorName(refused) == .sizeConflict)
         let accepted = try harness.createBatch(token: token, message: "fourth", files: [copied] + fresh)
         #expect(accepted["files"]?["copied.bin"]?["put_url"] == nil)
         for file in fresh { #expect(accepted["files"]?[file.name]?["put_url"]?.stringValue != nil) }
@@ -124,7 +124,7 @@ import TestSupport
         let conflict = try #require(busy, "complete never answered 409 during the PUT")
         let retry = try #require(conflict.header("X-Retry-After"))
         #expect((Int(retry) ?? 0) >= 1, "X-Retry-After: \(retry)")
-        #expect(harness.errorName(conflict) == "UploadInProgress")
+        #expect(harness.errorName(conflict) == .uploadInProgress)
 
         #expect(uploader.send(Array(file.bytes.dropFirst(100_000))))
         let put = try uploader.readResponse()

@@ -17,27 +17,27 @@ import TestSupport
         func set(_ key: String, _ value: JSONValue) -> JSONValue {
             entry { members in members = members.map { $0.0 == key ? (key, value) : $0 } }
         }
-        let cases: [(String, JSONValue, String)] = [
-            ("empty message", ["message": "", "files": ["ok.bin": file.entry]], "BadRequest"),
-            ("blank message", ["message": "  ", "files": ["ok.bin": file.entry]], "BadRequest"),
-            ("no message", ["files": ["ok.bin": file.entry]], "BadRequest"),
-            ("message type", ["message": 5, "files": ["ok.bin": file.entry]], "BadRequest"),
-            ("no files", ["message": "m", "files": [:]], "BadRequest"),
-            ("files missing", ["message": "m"], "BadRequest"),
-            ("files as list", ["message": "m", "files": [file.entry]], "BadRequest"),
-            ("author", ["message": "m", "author": "mallory", "files": ["ok.bin": file.entry]], "BadRequest"),
-            ("md5", ["message": "m", "files": ["ok.bin": set("algorithm", "md5")]], "BadAlgorithm"),
-            ("uppercase digest", ["message": "m", "files": ["ok.bin": set("digest", .string(file.digest.hex.uppercased()))]], "BadDigest"),
-            ("short digest", ["message": "m", "files": ["ok.bin": set("digest", "abc")]], "BadDigest"),
-            ("slash", ["message": "m", "files": ["dir/ok.bin": file.entry]], "BadFilename"),
-            ("dot dot", ["message": "m", "files": ["..": file.entry]], "BadFilename"),
-            ("size type", ["message": "m", "files": ["ok.bin": set("size", "1000")]], "BadRequest"),
-            ("size float", ["message": "m", "files": ["ok.bin": set("size", .double(1000.5))]], "BadRequest"),
-            ("negative size", ["message": "m", "files": ["ok.bin": set("size", -1)]], "BadRequest"),
-            ("visibility", ["message": "m", "files": ["ok.bin": set("visibility", "secret")]], "BadVisibility"),
-            ("no digest", ["message": "m", "files": ["ok.bin": entry { $0.removeAll { $0.0 == "digest" } }]], "BadRequest"),
-            ("entry type", ["message": "m", "files": ["ok.bin": "x"]], "BadRequest"),
-            ("top level list", [["message": "m"]], "BadRequest"),
+        let cases: [(String, JSONValue, APIErrorName)] = [
+            ("empty message", ["message": "", "files": ["ok.bin": file.entry]], .badRequest),
+            ("blank message", ["message": "  ", "files": ["ok.bin": file.entry]], .badRequest),
+            ("no message", ["files": ["ok.bin": file.entry]], .badRequest),
+            ("message type", ["message": 5, "files": ["ok.bin": file.entry]], .badRequest),
+            ("no files", ["message": "m", "files": [:]], .badRequest),
+            ("files missing", ["message": "m"], .badRequest),
+            ("files as list", ["message": "m", "files": [file.entry]], .badRequest),
+            ("author", ["message": "m", "author": "mallory", "files": ["ok.bin": file.entry]], .badRequest),
+            ("md5", ["message": "m", "files": ["ok.bin": set("algorithm", "md5")]], .badAlgorithm),
+            ("uppercase digest", ["message": "m", "files": ["ok.bin": set("digest", .string(file.digest.hex.uppercased()))]], .badDigest),
+            ("short digest", ["message": "m", "files": ["ok.bin": set("digest", "abc")]], .badDigest),
+            ("slash", ["message": "m", "files": ["dir/ok.bin": file.entry]], .badFilename),
+            ("dot dot", ["message": "m", "files": ["..": file.entry]], .badFilename),
+            ("size type", ["message": "m", "files": ["ok.bin": set("size", "1000")]], .badRequest),
+            ("size float", ["message": "m", "files": ["ok.bin": set("size", .double(1000.5))]], .badRequest),
+            ("negative size", ["message": "m", "files": ["ok.bin": set("size", -1)]], .badRequest),
+            ("visibility", ["message": "m", "files": ["ok.bin": set("visibility", "secret")]], .badVisibility),
+            ("no digest", ["message": "m", "files": ["ok.bin": entry { $0.removeAll { $0.0 == "digest" } }]], .badRequest),
+            ("entry type", ["message": "m", "files": ["ok.bin": "x"]], .badRequest),
+            ("top level list", [["message": "m"]], .badRequest),
         ]
         for (what, body, name) in cases {
             let response = try harness.send("POST", "/upload", token: token, json: body)
@@ -58,14 +58,14 @@ import TestSupport
         let visibility = try harness.send("POST", "/upload", token: token,
                                           json: ["message": "m", "files": ["renamed.bin": .object(asInternal)]])
         #expect(visibility.status == 400)
-        #expect(harness.errorName(visibility) == "VisibilityConflict", "\(visibility.text)")
+        #expect(harness.errorName(visibility) == .visibilityConflict, "\(visibility.text)")
 
         var entry = file.entry.objectValue!
         entry = entry.map { $0.0 == "size" ? ("size", 322) : $0 }
         let size = try harness.send("POST", "/upload", token: token,
                                     json: ["message": "m", "files": ["stored.bin": .object(entry)]])
         #expect(size.status == 400)
-        #expect(harness.errorName(size) == "SizeConflict", "\(size.text)")
+        #expect(harness.errorName(size) == .sizeConflict, "\(size.text)")
         #expect(harness.isStored(file.digest, .public) && !harness.isStored(file.digest, .internal))
     }
 
@@ -86,7 +86,7 @@ import TestSupport
             for (what, body) in bodies {
                 let response = try harness.send(method, path, token: token, body: body, headers: [("Content-Type", "application/json")])
                 #expect(response.status == 400, "\(method) \(what): \(response.status)")
-                #expect(harness.errorName(response) == "BadJSON", "\(method) \(what): \(response.text)")
+                #expect(harness.errorName(response) == .badJSON, "\(method) \(what): \(response.text)")
             }
         }
 
@@ -96,7 +96,7 @@ import TestSupport
                     + "Content-Type: application/json\r\nContent-Length: \(2 << 20)\r\n\r\n")
         let tooLarge = try client.readResponse()
         #expect(tooLarge.status == 413)
-        #expect(harness.errorName(tooLarge) == "ContentTooLarge")
+        #expect(harness.errorName(tooLarge) == .contentTooLarge)
         #expect(client.isClosedByPeer())
 
         // Just under the limit but not a batch: read and refused as JSON, not as size.
@@ -104,7 +104,7 @@ import TestSupport
             + Array("\"}".utf8)
         let big = try harness.send("POST", "/upload", token: token, body: padded)
         #expect(big.status == 400)
-        #expect(harness.errorName(big) == "BadRequest")
+        #expect(harness.errorName(big) == .badRequest)
 
         // The server is still serving.
         #expect(try harness.send("GET", "/upload", token: token).status == 200)
@@ -126,16 +126,16 @@ import TestSupport
             let response = try harness.send(method, path, token: token)
             #expect(response.status == 405, "\(method) \(path): \(response.status)")
             #expect(response.header("Allow") == allow, "\(method) \(path)")
-            #expect(harness.errorName(response) == "MethodNotAllowed")
+            #expect(harness.errorName(response) == .methodNotAllowed)
         }
         for path in ["/upload/abc", "/upload/1/other", "/upload/", "/file/md5/\(digest)", "/files", "/upload/-1"] {
             let response = try harness.send("GET", path, token: token)
             #expect(response.status == 404, "\(path): \(response.status)")
-            #expect(harness.errorName(response) == "NotFound")
+            #expect(harness.errorName(response) == .notFound)
         }
         let badDigest = try harness.send("GET", "/upload/complete/sha512/\(digest.dropLast())", token: token)
         #expect(badDigest.status == 400)
-        #expect(harness.errorName(badDigest) == "BadDigest")
+        #expect(harness.errorName(badDigest) == .badDigest)
         let head = try harness.send("HEAD", "/upload", token: token)
         #expect(head.status == 200)
     }

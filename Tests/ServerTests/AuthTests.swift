@@ -14,14 +14,14 @@ import TestSupport
         let target = "/sha512/\(digest.hex)"
 
         let anonymous = try harness.request("GET", target)
-        expectError(anonymous, 401, "Unauthorized")
+        expectError(anonymous, 401, .unauthorized)
         #expect(anonymous.header("WWW-Authenticate") == Self.bearerChallenge)
         let anonymousHead = try harness.request("HEAD", target)
         #expect(anonymousHead.status == 401)
         #expect(anonymousHead.header("WWW-Authenticate") == Self.bearerChallenge)
 
         let forbidden = try harness.request("GET", target, user: "public-only")
-        expectError(forbidden, 403, "Forbidden")
+        expectError(forbidden, 403, .forbidden)
         #expect(forbidden.errorDescription?.contains("download.internal") == true)
         #expect(forbidden.header("WWW-Authenticate") == nil)
 
@@ -47,7 +47,7 @@ import TestSupport
             let response = try harness.request(method, target, rawToken: bogus)
             #expect(response.status == 401, "\(method) \(target) gave \(response.status)")
             #expect(response.header("WWW-Authenticate") == Self.bearerChallenge, "\(method) \(target)")
-            if method != "HEAD" { expectError(response, 401, "Unauthorized") }
+            if method != "HEAD" { expectError(response, 401, .unauthorized) }
         }
         // Another scheme, or an empty bearer, is no better than a wrong token.
         for value in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer    ", "Token \(harness.tokens["ci"]!)"] {
@@ -98,9 +98,9 @@ import TestSupport
         let target = "/sha512/\(digest.hex)"
 
         let anonymous = try harness.request("GET", target)
-        expectError(anonymous, 401, "Unauthorized")
+        expectError(anonymous, 401, .unauthorized)
         #expect(anonymous.header("WWW-Authenticate") == Self.bearerChallenge)
-        expectError(try harness.request("GET", target, user: "internal-reader"), 403, "Forbidden")
+        expectError(try harness.request("GET", target, user: "internal-reader"), 403, .forbidden)
         let allowed = try harness.request("GET", target, user: "reader")
         #expect(allowed.status == 200)
         #expect(allowed.body == bytes)

@@ -48,7 +48,7 @@ import TestSupport
         let allowed = try harness.request("GET", "/sha512/\(digest.hex)", user: "ci")
         #expect(allowed.status == 200)
         #expect(allowed.header("Cache-Control") == "private, \(Self.immutable)")
-        expectError(try harness.put(bytes, visibility: "public", user: "up"), 409, "VisibilityConflict")
+        expectError(try harness.put(bytes, visibility: "public", user: "up"), 409, .visibilityConflict)
     }
 
     @Test func emptyBlobIsServed() throws {
@@ -105,7 +105,7 @@ import TestSupport
         let digest = try harness.storeByHand(Fixtures.randomBytes(1000), .public)
 
         let response = try harness.request("GET", "/sha512/\(digest.hex)", headers: [("Range", range)])
-        expectError(response, 416, "RangeNotSatisfiable")
+        expectError(response, 416, .rangeNotSatisfiable)
         #expect(response.header("Content-Range") == "bytes */1000")
     }
 
@@ -131,7 +131,7 @@ import TestSupport
             #expect(response.header("Content-Length") == "1000")
             #expect(response.body == bytes)
         } else {
-            expectError(response, 416, "RangeNotSatisfiable")
+            expectError(response, 416, .rangeNotSatisfiable)
             #expect(response.header("Content-Range") == "bytes */1000")
         }
         let head = try harness.request("HEAD", "/sha512/\(digest.hex)", headers: [("Range", range)])
@@ -146,7 +146,7 @@ import TestSupport
         let digest = try harness.storeByHand(Fixtures.randomBytes(1000), .public)
 
         let response = try harness.request("GET", "/sha512/\(digest.hex)", headers: [("Range", range)])
-        expectError(response, 400, "BadRange")
+        expectError(response, 400, .badRange)
     }
 
     @Test func rangeInAnotherUnitOrWithAStaleIfRangeSendsTheWholeBlob() throws {
@@ -202,7 +202,7 @@ import TestSupport
         let harness = try ServerHarness()
         for method in ["GET", "PUT"] {
             let response = try harness.request(method, "/sha512/\(digest)")
-            expectError(response, 400, "BadDigest")
+            expectError(response, 400, .badDigest)
             #expect(response.errorDescription?.contains(mentions) == true, "\(method): \(response.text)")
         }
     }
@@ -210,8 +210,8 @@ import TestSupport
     @Test func unknownDigestGives404() throws {
         let harness = try ServerHarness(tokens: ["ci": [.downloadInternal]])
         let digest = Fixtures.digest(Fixtures.randomBytes(10))
-        expectError(try harness.request("GET", "/sha512/\(digest.hex)"), 404, "NotFound")
-        expectError(try harness.request("GET", "/sha512/\(digest.hex)", user: "ci"), 404, "NotFound")
+        expectError(try harness.request("GET", "/sha512/\(digest.hex)"), 404, .notFound)
+        expectError(try harness.request("GET", "/sha512/\(digest.hex)", user: "ci"), 404, .notFound)
         let head = try harness.request("HEAD", "/sha512/\(digest.hex)")
         #expect(head.status == 404)
         #expect(head.body.isEmpty)
@@ -221,12 +221,12 @@ import TestSupport
         let harness = try ServerHarness()
         let digest = try harness.storeByHand(Fixtures.randomBytes(10), .public)
         let response = try harness.request("DELETE", "/sha512/\(digest.hex)")
-        expectError(response, 405, "MethodNotAllowed")
+        expectError(response, 405, .methodNotAllowed)
         #expect(response.header("Allow") == "GET, HEAD, PUT")
         #expect(harness.stored.contains(digest, .public), "a refused DELETE leaves the blob")
 
         let post = try harness.request("POST", "/__heartbeat__")
-        expectError(post, 405, "MethodNotAllowed")
+        expectError(post, 405, .methodNotAllowed)
         #expect(post.header("Allow") == "GET, HEAD")
     }
 
@@ -235,7 +235,7 @@ import TestSupport
         // (`/` redirects to the web page: UIRoutesTests.)
         for target in ["/nothing-here", "/sha256/abc", "/sha512", "/uix", "/u"] {
             let response = try harness.request("GET", target)
-            expectError(response, 404, "NotFound")
+            expectError(response, 404, .notFound)
         }
     }
 

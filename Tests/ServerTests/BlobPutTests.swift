@@ -62,7 +62,7 @@ import TestSupport
     @Test func unknownVisibilityGives400() throws {
         let harness = try ServerHarness(tokens: Self.uploader)
         let response = try harness.put(Fixtures.randomBytes(10), visibility: "secret", user: "up")
-        expectError(response, 400, "BadVisibility")
+        expectError(response, 400, .badVisibility)
     }
 
     @Test func wrongDigestGives400NamingBothDigestsAndLeavesNothing() throws {
@@ -72,7 +72,7 @@ import TestSupport
         let actual = Fixtures.digest(bytes)
 
         let response = try harness.put(bytes, digest: claimed, visibility: "public", user: "up")
-        expectError(response, 400, "DigestMismatch")
+        expectError(response, 400, .digestMismatch)
         #expect(response.errorDescription?.contains(claimed.hex) == true, "\(response.text)")
         #expect(response.errorDescription?.contains(actual.hex) == true, "\(response.text)")
         for visibility in Visibility.allCases {
@@ -80,7 +80,7 @@ import TestSupport
             #expect(!harness.stored.contains(actual, visibility))
         }
         #expect(harness.uploadsInProgress().isEmpty)
-        expectError(try harness.request("GET", "/sha512/\(claimed.hex)", user: "up"), 404, "NotFound")
+        expectError(try harness.request("GET", "/sha512/\(claimed.hex)", user: "up"), 404, .notFound)
     }
 
     @Test func truncatedBodyIsDroppedAndItsTempFileRemoved() throws {
@@ -112,7 +112,7 @@ import TestSupport
         client.send("PUT /sha512/\(digest.hex) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.tokens["up"]!)\r\n"
                     + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
         let response = try client.readResponse()
-        expectError(response, 411, "LengthRequired")
+        expectError(response, 411, .lengthRequired)
         #expect(response.header("Connection") == "close")
         #expect(client.isClosedByPeer())
         #expect(!harness.stored.contains(digest, .internal))
@@ -124,7 +124,7 @@ import TestSupport
         let client = try RawHTTPClient(port: harness.port)
         client.send("PUT /sha512/\(digest.hex) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.tokens["up"]!)\r\n\r\n")
         let response = try client.readResponse()
-        expectError(response, 411, "LengthRequired")
+        expectError(response, 411, .lengthRequired)
         #expect(client.isClosedByPeer())
         #expect(harness.uploadsInProgress().isEmpty)
     }
@@ -138,7 +138,7 @@ import TestSupport
                     + "Content-Length: 5000\r\nExpect: 100-continue\r\n\r\n")
         // The first thing back is the 413, not a 100 Continue: the client is spared the body.
         let response = try client.readResponse()
-        expectError(response, 413, "TooLarge")
+        expectError(response, 413, .contentTooLarge)
         #expect(response.errorDescription?.contains("1000") == true)
         #expect(client.isClosedByPeer())
         #expect(harness.uploadsInProgress().isEmpty)
@@ -167,11 +167,11 @@ import TestSupport
         let harness = try ServerHarness(tokens: Self.uploader)
         let bytes = Fixtures.randomBytes(4000)
         let digest = Fixtures.digest(bytes)
-        let cases: [(user: String?, visibility: String, status: Int, name: String)] = [
-            (nil, "internal", 401, "Unauthorized"),
-            (nil, "public", 401, "Unauthorized"),
-            ("reader", "internal", 403, "Forbidden"),
-            ("internal-only", "public", 403, "Forbidden"),
+        let cases: [(user: String?, visibility: String, status: Int, name: APIErrorName)] = [
+            (nil, "internal", 401, .unauthorized),
+            (nil, "public", 401, .unauthorized),
+            ("reader", "internal", 403, .forbidden),
+            ("internal-only", "public", 403, .forbidden),
         ]
         for item in cases {
             let client = try RawHTTPClient(port: harness.port)
@@ -219,7 +219,7 @@ import TestSupport
         #expect(get.body == second)
         // A mismatch whose body was read whole leaves the connection usable too.
         let mismatch = try client.request("PUT", "/sha512/\(Fixtures.digest([7]).hex)", headers: auth, body: second)
-        expectError(mismatch, 400, "DigestMismatch")
+        expectError(mismatch, 400, .digestMismatch)
         let after = try client.request("GET", "/sha512/\(Fixtures.digest(first).hex)")
         #expect(after.body == first)
     }
@@ -283,7 +283,7 @@ import TestSupport
         #expect(try harness.put(bytes, visibility: "internal", user: "up").status == 200)
 
         let conflict = try harness.put(bytes, visibility: "public", user: "up")
-        expectError(conflict, 409, "VisibilityConflict")
+        expectError(conflict, 409, .visibilityConflict)
         #expect(harness.stored.bytes(digest, .internal) == bytes)
         #expect(!harness.stored.contains(digest, .public))
         #expect(harness.uploadsInProgress().isEmpty)

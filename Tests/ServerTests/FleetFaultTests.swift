@@ -109,7 +109,7 @@ import TestSupport
                 "every 200 to POST /upload carried its batch")
         #expect(!refused.isEmpty, "the load ran into the outage")
         for record in refused {
-            #expect(record.errorName == "IndexUnavailable" && record.contentType == "application/json"
+            #expect(record.errorName == .indexUnavailable && record.contentType == "application/json"
                     && record.retryAfter == "5", "the JSON error body and Retry-After: \(record.summary)")
             #expect(record.ended >= pausing && record.started <= resumed.addingTimeInterval(Self.recoveryWindow),
                     "503 only while the database was away (or just back): \(record.summary) started \(record.started.timeIntervalSince(resumed)) s after it came back")

@@ -28,7 +28,7 @@ final class FleetLoad: Sendable {
         /// The status, nil when the connection failed.
         let status: Int?
         /// The error body's name, `Retry-After`, and the connection failure, when there were any.
-        let errorName: String?
+        let errorName: APIErrorName?
         let retryAfter: String?
         let contentType: String?
         let failure: String?
@@ -206,7 +206,7 @@ extension FleetLoad.Record {
     var succeeded: Bool { status.map { (200..<300).contains($0) } ?? false }
     /// `STEP -> server N: STATUS NAME` for messages.
     var summary: String {
-        "\(step.rawValue) -> server \(server): \(status.map(String.init) ?? "no answer (\(failure ?? ""))") \(errorName ?? "")"
+        "\(step.rawValue) -> server \(server): \(status.map(String.init) ?? "no answer (\(failure ?? ""))") \(errorName?.rawValue ?? "")"
     }
 }
 

@@ -26,15 +26,15 @@ import TestSupport
 
         try cluster.pause()
         let search = try harness.request("GET", "/file?q=x", rawToken: token)
-        expectError(search, 503, "IndexUnavailable")
+        expectError(search, 503, .indexUnavailable)
         #expect(search.header("Retry-After") == "5")
         let file = APIFile("new.bin", size: 100)
         let batch = try harness.request("POST", "/upload", rawToken: token, headers: [("Content-Type", "application/json")],
                                         body: Array(JSONWriter.write(APIHarness.batch("during the outage", [file])).utf8))
-        expectError(batch, 503, "IndexUnavailable")
+        expectError(batch, 503, .indexUnavailable)
         #expect(batch.header("Retry-After") == "5")
         let details = try harness.request("GET", "/file/sha512/\(publicDigest.hex)", rawToken: token)
-        expectError(details, 503, "IndexUnavailable")
+        expectError(details, 503, .indexUnavailable)
         #expect(try harness.request("GET", "/sha512/\(publicDigest.hex)").body == publicBytes, "public GETs need no index")
         let privateGet = try harness.request("GET", "/sha512/\(internalDigest.hex)", rawToken: token)
         #expect(privateGet.status == 200 && privateGet.body == internalBytes, "a held token still works: \(privateGet.status)")
@@ -42,7 +42,7 @@ import TestSupport
         // A PUT during the outage is not acknowledged (503); after it, the same PUT is.
         let putBytes = Fixtures.randomBytes(4000)
         let put = try harness.put(putBytes, visibility: "public", user: nil, headers: [("Authorization", "Bearer \(token)")])
-        expectError(put, 503, "IndexUnavailable")
+        expectError(put, 503, .indexUnavailable)
         let heartbeat = try harness.request("GET", "/__heartbeat__")
         #expect(heartbeat.status == 503)
         #expect(heartbeat.text.contains("the index is down"), "\(heartbeat.text)")

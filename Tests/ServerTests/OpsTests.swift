@@ -34,7 +34,7 @@ import TestSupport
         try Fixtures.write(Array("not a folder".utf8), to: temporary)
 
         let sick = try harness.request("GET", "/__heartbeat__")
-        expectError(sick, 503, "Unhealthy")
+        expectError(sick, 503, .unhealthy)
         #expect(!(sick.errorDescription ?? "").contains(harness.root), "no server paths in answers: \(sick.text)")
         #expect(try harness.request("GET", "/__lbheartbeat__").status == 200, "the load-balancer check stays up")
 

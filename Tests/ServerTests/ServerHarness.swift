@@ -90,7 +90,7 @@ final class ServerHarness {
 }
 
 /// Expects the shared JSON error body with `status`, `name` and `Content-Type: application/json` exactly.
-func expectError(_ response: RawHTTPResponse, _ status: Int, _ name: String,
+func expectError(_ response: RawHTTPResponse, _ status: Int, _ name: APIErrorName,
                  sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(response.status == status, "status line: \(response.statusLine), body: \(response.text)",
             sourceLocation: sourceLocation)

@@ -87,7 +87,7 @@ import TestSupport
         for path in ["/ui/nope.js", "/ui/../tooltool.sqlite", "/ui/js/", "/ui/%2e%2e/README.md"] {
             let missing = try harness.send("GET", path)
             #expect(missing.status == 404, "\(path)")
-            #expect(harness.errorName(missing) == "NotFound", "\(path)")
+            #expect(harness.errorName(missing) == .notFound, "\(path)")
             Self.checkSecurityHeaders(missing, path)
         }
         let post = try harness.send("POST", "/ui/index.html")

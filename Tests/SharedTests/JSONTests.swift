@@ -40,10 +40,22 @@ struct JSONTests {
 
     @Test("the error body has one shape")
     func errorBody() {
-        let error = APIError(name: "DigestMismatch", description: "expected a, got b")
+        let error = APIError(name: .digestMismatch, description: "expected a, got b")
         #expect(error.body == #"{"error":{"name":"DigestMismatch","description":"expected a, got b"}}"#)
         #expect(APIError(body: Array(error.body.utf8)) == error)
         #expect(APIError(body: Array("{}".utf8)) == nil)
+    }
+
+    @Test("every error name survives the body, and another server's names are kept as sent")
+    func errorNames() throws {
+        for name in APIErrorName.allCases {
+            let body = APIError(name: name, description: "d").body
+            let read = try #require(APIError(body: Array(body.utf8)))
+            #expect(read.name == name.rawValue && read.knownName == name)
+        }
+        #expect(Set(APIErrorName.allCases.map(\.rawValue)).count == APIErrorName.allCases.count)
+        let foreign = try #require(APIError(body: Array(#"{"error":{"name":"TooLarge","description":"d"}}"#.utf8)))
+        #expect(foreign.name == "TooLarge" && foreign.knownName == nil)
     }
 
     @Test("visibility aliases and permissions")

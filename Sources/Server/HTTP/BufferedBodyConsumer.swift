@@ -44,6 +44,6 @@ public final class BufferedBodyConsumer: HTTPBodyConsumer {
     public func abort() { bytes = [] }
 
     private static func tooLarge(_ limit: Int) -> HTTPResponse {
-        .error(status: .contentTooLarge, name: "ContentTooLarge", description: "the body is larger than \(limit) bytes")
+        .error(status: .contentTooLarge, name: .contentTooLarge, description: "the body is larger than \(limit) bytes")
     }
 }

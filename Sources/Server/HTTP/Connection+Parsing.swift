@@ -19,7 +19,7 @@ extension Connection {
         request.url.appendBytes(bytes)
         request.headBytes += bytes.count
         if request.url.count > loop.configuration.maxHeaderLineBytes {
-            return refuse(.error(status: .uriTooLong, name: "URITooLong",
+            return refuse(.error(status: .uriTooLong, name: .uriTooLong,
                                  description: "the request line is longer than \(loop.configuration.maxHeaderLineBytes) bytes"))
         }
         return checkHead(bytes)
@@ -86,7 +86,7 @@ extension Connection {
             request.inValue = false
         }
         if request.headers.count >= loop.configuration.maxHeaderCount {
-            return .error(status: .requestHeaderFieldsTooLarge, name: "RequestHeaderFieldsTooLarge",
+            return .error(status: .requestHeaderFieldsTooLarge, name: .requestHeaderFieldsTooLarge,
                           description: "more than \(loop.configuration.maxHeaderCount) header fields")
         }
         let name: String? = request.field.withUnsafeBufferPointer { bytes in
@@ -94,7 +94,7 @@ extension Connection {
             return String(decoding: bytes, as: UTF8.self)
         }
         guard let name else {
-            return .error(status: .badRequest, name: "BadRequest", description: "whitespace in or before a header name")
+            return .error(status: .badRequest, name: .badRequest, description: "whitespace in or before a header name")
         }
         let value = request.value.withUnsafeBufferPointer { bytes in
             var start = 0, end = bytes.count
@@ -110,7 +110,7 @@ extension Connection {
     private func checkLine(_ bytes: UnsafeRawBufferPointer) -> Int32 {
         let limit = loop.configuration.maxHeaderLineBytes
         if request.field.count + request.value.count > limit {
-            return refuse(.error(status: .badRequest, name: "BadRequest", description: "a header line is longer than \(limit) bytes"))
+            return refuse(.error(status: .badRequest, name: .badRequest, description: "a header line is longer than \(limit) bytes"))
         }
         return checkHead(bytes)
     }
@@ -119,11 +119,11 @@ extension Connection {
     private func checkHead(_ bytes: UnsafeRawBufferPointer) -> Int32 {
         let limit = loop.configuration.maxHeaderBytes
         if request.headBytes + 4 * request.headers.count > limit {
-            return refuse(.error(status: .requestHeaderFieldsTooLarge, name: "RequestHeaderFieldsTooLarge",
+            return refuse(.error(status: .requestHeaderFieldsTooLarge, name: .requestHeaderFieldsTooLarge,
                                  description: "the request head is longer than \(limit) bytes"))
         }
         if let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil {  // memchr: a byte loop cost 800 instructions a request
-            return refuse(.error(status: .badRequest, name: "BadRequest", description: "NUL byte in the request head"))
+            return refuse(.error(status: .badRequest, name: .badRequest, description: "NUL byte in the request head"))
         }
         return 0
     }

@@ -91,7 +91,7 @@ extension Connection {
             armTimer()
             consumer.end(responder: makeResponder())
         case nil:
-            reject(.error(status: .internalServerError, name: "InternalServerError", description: "no decision for the request"))
+            reject(.error(status: .internalServerError, name: .internalServerError, description: "no decision for the request"))
         }
     }
 
@@ -99,7 +99,7 @@ extension Connection {
     private func validateHead() -> HTTPResponse? {
         let version = parser.version
         if version != .http10 && version != .http11 {
-            return .error(status: .badRequest, name: "BadRequest", description: "HTTP version must be 1.0 or 1.1, got \(version)")
+            return .error(status: .badRequest, name: .badRequest, description: "HTTP version must be 1.0 or 1.1, got \(version)")
         }
         // One pass over the fields (not a `values` array and a `Set` per name: they were 4% of a small GET).
         var hosts = 0, transferEncoding = false, length: String?, lengthsDiffer = false
@@ -114,21 +114,21 @@ extension Connection {
             }
         }
         if transferEncoding {
-            return .error(status: .lengthRequired, name: "LengthRequired",
+            return .error(status: .lengthRequired, name: .lengthRequired,
                           description: "request bodies need Content-Length; Transfer-Encoding is not accepted")
         }
         if hosts > 1 {
-            return .error(status: .badRequest, name: "BadRequest", description: "more than one Host header")
+            return .error(status: .badRequest, name: .badRequest, description: "more than one Host header")
         }
         if version == .http11, hosts == 0 {
             // RFC 9112 section 3.2: an HTTP/1.1 request without Host must be answered 400.
-            return .error(status: .badRequest, name: "BadRequest", description: "an HTTP/1.1 request needs a Host header")
+            return .error(status: .badRequest, name: .badRequest, description: "an HTTP/1.1 request needs a Host header")
         }
         if lengthsDiffer {
-            return .error(status: .badRequest, name: "BadRequest", description: "Content-Length headers that differ")
+            return .error(status: .badRequest, name: .badRequest, description: "Content-Length headers that differ")
         }
         if let length, Int64(length) == nil {
-            return .error(status: .badRequest, name: "BadRequest", description: "Content-Length must be a decimal number")
+            return .error(status: .badRequest, name: .badRequest, description: "Content-Length must be a decimal number")
         }
         return nil
     }

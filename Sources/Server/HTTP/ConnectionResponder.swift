@@ -29,7 +29,7 @@ final class ConnectionResponder: HTTPResponder {
     deinit {
         if !used.load(ordering: .acquiring) {
             loop.post(.response(connection: connection, sequence: sequence,
-                                .error(status: .internalServerError, name: "InternalServerError", description: "the request was not answered")))
+                                .error(status: .internalServerError, name: .internalServerError, description: "the request was not answered")))
         }
     }
 }

@@ -61,7 +61,7 @@ extension EventLoop {
 
     /// Answers 503 on a connection over the cap and closes it (best effort: one non-blocking send).
     private func refuseBusy(_ fd: Int32) {
-        let response = HTTPResponse.error(status: .serviceUnavailable, name: "ServiceUnavailable", description: "too many connections")
+        let response = HTTPResponse.error(status: .serviceUnavailable, name: .serviceUnavailable, description: "too many connections")
         var bytes = response.serializedHead(isHead: false, close: true, keepAliveHeader: false)
         if case .bytes(let body) = response.body { bytes += body }
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

@@ -28,7 +28,7 @@ public final class HTTPDecider: Sendable {
     deinit {
         if !used.load(ordering: .acquiring) {
             loop.post(.decide(connection: connection, sequence: sequence, {
-                .respond(.error(status: .internalServerError, name: "InternalServerError", description: "the request was not answered"))
+                .respond(.error(status: .internalServerError, name: .internalServerError, description: "the request was not answered"))
             }))
         }
     }

@@ -12,6 +12,14 @@ public struct APIError: Error, Equatable, Sendable, CustomStringConvertible {
         self.description = description
     }
 
+    /// An error this project's server sends.
+    public init(name: APIErrorName, description: String) {
+        self.init(name: name.rawValue, description: description)
+    }
+
+    /// The name as one this project's server sends; nil for another server's own names.
+    public var knownName: APIErrorName? { APIErrorName(rawValue: name) }
+
     /// The body as JSON.
     public var json: JSONValue {
         ["error": ["name": .string(name), "description": .string(description)]]

@@ -10,30 +10,30 @@ struct APIFailure: Error, Sendable {
     /// HTTP status, e.g. `.badRequest`.
     let status: HTTPStatus
     /// The error body's `error.name`.
-    let name: String
+    let name: APIErrorName
     /// The error body's `error.description`: what was expected and what was got.
     let description: String
     /// Extra response headers (e.g. `X-Retry-After`).
     var headers: [(String, String)] = []
 
     /// 400 with `name`.
-    static func badRequest(_ name: String, _ description: String) -> APIFailure {
+    static func badRequest(_ name: APIErrorName, _ description: String) -> APIFailure {
         APIFailure(status: .badRequest, name: name, description: description)
     }
 
     /// 404 `NotFound`.
     static func notFound(_ description: String) -> APIFailure {
-        APIFailure(status: .notFound, name: "NotFound", description: description)
+        APIFailure(status: .notFound, name: .notFound, description: description)
     }
 
     /// 503 `IndexUnavailable` with `Retry-After`: the database cannot be reached right now.
     static let indexUnavailable = APIFailure(
-        status: .serviceUnavailable, name: "IndexUnavailable", description: "the metadata index cannot be reached right now; try again shortly",
+        status: .serviceUnavailable, name: .indexUnavailable, description: "the metadata index cannot be reached right now; try again shortly",
         headers: [("Retry-After", String(retryAfterSeconds))])
 
     /// 503 `StorageUnavailable` with `Retry-After`: the blob store (an S3 endpoint) does not answer right now.
     static let storageUnavailable = APIFailure(
-        status: .serviceUnavailable, name: "StorageUnavailable", description: "the blob store is not answering; try again later",
+        status: .serviceUnavailable, name: .storageUnavailable, description: "the blob store is not answering; try again later",
         headers: [("Retry-After", String(retryAfterSeconds))])
 
     /// What `Retry-After` says when the index or the blob store is down.
@@ -47,9 +47,9 @@ struct APIFailure: Error, Sendable {
     /// The client-side index errors (validation, conflicts, unknown keys); nil for the server's own failures.
     init?(_ error: IndexError) {
         switch error {
-        case .invalid(let reason): self = .badRequest("BadRequest", reason)
-        case .sizeConflict: self = .badRequest("SizeConflict", error.description)
-        case .visibilityConflict: self = .badRequest("VisibilityConflict", error.description)
+        case .invalid(let reason): self = .badRequest(.badRequest, reason)
+        case .sizeConflict: self = .badRequest(.sizeConflict, error.description)
+        case .visibilityConflict: self = .badRequest(.visibilityConflict, error.description)
         case .notFound(let what): self = .notFound("\(what) not found")
         case .unavailable:
             ServerLog.error("index unavailable: \(error)")
@@ -62,9 +62,9 @@ struct APIFailure: Error, Sendable {
     init?(_ error: StorageError) {
         switch error {
         case .notFound: self = .notFound(error.description)
-        case .inBothFolders: self = APIFailure(status: .conflict, name: "InBothFolders", description: error.description)
-        case .visibilityConflict: self = APIFailure(status: .conflict, name: "VisibilityConflict", description: error.description)
-        case .diskFull: self = APIFailure(status: .insufficientStorage, name: "InsufficientStorage", description: "the server's disk is full; try again later")
+        case .inBothFolders: self = APIFailure(status: .conflict, name: .inBothFolders, description: error.description)
+        case .visibilityConflict: self = APIFailure(status: .conflict, name: .visibilityConflict, description: error.description)
+        case .diskFull: self = APIFailure(status: .insufficientStorage, name: .insufficientStorage, description: "the server's disk is full; try again later")
         case .unavailable:
             ServerLog.error("blob store unavailable: \(error)")
             self = .storageUnavailable
@@ -72,7 +72,7 @@ struct APIFailure: Error, Sendable {
         }
     }
 
-    init(status: HTTPStatus, name: String, description: String, headers: [(String, String)] = []) {
+    init(status: HTTPStatus, name: APIErrorName, description: String, headers: [(String, String)] = []) {
         self.status = status
         self.name = name
         self.description = description

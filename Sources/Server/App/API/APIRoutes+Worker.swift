@@ -29,7 +29,7 @@ extension APIRoutes {
     /// The body as JSON, or 400 `BadJSON` saying where it went wrong.
     static func parseJSON(_ bytes: [UInt8]) throws(APIFailure) -> JSONValue {
         do { return try JSONParser.parse(bytes) } catch {
-            throw .badRequest("BadJSON", "the body must be JSON: \(error.description)")
+            throw .badRequest(.badJSON, "the body must be JSON: \(error.description)")
         }
     }
 

@@ -58,7 +58,7 @@ struct APIRoutes: Sendable {
         do {
             return action(try Digest(parsing: text))
         } catch {
-            return .respond(APIResponse.error(.badRequest, "BadDigest", error.description, close: head.contentLength ?? 0 > 0,
+            return .respond(APIResponse.error(.badRequest, .badDigest, error.description, close: head.contentLength ?? 0 > 0,
                                               user: caller.user))
         }
     }

@@ -12,15 +12,15 @@ enum FileOperation: Equatable {
     /// Parses the body: a JSON list of operations (400 for anything else, an unknown op or visibility).
     static func list(_ document: JSONValue) throws(APIFailure) -> [FileOperation] {
         guard let elements = document.arrayValue else {
-            throw .badRequest("BadRequest", "the body must be a JSON list of operations, got \(document.typeName)")
+            throw .badRequest(.badRequest, "the body must be a JSON list of operations, got \(document.typeName)")
         }
         var operations: [FileOperation] = []
         for (index, element) in elements.enumerated() {
             guard element.objectValue != nil else {
-                throw .badRequest("BadRequest", "operation \(index) must be an object, got \(element.typeName)")
+                throw .badRequest(.badRequest, "operation \(index) must be an object, got \(element.typeName)")
             }
             guard let op = element["op"]?.stringValue else {
-                throw .badRequest("BadRequest", "operation \(index) needs \"op\" as a string")
+                throw .badRequest(.badRequest, "operation \(index) needs \"op\" as a string")
             }
             switch op {
             case "delete_instances":
@@ -28,11 +28,11 @@ enum FileOperation: Equatable {
             case "set_visibility":
                 guard let name = element["visibility"]?.stringValue, let visibility = Visibility(name: name) else {
                     let got = element["visibility"].map { JSONWriter.write($0) } ?? "nothing"
-                    throw .badRequest("BadVisibility", "operation \(index): visibility must be public or internal, got \(got)")
+                    throw .badRequest(.badVisibility, "operation \(index): visibility must be public or internal, got \(got)")
                 }
                 operations.append(.setVisibility(visibility))
             default:
-                throw .badRequest("BadOperation",
+                throw .badRequest(.badOperation,
                                   "operation \(index): op must be set_visibility or delete_instances, got \(op.debugDescription)")
             }
         }
@@ -54,7 +54,7 @@ extension FileRoutes {
             let operations = try FileOperation.list(document)
             if try context.inFlight.contains(digest) {
                 let seconds = context.configuration.uploadRetryAfter
-                throw APIFailure(status: .conflict, name: "UploadInProgress",
+                throw APIFailure(status: .conflict, name: .uploadInProgress,
                                  description: "an upload of \(digest.hex) is in progress; try again in \(seconds) s",
                                  headers: [("X-Retry-After", String(seconds))])
             }

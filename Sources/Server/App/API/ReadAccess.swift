@@ -49,7 +49,7 @@ struct ReadAccess: Sendable {
                        _ body: (ReadAccess, QueryString) -> HTTPRequestAction) -> HTTPRequestAction {
         guard let access = of(caller) else { return .respond(unauthorized) }
         guard let query = QueryString(head.query) else {
-            return .respond(APIFailure.badRequest("BadRequest", "the query string is malformed").response(user: caller.user))
+            return .respond(APIFailure.badRequest(.badRequest, "the query string is malformed").response(user: caller.user))
         }
         return body(access, query)
     }

@@ -15,7 +15,7 @@ struct UploadBatchRoutes: Sendable {
             return .respond(Self.closing(Authorization.unauthorized("uploading needs a token with upload.public or upload.internal"), head))
         }
         guard permissions.contains(.uploadPublic) || permissions.contains(.uploadInternal) else {
-            return .respond(Self.closing(APIFailure(status: .forbidden, name: "Forbidden",
+            return .respond(Self.closing(APIFailure(status: .forbidden, name: .forbidden,
                 description: "this token lacks the upload.public and upload.internal permissions").response(user: user), head))
         }
         let base: UploadURL
@@ -27,7 +27,7 @@ struct UploadBatchRoutes: Sendable {
             let request = try UploadBatchRequest(document)
             for visibility in request.visibilities.sorted(by: { $0.rawValue < $1.rawValue })
             where !permissions.contains(visibility.uploadPermission) {
-                throw APIFailure(status: .forbidden, name: "Forbidden",
+                throw APIFailure(status: .forbidden, name: .forbidden,
                                  description: "this token lacks the \(visibility.uploadPermission.rawValue) permission "
                                      + "needed for \(visibility.rawValue) files")
             }
@@ -73,7 +73,7 @@ struct UploadBatchRoutes: Sendable {
     /// 409 `UploadInProgress` with `X-Retry-After`.
     static func uploadInProgress(_ digest: Digest, _ context: ServerContext, user: String) -> HTTPResponse {
         let seconds = context.configuration.uploadRetryAfter
-        return APIFailure(status: .conflict, name: "UploadInProgress",
+        return APIFailure(status: .conflict, name: .uploadInProgress,
                           description: "an upload of \(digest.hex) is still in progress; ask again in \(seconds) s",
                           headers: [("X-Retry-After", String(seconds))]).response(user: user)
     }

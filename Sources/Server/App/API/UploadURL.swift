@@ -14,16 +14,16 @@ struct UploadURL: Sendable {
     init(publicURL: String?, host: String?) throws(APIFailure) {
         if let publicURL {
             guard let base = Self.withExplicitPort(publicURL) else {
-                throw APIFailure(status: .internalServerError, name: "InternalServerError", description: "the server's --public-url is unusable")
+                throw APIFailure(status: .internalServerError, name: .internalServerError, description: "the server's --public-url is unusable")
             }
             self.base = base
             return
         }
         guard let host, !host.isEmpty, host.utf8.allSatisfy(Self.isHostByte) else {
-            throw .badRequest("BadRequest", "upload URLs need a valid Host header (or the server's --public-url)")
+            throw .badRequest(.badRequest, "upload URLs need a valid Host header (or the server's --public-url)")
         }
         guard let base = Self.withExplicitPort("http://" + host) else {
-            throw .badRequest("BadRequest", "the Host header \(host.debugDescription) is not host[:port]")
+            throw .badRequest(.badRequest, "the Host header \(host.debugDescription) is not host[:port]")
         }
         self.base = base
     }

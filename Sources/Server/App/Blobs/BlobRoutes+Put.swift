@@ -9,11 +9,11 @@ extension BlobRoutes {
     func put(_ head: HTTPRequestHead, digest: Digest, caller: Caller) -> HTTPRequestAction {
         let user = caller.user
         guard let query = QueryString(head.query) else {
-            return .respond(APIResponse.error(.badRequest, "BadRequest", "the query string is malformed", close: true, user: user))
+            return .respond(APIResponse.error(.badRequest, .badRequest, "the query string is malformed", close: true, user: user))
         }
         let visibilityName = query["visibility"] ?? Visibility.internal.rawValue
         guard let visibility = Visibility(name: visibilityName) else {
-            return .respond(APIResponse.error(.badRequest, "BadVisibility",
+            return .respond(APIResponse.error(.badRequest, .badVisibility,
                                               "visibility must be public or internal, got \(visibilityName.debugDescription)",
                                               close: true, user: user))
         }
@@ -23,11 +23,11 @@ extension BlobRoutes {
             return .respond(response)
         }
         guard let length = head.contentLength else {
-            return .respond(APIResponse.error(.lengthRequired, "LengthRequired", "a PUT needs a Content-Length header", close: true, user: user))
+            return .respond(APIResponse.error(.lengthRequired, .lengthRequired, "a PUT needs a Content-Length header", close: true, user: user))
         }
         let limit = context.configuration.maxUploadSize
         guard length <= limit else {
-            return .respond(APIResponse.error(.contentTooLarge, "TooLarge", "the body has \(length) bytes; this server takes at most \(limit)",
+            return .respond(APIResponse.error(.contentTooLarge, .contentTooLarge, "the body has \(length) bytes; this server takes at most \(limit)",
                                               close: true, user: user))
         }
         let expectsContinue = head.headers["Expect"]?.lowercased() == "100-continue"
@@ -71,7 +71,7 @@ extension BlobRoutes {
                              expectsContinue: Bool, user: String?) -> HTTPRequestAction {
         if let stored {
             if stored.visibility != visibility {
-                return .respond(APIResponse.error(.conflict, "VisibilityConflict",
+                return .respond(APIResponse.error(.conflict, .visibilityConflict,
                     "\(digest.hex) is already stored as \(stored.visibility.rawValue), not \(visibility.rawValue)",
                     close: true, user: user))
             }
@@ -94,10 +94,10 @@ extension BlobRoutes {
             guard query.count("signature") == 1, query.count("expires") == 1, query.count("visibility") == 1,
                   let signature = query["signature"], let expires = Int64(query["expires"] ?? ""),
                   context.signer.verify(digest: digest, visibility: visibility, expires: expires, signature: signature) else {
-                return APIResponse.error(.forbidden, "BadSignature", "the upload URL's signature does not match", user: caller.user)
+                return APIResponse.error(.forbidden, .badSignature, "the upload URL's signature does not match", user: caller.user)
             }
             guard expires >= Int64(Date().timeIntervalSince1970) else {
-                return APIResponse.error(.forbidden, "SignatureExpired", "the upload URL expired at \(expires) (Unix time)", user: caller.user)
+                return APIResponse.error(.forbidden, .signatureExpired, "the upload URL expired at \(expires) (Unix time)", user: caller.user)
             }
             return nil
         }
@@ -116,17 +116,17 @@ extension BlobRoutes {
     static func response(for error: StorageError, digest: Digest, user: String?, close: Bool = false) -> HTTPResponse {
         switch error {
         case .digestMismatch:
-            return APIResponse.error(.badRequest, "DigestMismatch", "\(error)", close: close, user: user)
+            return APIResponse.error(.badRequest, .digestMismatch, "\(error)", close: close, user: user)
         case .tooLarge:
-            return APIResponse.error(.badRequest, "SizeMismatch", "\(error)", close: true, user: user)
+            return APIResponse.error(.badRequest, .sizeMismatch, "\(error)", close: true, user: user)
         case .visibilityConflict:
-            return APIResponse.error(.conflict, "VisibilityConflict", "\(error)", close: close, user: user)
+            return APIResponse.error(.conflict, .visibilityConflict, "\(error)", close: close, user: user)
         case .diskFull:
             ServerLog.error("disk full while storing \(digest.hex): \(error)")
-            return APIResponse.error(.insufficientStorage, "InsufficientStorage", "the server's disk is full; try again later", close: close, user: user)
+            return APIResponse.error(.insufficientStorage, .insufficientStorage, "the server's disk is full; try again later", close: close, user: user)
         case .insufficientSpace(_, let needed, _):
             ServerLog.error("refused \(digest.hex) before its body: \(error)")
-            return APIResponse.error(.insufficientStorage, "InsufficientStorage",
+            return APIResponse.error(.insufficientStorage, .insufficientStorage,
                                      "the server's disk has no room for \(needed) bytes; try again later", close: close, user: user)
         case .unavailable:
             ServerLog.error("blob store unavailable for \(digest.hex): \(error)")

@@ -17,7 +17,7 @@ struct BlobRoutes: Sendable {
         let blob: OpenBlob
         do {
             guard let found = try context.store.openForReading(digest, known: nil) else {
-                return .respond(APIResponse.error(.notFound, "NotFound", "no blob with digest \(digest.hex)", user: caller.user))
+                return .respond(APIResponse.error(.notFound, .notFound, "no blob with digest \(digest.hex)", user: caller.user))
             }
             blob = found
         } catch {
@@ -34,7 +34,7 @@ struct BlobRoutes: Sendable {
                 let blob: OpenBlob
                 do throws(StorageError) {
                     guard let found = try context.catalog.openForServing(digest) else {
-                        responder.send(APIResponse.error(.notFound, "NotFound", "no blob with digest \(digest.hex)", user: caller.user))
+                        responder.send(APIResponse.error(.notFound, .notFound, "no blob with digest \(digest.hex)", user: caller.user))
                         return
                     }
                     blob = found
@@ -52,7 +52,7 @@ struct BlobRoutes: Sendable {
                     guard let failure else { return responder.send(response) }
                     source.cancel()
                     if case .notFound = failure {
-                        responder.send(APIResponse.error(.notFound, "NotFound", "no blob with digest \(digest.hex)", user: caller.user))
+                        responder.send(APIResponse.error(.notFound, .notFound, "no blob with digest \(digest.hex)", user: caller.user))
                     } else {
                         responder.send(Self.response(for: failure, digest: digest, user: caller.user))
                     }
@@ -107,11 +107,11 @@ struct BlobRoutes: Sendable {
                                 logUser: caller.user)
         case .unsatisfiable:
             blob.close()
-            return APIResponse.error(.rangeNotSatisfiable, "RangeNotSatisfiable", "the blob has \(blob.size) bytes",
+            return APIResponse.error(.rangeNotSatisfiable, .rangeNotSatisfiable, "the blob has \(blob.size) bytes",
                                      headers: [("Content-Range", "bytes */\(blob.size)")], user: caller.user)
         case .invalid(let reason):
             blob.close()
-            return APIResponse.error(.badRequest, "BadRange", reason, user: caller.user)
+            return APIResponse.error(.badRequest, .badRange, reason, user: caller.user)
         }
     }
 

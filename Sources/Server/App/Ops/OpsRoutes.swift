@@ -26,7 +26,7 @@ struct OpsRoutes: Sendable {
             if problems.isEmpty {
                 responder.send(APIResponse.json(["status": "ok"]))
             } else {
-                responder.send(APIResponse.error(.serviceUnavailable, "Unhealthy", problems.joined(separator: "; ")))
+                responder.send(APIResponse.error(.serviceUnavailable, .unhealthy, problems.joined(separator: "; ")))
             }
         }
     }

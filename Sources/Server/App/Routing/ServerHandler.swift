@@ -63,7 +63,7 @@ struct ServerHandler: HTTPHandler {
             return Self.only([.get, .head], head) { .respondLater(ops.metrics) }
         default:
             if let action = api.route(head, caller: caller) { return action }
-            return .respond(APIResponse.error(.notFound, "NotFound", "no such route", close: head.contentLength ?? 0 > 0,
+            return .respond(APIResponse.error(.notFound, .notFound, "no such route", close: head.contentLength ?? 0 > 0,
                                               user: caller.user))
         }
     }
@@ -73,7 +73,7 @@ struct ServerHandler: HTTPHandler {
         do {
             digest = try Digest(parsing: digestText)
         } catch {
-            return .respond(APIResponse.error(.badRequest, "BadDigest", error.description, close: head.contentLength ?? 0 > 0,
+            return .respond(APIResponse.error(.badRequest, .badDigest, error.description, close: head.contentLength ?? 0 > 0,
                                               user: caller.user))
         }
         switch head.method {
@@ -91,7 +91,7 @@ struct ServerHandler: HTTPHandler {
     /// 405 with the `Allow` header listing what the route takes.
     static func methodNotAllowed(_ methods: [HTTPMethod], _ head: HTTPRequestHead) -> HTTPResponse {
         let allowed = methods.map(\.name).joined(separator: ", ")
-        return APIResponse.error(.methodNotAllowed, "MethodNotAllowed", "\(head.method) is not allowed here; use \(allowed)",
+        return APIResponse.error(.methodNotAllowed, .methodNotAllowed, "\(head.method) is not allowed here; use \(allowed)",
                                  close: head.contentLength ?? 0 > 0, headers: [("Allow", allowed)])
     }
 }

@@ -18,7 +18,7 @@ enum APIResponse {
     }
 
     /// The shared error body with its status.
-    static func error(_ status: HTTPStatus, _ name: String, _ description: String, close: Bool = false,
+    static func error(_ status: HTTPStatus, _ name: APIErrorName, _ description: String, close: Bool = false,
                       headers: [(String, String)] = [], user: String? = nil) -> HTTPResponse {
         var response = HTTPResponse.error(status: status, name: name, description: description, closeConnection: close)
         for (header, value) in headers { response.headers.add(header, value) }
@@ -29,6 +29,6 @@ enum APIResponse {
     /// A bare 500: the cause is logged in full on the server, never sent.
     static func internalError(_ context: String, _ error: any Error, user: String? = nil) -> HTTPResponse {
         ServerLog.error("\(context): \(error)")
-        return self.error(.internalServerError, "InternalServerError", "the server failed; see its log", user: user)
+        return self.error(.internalServerError, .internalServerError, "the server failed; see its log", user: user)
     }
 }

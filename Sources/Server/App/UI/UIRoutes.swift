@@ -40,7 +40,7 @@ struct UIRoutes: Sendable {
     /// The file, 304 when `If-None-Match` names its ETag, or 404.
     private func file(_ name: String, _ head: HTTPRequestHead) -> HTTPResponse {
         guard let asset = UIAssets.files[name] else {
-            var response = APIResponse.error(.notFound, "NotFound", "no such page file", close: head.contentLength ?? 0 > 0)
+            var response = APIResponse.error(.notFound, .notFound, "no such page file", close: head.contentLength ?? 0 > 0)
             for (header, value) in Self.securityHeaders { response.headers.add(header, value) }
             return response
         }
