@@ -25,7 +25,15 @@ public final class Terminal: Sendable {
     }
 
     /// Writes one line to stderr, keeping any live status line below it.
+    ///
+    /// When stderr is not a terminal there is never a status line, and the line goes out in one `write(2)` without
+    /// the lock: the kernel keeps whole writes apart (a pipe's up to `PIPE_BUF`, a file's through its offset lock),
+    /// and workers that each log a line per file no longer queue on a lock held across a system call.
     public func writeLine(_ line: String) {
+        guard stderrIsTTY else {
+            Terminal.writeAll(fd: 2, line + "\n")
+            return
+        }
         state.withLock { state in
             var out = ""
             if !state.statusLine.isEmpty { out += "\r\u{1b}[K" }
