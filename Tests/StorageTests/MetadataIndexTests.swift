@@ -137,6 +137,46 @@ import TestSupport
     }
 
     @Test(arguments: IndexBackend.allCases)
+    func aSearchOfSeveralWordsFindsFilenamesHoldingTheWholeTextNewestFirst(_ backend: IndexBackend) throws {
+        let fixture = try IndexUnderTest(backend)
+        defer { fixture.remove() }
+        let index = try fixture.open()
+        // Each word of the long text is in two or three names; the whole text is in one. (PostgreSQL gives its
+        // trigram index one word and must check the whole text on what that word finds.)
+        let whole = Blob(size: 1), sameBuild = Blob(size: 2), otherTool = Blob(size: 3)
+        for (name, blob) in [("lld-18.0.0-android-arm-r311146.tar.xz", whole), ("lld-18.0.0-linux-r311146.tar.xz", sameBuild),
+                             ("clang-18.0.0-android-arm-r311146.zip", otherTool)] {
+            _ = try index.createBatch(author: "alice", message: "m",
+                                      files: [BatchFile(filename: name, digest: blob.digest, size: Int64(blob.bytes.count), visibility: .public)])
+        }
+        #expect(try index.searchFiles("LLD-18.0.0-android-arm-r311146").map(\.digest) == [whole.digest])
+        #expect(try index.searchFiles("18.0.0-android-arm").map(\.digest) == [otherTool.digest, whole.digest])
+        #expect(try index.searchFiles("r311146.tar").map(\.digest) == [sameBuild.digest, whole.digest])
+        #expect(try index.searchFiles("lld-18.0.0-macos").isEmpty)
+    }
+
+    @Test(arguments: IndexBackend.allCases)
+    func aPageOfOneVisibilitySkipsTheOtherAndStillFills(_ backend: IndexBackend) throws {
+        let fixture = try IndexUnderTest(backend)
+        defer { fixture.remove() }
+        let index = try fixture.open()
+        // Three internal files for each public one, a batch each: the newest 5 public ones are the answer.
+        var publicDigests: [Digest] = []
+        for n in 0..<40 {
+            let blob = Blob(size: 8)
+            let visibility: Visibility = n % 4 == 3 ? .public : .internal
+            if visibility == .public { publicDigests.append(blob.digest) }
+            _ = try index.createBatch(author: "bob", message: "m", files: [
+                BatchFile(filename: "sdk-part-\(n).zip", digest: blob.digest, size: 8, visibility: visibility),
+            ])
+        }
+        let found = try index.searchFiles("sdk-part", visibilities: [.public], limit: 5)
+        #expect(found.map(\.digest) == Array(publicDigests.reversed().prefix(5)))
+        #expect(try index.searchFiles("sdk-part", visibilities: [.internal], limit: 7).allSatisfy { $0.visibility == .internal })
+        #expect(try index.searchFiles("sdk-part", visibilities: Set(Visibility.allCases), limit: 100).count == 40)
+    }
+
+    @Test(arguments: IndexBackend.allCases)
     func aSearchPageCarriesEachBatchWithItsOwnFilesInOrder(_ backend: IndexBackend) throws {
         let fixture = try IndexUnderTest(backend)
         defer { fixture.remove() }
@@ -326,6 +366,42 @@ func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         } catch {
             guard case .unavailable = error else { Issue.record("expected .unavailable, got \(error)"); return }
         }
+    }
+
+    @Test func theRarestWordOfASampleNarrowsALongSearch() {
+        let names = (0..<1_000).map { "gcc-12.\($0 % 5).0-linux-x86_64-\(100_000 + $0).tar.xz" }
+        let sample = FilenameSample(names: names, tableRows: 1_000_000, taken: 0)
+        // "100042" is in one sampled name: about 1,000 of 1,000,000 rows, under the 2,000 limit.
+        #expect(sample.narrowingWord(for: "GCC-12.2.0-linux-x86_64-100042") == "100042")
+        // A word in no sampled name is the rarest.
+        #expect(sample.narrowingWord(for: "gcc-12.2.0-win64") == "win64")
+        // Every word common: the whole text goes to the index.
+        #expect(sample.narrowingWord(for: "gcc-12.2.0-linux") == nil)
+        // One word is the whole text already; words under 3 characters have no trigram of their own.
+        #expect(sample.narrowingWord(for: "win64") == nil)
+        #expect(sample.narrowingWord(for: "12.2") == nil)
+        #expect(FilenameSample.words(of: "lld-18.0.0_Android+arm") == ["lld", "18", "0", "0", "Android", "arm"])
+        #expect(sample.namesHolding("linux") == 1_000 && sample.namesHolding("100042") == 1 && sample.namesHolding("10004") == 10)
+        #expect(FilenameSample(names: [], tableRows: 0, taken: 0).narrowingWord(for: "a-b-cde") == nil)
+    }
+
+    @Test func theSampleChoosesHowAFilenameSearchRuns() {
+        // 2,000 sampled names of a 1,000,000-row table: 1 in 2 holds "linux", 1 in 10 "gcc-12.", 1 in 2,000 "100042".
+        let names = (0..<2_000).map { "\($0 % 2 == 0 ? "gcc" : "clang")-1\($0 % 10).\($0 % 3).0-\($0 % 2 == 0 ? "linux" : "win64")-\(100_000 + $0).tar.xz" }
+        let sample = FilenameSample(names: names, tableRows: 1_000_000, taken: 0)
+        // Half of the newest 20,000 rows match: walk them.
+        #expect(sample.plan(for: "LINUX", fetch: 400) == .newest(window: FilenameSample.newestWindow))
+        // 1 in 10: 2,000 in the newest 20,000, at least twice 1,000: walk; for 1,001 wanted: the index.
+        #expect(sample.plan(for: "gcc-12.", fetch: 1_000) == .newest(window: FilenameSample.newestWindow))
+        #expect(sample.plan(for: "gcc-12.", fetch: 1_001) == .trigrams)
+        // Rare as a whole and its rarest word rare too: the word goes to the index.
+        #expect(sample.plan(for: "gcc-12.2.0-linux-100042", fetch: 400) == .narrowed("100042"))
+        // An empty sample knows nothing: the index, with the whole text.
+        #expect(FilenameSample(names: [], tableRows: 0, taken: 0).plan(for: "gcc-12.", fetch: 400) == .trigrams)
+        // A table smaller than the window: the prediction is for the rows there are.
+        let small = FilenameSample(names: Array(names.prefix(100)), tableRows: 100, taken: 0)
+        #expect(small.plan(for: "linux", fetch: 20) == .newest(window: FilenameSample.newestWindow))
+        #expect(small.plan(for: "linux", fetch: 40) == .trigrams)
     }
 
     @Test func likePatternsEscapeWildcards() {

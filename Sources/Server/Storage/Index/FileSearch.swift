@@ -22,4 +22,25 @@ enum FileSearch {
         }
         return result
     }
+
+    /// As `page(_:_:visibilities:limit:)` where the filename matches are digests, newest first, and `records` reads
+    /// the file records of some of them: it is asked only for as many as the page still needs (twice that when a
+    /// visibility is hidden, since some will be dropped), again while the page is short and matches remain.
+    static func page(_ digestMatches: [FileRecord], filenameMatches: [Digest], visibilities: Set<Visibility>, limit: Int,
+                     records: ([Digest]) throws(IndexError) -> [FileRecord]) throws(IndexError) -> [FileRecord] {
+        var result = page(digestMatches, [], visibilities: visibilities, limit: limit)
+        var seen = Set(digestMatches.map(\.digest))
+        var pending = filenameMatches.filter { seen.insert($0).inserted }[...]
+        let everyVisibility = Set(Visibility.allCases).isSubset(of: visibilities)
+        while result.count < limit, !pending.isEmpty {
+            let wanted = (limit - result.count) * (everyVisibility ? 1 : 2)
+            let chunk = Array(pending.prefix(wanted))
+            pending = pending.dropFirst(chunk.count)
+            let found = Dictionary(try records(chunk).map { ($0.digest, $0) }, uniquingKeysWith: { first, _ in first })
+            for digest in chunk where result.count < limit {
+                if let record = found[digest], visibilities.contains(record.visibility) { result.append(record) }
+            }
+        }
+        return result
+    }
 }

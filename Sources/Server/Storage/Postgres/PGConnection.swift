@@ -154,21 +154,29 @@ enum PGValue: Sendable {
         case .int(let value): return String(value)
         case .bytes(let value): return "\\x" + Hex.encode(value)
         case .bool(let value): return value ? "t" : "f"
-        case .textArray(let values): return "{" + values.map(Self.arrayElement).joined(separator: ",") + "}"
+        case .textArray(let values): return Self.arrayLiteral(values)
         case .intArray(let values): return "{" + values.map(String.init).joined(separator: ",") + "}"
         case .null: return nil
         }
     }
 
-    /// One element of an array literal: double-quoted, `\\` and `"` escaped, so any text (commas, braces,
-    /// quotes, spaces, `NULL`) is read back as itself.
-    static func arrayElement(_ value: String) -> String {
-        var quoted = "\""
-        for character in value {
-            if character == "\\" || character == "\"" { quoted.append("\\") }
-            quoted.append(character)
+    /// A `text[]` literal: each element double-quoted with `\\` and `"` escaped, so any text (commas, braces,
+    /// quotes, spaces, `NULL`) is read back as itself. Built byte by byte: a batch of 1,000 files sends arrays of
+    /// 130,000 characters, and walking them as `Character`s cost milliseconds.
+    static func arrayLiteral(_ values: [String]) -> String {
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        bytes.reserveCapacity(values.reduce(2) { $0 + $1.utf8.count + 3 })
+        for (position, value) in values.enumerated() {
+            if position > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "\""))
+            for byte in value.utf8 {
+                if byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") { bytes.append(UInt8(ascii: "\\")) }
+                bytes.append(byte)
+            }
+            bytes.append(UInt8(ascii: "\""))
         }
-        return quoted + "\""
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

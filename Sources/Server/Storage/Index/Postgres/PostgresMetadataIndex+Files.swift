@@ -33,20 +33,31 @@ extension PostgresMetadataIndex {
     static let digestPrefixStatement = PGStatement(name: "digest_prefix", sql: """
         SELECT \(fileColumns) FROM files WHERE digest >= $1 AND digest < $2 ORDER BY digest LIMIT $3
         """)
-    /// The newest matches first, then their file records: the join reads `files` for the page only, not for
-    /// every batch file that matched.
-    static let filenameSearchStatement = PGStatement(name: "filename_search", sql: """
-        SELECT \(prefixed("f.", fileColumns)) FROM
-            (SELECT id, digest FROM batch_files WHERE filename ILIKE $1 ORDER BY id DESC LIMIT $2) bf
-        JOIN files f ON f.digest = bf.digest ORDER BY bf.id DESC
+    /// The digests of the newest batch files whose filename matches $1, newest first, through the trigram index:
+    /// the order is written `id + 0` so that PostgreSQL cannot choose to walk the primary key instead (the search
+    /// chose this plan from its sample, which knows better than PostgreSQL's estimate; see `FilenameSample`). The
+    /// file records are read after, for the page alone, not for every match fetched.
+    static let trigramFilenameMatchesStatement = PGStatement(name: "trigram_filename_matches", sql: """
+        SELECT digest FROM batch_files WHERE filename ILIKE $1 ORDER BY id + 0 DESC LIMIT $2
         """, planning: .perCall)
-    static let shortFilenameSearchStatement = PGStatement(name: "short_filename_search", sql: """
-        SELECT \(prefixed("f.", fileColumns)) FROM
-            (SELECT id, digest FROM
-                (SELECT id, filename, digest FROM batch_files ORDER BY id DESC LIMIT $1) recent
-             WHERE filename ILIKE $2 ORDER BY id DESC LIMIT $3) bf
-        JOIN files f ON f.digest = bf.digest ORDER BY bf.id DESC
+    /// As `trigramFilenameMatchesStatement`, the trigram index given only the text's rarest word ($1), and the whole
+    /// text ($2) checked on the rows it finds, in an expression the index cannot take.
+    static let narrowedFilenameMatchesStatement = PGStatement(name: "narrowed_filename_matches", sql: """
+        SELECT digest FROM batch_files WHERE filename ILIKE $1 AND (filename || '') ILIKE $2 ORDER BY id + 0 DESC LIMIT $3
+        """, planning: .perCall)
+    /// The newest $1 batch files walked newest-first: a common text, or one of 1 or 2 characters (no trigram).
+    static let newestFilenameMatchesStatement = PGStatement(name: "newest_filename_matches", sql: """
+        SELECT digest FROM (SELECT id, filename, digest FROM batch_files ORDER BY id DESC LIMIT $1) recent
+        WHERE filename ILIKE $2 ORDER BY id DESC LIMIT $3
         """)
+    static let tableRowsStatement = PGStatement(
+        name: "table_rows", sql: "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'batch_files'::regclass")
+    static let newestFilenamesStatement = PGStatement(
+        name: "newest_filenames", sql: "SELECT filename FROM batch_files ORDER BY id DESC LIMIT $1")
+    /// Whole pages picked at random (reads about $1 % of the table), at most $2 names.
+    static let sampledFilenamesStatement = PGStatement(
+        name: "sampled_filenames", sql: "SELECT filename FROM batch_files TABLESAMPLE SYSTEM ($1::real) LIMIT $2",
+        planning: .perCall)
     static let storedFilesStatement = PGStatement(name: "stored_files", sql: """
         SELECT \(fileColumns) FROM files WHERE has_instances AND digest > $1 ORDER BY digest LIMIT $2
         """)
@@ -116,22 +127,68 @@ extension PostgresMetadataIndex {
     }
 
     /// As `SQLiteMetadataIndex.searchFiles`: a digest-prefix range scan of the primary key, then filenames by
-    /// `ILIKE` on a trigram index (3+ characters) or within the newest `shortQueryWindow` batch files.
+    /// `ILIKE`, run as `FilenameSample.plan(for:fetch:)` says (3+ characters) or within the newest
+    /// `shortQueryWindow` batch files; then the records of the page's files.
     public func searchFiles(_ text: String, visibilities: Set<Visibility>, limit: Int) throws(IndexError) -> [FileRecord] {
-        try withConnection { (db) throws(IndexError) -> [FileRecord] in
+        let sample = text.count >= 3 ? try filenameSample() : nil
+        return try withConnection { (db) throws(IndexError) -> [FileRecord] in
             var digestMatches: [FileRecord] = []
             if FileSearch.isDigestPrefix(text) {
                 let rows = try db.run(Self.digestPrefixStatement, [.text(text), .text(text + "g"), .int(Int64(limit))])
                 digestMatches = try rows.rows { (row) throws(IndexError) in try Self.fileRecord(rows, row) }
             }
             let fetch = FileSearch.filenameFetchLimit(limit)
-            let rows = text.count >= 3
-                ? try db.run(Self.filenameSearchStatement, [.text(Self.likePattern(text)), .int(fetch)])
-                : try db.run(Self.shortFilenameSearchStatement,
-                             [.int(SQLiteMetadataIndex.shortQueryWindow), .text(Self.likePattern(text)), .int(fetch)])
-            let filenameMatches = try rows.rows { (row) throws(IndexError) in try Self.fileRecord(rows, row) }
-            return FileSearch.page(digestMatches, filenameMatches, visibilities: visibilities, limit: limit)
+            let pattern = Self.likePattern(text)
+            let rows: PGResult
+            switch sample?.plan(for: text, fetch: Int(fetch)) {
+            case nil:
+                rows = try db.run(Self.newestFilenameMatchesStatement,
+                                  [.int(SQLiteMetadataIndex.shortQueryWindow), .text(pattern), .int(fetch)])
+            case .newest(let window)?:
+                let newest = try db.run(Self.newestFilenameMatchesStatement, [.int(window), .text(pattern), .int(fetch)])
+                rows = newest.count == Int(fetch)
+                    ? newest : try db.run(Self.trigramFilenameMatchesStatement, [.text(pattern), .int(fetch)])
+            case .narrowed(let word)?:
+                rows = try db.run(Self.narrowedFilenameMatchesStatement,
+                                  [.text(Self.likePattern(word)), .text(pattern), .int(fetch)])
+            case .trigrams?:
+                rows = try db.run(Self.trigramFilenameMatchesStatement, [.text(pattern), .int(fetch)])
+            }
+            let matched = try rows.rows { (row) throws(IndexError) -> Digest in
+                guard let digest = try? Digest(parsing: rows.text(row, 0)) else {
+                    throw IndexError.corrupt("batch_files row has a bad digest \(rows.text(row, 0).prefix(16))...")
+                }
+                return digest
+            }
+            return try FileSearch.page(digestMatches, filenameMatches: matched, visibilities: visibilities, limit: limit) {
+                (digests) throws(IndexError) in
+                let rows = try db.run(Self.filesByDigestStatement, [.textArray(digests.map(\.hex))])
+                return try rows.rows { (row) throws(IndexError) in try Self.fileRecord(rows, row) }
+            }
         }
+    }
+
+    /// The current `FilenameSample`, taken anew when older than its lifetime.
+    func filenameSample() throws(IndexError) -> FilenameSample {
+        let now = clock()
+        if let sample = lock.withLock({ cachedFilenameSample }), now - sample.taken < FilenameSample.lifetime {
+            return sample
+        }
+        let sample = try withConnection { (db) throws(IndexError) -> FilenameSample in
+            let tableRows = try db.run(Self.tableRowsStatement)
+            let estimate = tableRows.count == 0 ? 0 : Double(tableRows.int64(0, 0))
+            let size = Int64(FilenameSample.size)
+            // A table that may be small is read from its newest end (the whole of it when it is small); a large one
+            // is sampled by pages, a little more than needed so that the sample is full.
+            let rows = estimate < Double(size) * 4
+                ? try db.run(Self.newestFilenamesStatement, [.int(size)])
+                : try db.run(Self.sampledFilenamesStatement,
+                             [.text(String(min(100, 120 * Double(size) / estimate))), .int(size)])
+            let names = try rows.rows { (row) throws(IndexError) in rows.text(row, 0).lowercased() }
+            return FilenameSample(names: names, tableRows: estimate, taken: now)
+        }
+        lock.withLock { cachedFilenameSample = sample }
+        return sample
     }
 
     public func storedFiles(after: String, limit: Int) throws(IndexError) -> [FileRecord] {

@@ -6,15 +6,17 @@ import Shared
 /// Threading: every method blocks on the database; call them from worker threads (the app's index queue), never
 /// from an event loop, except `tokenGeneration`, which reads a number the listener keeps up to date.
 public final class PostgresMetadataIndex: MetadataIndex, @unchecked Sendable {
-    // @unchecked Sendable: `pool` and `listener` are Sendable; `cachedSecret` is only touched inside `lock.withLock`;
-    // `clock` is a @Sendable function.
+    // @unchecked Sendable: `pool` and `listener` are Sendable; `cachedSecret` and `cachedFilenameSample` are only
+    // touched inside `lock.withLock`; `clock` is a @Sendable function.
     /// The location, for messages (its description hides the password).
     public let location: IndexLocation
     let clock: @Sendable () -> Int64
     let pool: PGPool
     private let listener: PGTokenListener
-    private let lock = Lock()
+    let lock = Lock()
     private var cachedSecret: [UInt8]?
+    /// The filenames searches use to pick a word (see `FilenameSample`); touched only inside `lock.withLock`.
+    var cachedFilenameSample: FilenameSample?
 
     /// How many connections the pool opens at most.
     public static let defaultPoolSize = 8
