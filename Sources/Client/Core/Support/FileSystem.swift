@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,11 +49,23 @@ public enum FileSystem {
         a.hasSuffix("/") ? a + b : a + "/" + b
     }
 
-    /// A fresh, unique path beside `path` for a temp file that is later renamed onto it.
+    /// A fresh, unique path beside `path` for a temp file that is later renamed onto it:
+    /// `.NAME.PID.SEED-COUNT.tmp`.
+    ///
+    /// The process id and a random seed are taken once per process and a counter makes each name unique within it,
+    /// so a name costs no system call (it was a `getpid` and a `getrandom` per file); the seed keeps a later process
+    /// with a reused id from meeting our names, and every creation uses `O_EXCL` all the same.
     public static func temporaryPath(beside path: String) -> String {
-        let random = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        return join(directory(of: path), ".\(baseName(of: path)).\(getpid()).\(random).tmp")
+        let count = temporaryCounter.wrappingAdd(1, ordering: .relaxed).oldValue
+        return join(directory(of: path), ".\(baseName(of: path)).\(processID).\(temporarySeed)-\(String(count, radix: 36)).tmp")
     }
+
+    /// This process's id, read once (`fork` is never called without `exec`).
+    private static let processID = getpid()
+    /// A random prefix for this process's temp names.
+    private static let temporarySeed = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    /// Counts the temp names handed out.
+    private static let temporaryCounter = Atomic<Int>(0)
 
     /// Reads a whole (small) file.
     public static func readFile(_ path: String) throws(ClientError) -> [UInt8] {
