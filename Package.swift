@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 /// tooltool-swift: a content-addressed artifact store for CI (`tooltool-server`) and its client (`tooltool`).
@@ -69,4 +69,9 @@ let package = Package(
 /// them, so a violation still fails there.
 var hotPathSettings: [SwiftSetting] {
     [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+}
+
+// Warnings are errors in every Swift target of ours (not in dependencies): CI and a developer's build fail alike.
+for target in package.targets where target.type != .system && target.type != .binary {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.treatAllWarnings(as: .error)]
 }
