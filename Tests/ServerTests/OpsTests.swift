@@ -85,6 +85,25 @@ import TestSupport
         #expect(Self.value(after, "tooltool_file_bytes{visibility=\"public\"}") == 10_000)
     }
 
+    @Test func metricsSumTheCountersOfEveryLoop() throws {
+        // Four loops share the listener, so 60 connections land on several; each loop keeps its own counters.
+        let harness = try ServerHarness(arguments: ["--threads", "4"])
+        let heartbeats = "tooltool_http_requests_total{method=\"HEAD\",status=\"200\"}"
+        let missing = "tooltool_http_requests_total{method=\"GET\",status=\"404\"}"
+        #expect(Self.value(try Self.metrics(harness).text, heartbeats) == nil)
+        for n in 0..<60 {
+            #expect(try harness.request("HEAD", "/__lbheartbeat__").status == 200)
+            if n % 3 == 0 { #expect(try harness.request("GET", "/sha512/\(Fixtures.digest([UInt8(n)]).hex)").status == 404) }
+        }
+        var text = ""
+        let settled = try eventually {
+            text = try Self.metrics(harness).text
+            return Self.value(text, heartbeats) == 60 && Self.value(text, missing) == 20
+        }
+        #expect(settled, "\(text)")
+        #expect(Self.value(text, heartbeats) == 60 && Self.value(text, missing) == 20, "no request counted twice")
+    }
+
     @Test func accessLogHasOneLinePerRequestAndNeverTheToken() throws {
         let harness = try ServerHarness(tokens: ["alice": [.downloadInternal, .uploadInternal]])
         let token = try #require(harness.tokens["alice"])

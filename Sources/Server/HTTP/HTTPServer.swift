@@ -24,7 +24,7 @@ public final class HTTPServer: Sendable {
     /// The configuration the server was made with.
     public let configuration: HTTPServerConfiguration
     private let handler: HTTPHandler
-    private let accessLog: HTTPAccessLogger?
+    private let makeAccessLog: (@Sendable (_ loop: Int) -> HTTPAccessLogger)?
     private let state = Mutex<ServerState>(ServerState())
 
     private struct ServerState {
@@ -36,11 +36,21 @@ public final class HTTPServer: Sendable {
 
     /// A server that routes every request to `handler` and reports each response to `accessLog`, whose lines go to
     /// `configuration.accessLogDescriptor`.
+    public convenience init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: HTTPHandler,
+                            accessLog: HTTPAccessLogger? = nil) {
+        var perLoop: (@Sendable (Int) -> HTTPAccessLogger)?
+        if let accessLog { perLoop = { @Sendable _ in accessLog } }
+        self.init(configuration: configuration, handler: handler, accessLogPerLoop: perLoop)
+    }
+
+    /// As `init(configuration:handler:accessLog:)`, with a logger of its own for each event loop, made once when the
+    /// loop is (`loop` counts from 0): a logger that keeps counters can keep them per loop, with no lock shared by
+    /// the loops.
     public init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: HTTPHandler,
-                accessLog: HTTPAccessLogger? = nil) {
+                accessLogPerLoop: (@Sendable (_ loop: Int) -> HTTPAccessLogger)?) {
         self.configuration = configuration
         self.handler = handler
-        self.accessLog = accessLog
+        self.makeAccessLog = accessLogPerLoop
     }
 
     /// Binds the listening socket and prepares the loops; returns the bound port. Ignores SIGPIPE process-wide
@@ -54,8 +64,8 @@ public final class HTTPServer: Sendable {
         let listener = try ListeningSocket(host: configuration.host, port: configuration.port)
         let counter = ConnectionCounter()
         let group = LoopGroup()
-        let loops = try (0..<max(1, configuration.threads)).map { _ in
-            try EventLoop(configuration: configuration, handler: handler, accessLog: accessLog, listener: listener,
+        let loops = try (0..<max(1, configuration.threads)).map { number in
+            try EventLoop(configuration: configuration, handler: handler, accessLog: makeAccessLog?(number), listener: listener,
                           openConnections: counter, group: group)
         }
         group.setMembers(loops)

@@ -118,9 +118,13 @@ struct ServeCommand: ParsableCommand {
             throw CommandFailure("cannot open the index: \(error)")
         }
         let metrics = context.metrics
-        let server = HTTPServer(configuration: configuration.http, handler: ServerHandler(context: context)) { entry, lines in
-            metrics.recordRequest(method: entry.method, status: entry.status, sent: entry.bytesSent, received: entry.bytesReceived)
-            AccessLog.append(entry, to: lines)
+        let server = HTTPServer(configuration: configuration.http, handler: ServerHandler(context: context)) { _ in
+            let counters = metrics.countersForLoop()
+            return { entry, lines in
+                counters.recordRequest(method: entry.method, status: entry.status, sent: entry.bytesSent,
+                                       received: entry.bytesReceived)
+                AccessLog.append(entry, to: lines)
+            }
         }
         let boundPort: Int
         do { boundPort = try server.start() } catch {

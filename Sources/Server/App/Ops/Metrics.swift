@@ -3,46 +3,36 @@ import Shared
 import Storage
 import Synchronization
 
-/// Counters for `/metrics` (Prometheus text format), shared by every event loop.
+/// Counters for `/metrics` (Prometheus text format).
+///
+/// Request counters are kept per event loop (`LoopCounters`, one per loop, each behind its own lock that only its
+/// loop takes per response), so responses on different loops never wait on one another; `/metrics` sums them.
 final class Metrics: Sendable {
-    private struct Counters {
-        var requests: [RequestKey: Int64] = [:]
-        var bytesSent: Int64 = 0
-        var bytesReceived: Int64 = 0
-        var uploadsVerified: Int64 = 0
-        var uploadsRejected: Int64 = 0
+    private struct Uploads {
+        var verified: Int64 = 0
+        var rejected: Int64 = 0
     }
 
-    /// A method and status pair (a struct, not an interpolated string: this runs once per request).
-    private struct RequestKey: Hashable {
-        /// nil for a request refused before its head was parsed (labelled `-`).
-        var method: HTTPMethod?
-        var status: HTTPStatus
+    private let loops = Mutex<[LoopCounters]>([])
+    private let uploads = Mutex(Uploads())
 
-        /// The method's label.
-        var methodName: String { method?.name ?? "-" }
-    }
-
-    private let counters = Mutex(Counters())
-
-    /// Counts one finished request.
-    func recordRequest(method: HTTPMethod?, status: HTTPStatus, sent: Int64, received: Int64) {
-        // Methods are bounded by the parser (http_parser knows a fixed set), so the label set stays small.
-        counters.withLock {
-            $0.requests[RequestKey(method: method, status: status), default: 0] += 1
-            $0.bytesSent += sent
-            $0.bytesReceived += received
-        }
+    /// A new loop's counters, counted in every `render` from now on.
+    func countersForLoop() -> LoopCounters {
+        let counters = LoopCounters()
+        loops.withLock { $0.append(counters) }
+        return counters
     }
 
     /// Counts an upload that was verified and stored (or found stored).
-    func uploadVerified() { counters.withLock { $0.uploadsVerified += 1 } }
+    func uploadVerified() { uploads.withLock { $0.verified += 1 } }
     /// Counts an upload refused after its body started (digest mismatch, short body, disk full...).
-    func uploadRejected() { counters.withLock { $0.uploadsRejected += 1 } }
+    func uploadRejected() { uploads.withLock { $0.rejected += 1 } }
 
     /// The exposition text, with the per-visibility totals read from the index.
     func render(totals: [Visibility: VisibilityTotals]) -> String {
-        let snapshot = counters.withLock { $0 }
+        var snapshot = LoopCounters.Counts()
+        for counters in loops.withLock({ $0 }) { snapshot.add(counters.counts) }
+        let uploads = self.uploads.withLock { $0 }
         var out = ""
         func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: Int64)]) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -56,11 +46,54 @@ final class Metrics: Sendable {
         family("tooltool_http_received_bytes_total", "counter", "Bytes received in requests (heads and bodies).",
                [("", snapshot.bytesReceived)])
         family("tooltool_uploads_total", "counter", "Uploads by outcome.",
-               [("{outcome=\"verified\"}", snapshot.uploadsVerified), ("{outcome=\"rejected\"}", snapshot.uploadsRejected)])
+               [("{outcome=\"verified\"}", uploads.verified), ("{outcome=\"rejected\"}", uploads.rejected)])
         family("tooltool_files", "gauge", "Stored files by visibility.",
                Visibility.allCases.map { ("{visibility=\"\($0.rawValue)\"}", totals[$0]?.files ?? 0) })
         family("tooltool_file_bytes", "gauge", "Stored bytes by visibility.",
                Visibility.allCases.map { ("{visibility=\"\($0.rawValue)\"}", totals[$0]?.bytes ?? 0) })
         return out
     }
+}
+
+/// One event loop's request counters: only that loop records into them (an uncontended lock per response), any
+/// thread may read them.
+final class LoopCounters: Sendable {
+    /// What is counted.
+    struct Counts {
+        var requests: [RequestKey: Int64] = [:]
+        var bytesSent: Int64 = 0
+        var bytesReceived: Int64 = 0
+
+        /// Adds `other` into these.
+        mutating func add(_ other: Counts) {
+            requests.merge(other.requests, uniquingKeysWith: +)
+            bytesSent += other.bytesSent
+            bytesReceived += other.bytesReceived
+        }
+    }
+
+    /// A method and status pair (a struct, not an interpolated string: this runs once per request).
+    struct RequestKey: Hashable {
+        /// nil for a request refused before its head was parsed (labelled `-`).
+        var method: HTTPMethod?
+        var status: HTTPStatus
+
+        /// The method's label.
+        var methodName: String { method?.name ?? "-" }
+    }
+
+    private let state = Mutex(Counts())
+
+    /// Counts one finished request.
+    func recordRequest(method: HTTPMethod?, status: HTTPStatus, sent: Int64, received: Int64) {
+        // Methods are bounded by the parser (http_parser knows a fixed set), so the label set stays small.
+        state.withLock {
+            $0.requests[RequestKey(method: method, status: status), default: 0] += 1
+            $0.bytesSent += sent
+            $0.bytesReceived += received
+        }
+    }
+
+    /// A copy of the counts now.
+    var counts: Counts { state.withLock { $0 } }
 }
