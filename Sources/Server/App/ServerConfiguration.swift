@@ -25,6 +25,13 @@ public struct ServerConfiguration: Sendable {
     /// presigned URL that lives `redirectLifetime` seconds (`--s3-url-lifetime`).
     public var remoteDownloads: RemoteDownloads = .proxy
     public var redirectLifetime = 300
+    /// The servers this one mirrors (`--upstream`, repeatable, tried in order), base URLs without a trailing slash;
+    /// empty for a primary. See `Mirror`.
+    public var upstreams: [String] = []
+    /// Seconds allowed to connect to an upstream (`--upstream-connect-timeout`). Default: 3.
+    public var upstreamConnectTimeout = 3
+    /// Seconds an upstream transfer may move no byte before it fails (`--upstream-stall-timeout`). Default: 30.
+    public var upstreamStallTimeout = 30
     /// The HTTP layer's settings: host (default 127.0.0.1), port (8080), threads, limits and timeouts.
     public var http = HTTPServerConfiguration()
 

@@ -24,6 +24,8 @@ final class ServerContext: Sendable {
     let inFlight: InFlightUploads
     /// Where blocking work goes (fsync, rename, SQLite writes): never on an event loop.
     let worker = DispatchQueue(label: "tooltool.worker", qos: .userInitiated, attributes: .concurrent)
+    /// The read-through cache of the upstreams (`--upstream`); nil on a primary.
+    let mirror: Mirror?
 
     init(configuration: ServerConfiguration, store: any BlobStore, index: any MetadataIndex, authIndex: any MetadataIndex) throws {
         self.configuration = configuration
@@ -33,6 +35,9 @@ final class ServerContext: Sendable {
         self.authenticator = Authenticator(index: authIndex)
         self.inFlight = InFlightUploads(index: index, leaseSeconds: configuration.uploadLease)
         self.signer = UploadSigner(secret: try index.secret())
+        self.mirror = configuration.upstreams.isEmpty ? nil
+            : try Mirror(upstreams: configuration.upstreams, connectTimeout: configuration.upstreamConnectTimeout,
+                         stallTimeout: configuration.upstreamStallTimeout, catalog: catalog, worker: worker, metrics: metrics)
     }
 }
 

@@ -61,8 +61,12 @@ public struct HTTPStatus: Sendable, Hashable, Comparable, CustomStringConvertibl
     public static let internalServerError = HTTPStatus(code: 500)
     /// 501 Not Implemented.
     public static let notImplemented = HTTPStatus(code: 501)
+    /// 502 Bad Gateway (a mirror's upstream failed).
+    public static let badGateway = HTTPStatus(code: 502)
     /// 503 Service Unavailable.
     public static let serviceUnavailable = HTTPStatus(code: 503)
+    /// 504 Gateway Timeout (a mirror's upstream did not answer in time).
+    public static let gatewayTimeout = HTTPStatus(code: 504)
     /// 507 Insufficient Storage.
     public static let insufficientStorage = HTTPStatus(code: 507)
 
@@ -96,7 +100,9 @@ public struct HTTPStatus: Sendable, Hashable, Comparable, CustomStringConvertibl
         case 431: "Request Header Fields Too Large"
         case 500: "Internal Server Error"
         case 501: "Not Implemented"
+        case 502: "Bad Gateway"
         case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
         case 507: "Insufficient Storage"
         case 100..<200: "Informational"
         case 200..<300: "Success"

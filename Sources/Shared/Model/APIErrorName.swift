@@ -72,4 +72,10 @@ public enum APIErrorName: String, Sendable, CaseIterable, Codable {
     case storageUnavailable = "StorageUnavailable"
     /// 503 from `/__heartbeat__`: the store or the index is not well.
     case unhealthy = "Unhealthy"
+
+    // A mirror's upstreams.
+    /// 502: no upstream gave the blob (refused, reset, an error status).
+    case badGateway = "BadGateway"
+    /// 504: no upstream answered in time.
+    case gatewayTimeout = "GatewayTimeout"
 }

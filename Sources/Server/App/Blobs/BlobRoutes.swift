@@ -17,6 +17,7 @@ struct BlobRoutes: Sendable {
         let blob: OpenBlob
         do {
             guard let found = try context.store.openForReading(digest, known: nil) else {
+                if let mirror = context.mirror { return getFromUpstream(head, digest: digest, caller: caller, mirror: mirror) }
                 return .respond(APIResponse.error(.notFound, .notFound, "no blob with digest \(digest.hex)", user: caller.user))
             }
             blob = found
@@ -64,10 +65,25 @@ struct BlobRoutes: Sendable {
     /// The answer for an opened blob: authorization by its visibility, then 304, a range, or the whole blob.
     /// Takes care of `blob`: its descriptor goes into the response or is closed.
     private func answer(_ head: HTTPRequestHead, digest: Digest, blob: OpenBlob, caller: Caller) -> HTTPResponse {
-        let needed: Permission? = blob.visibility == .internal
+        var redirect: (() -> String)?
+        if case .remote(let remote) = blob.content, context.configuration.remoteDownloads == .redirect {
+            // After the same authorization: the presigned URL is the permission, for a few minutes.
+            redirect = { remote.temporaryURL(lifetime: context.configuration.redirectLifetime) }
+        }
+        return answer(head, digest: digest, size: blob.size, visibility: blob.visibility, caller: caller, redirect: redirect,
+                      release: blob.close) { offset, length in Self.body(blob, offset: offset, length: length) }
+    }
+
+    /// The answer for a blob of `size` bytes: authorization by its visibility, then 304, a redirect, a range, or the
+    /// whole blob, whose bytes `body` gives (offset, length). `release` runs when no body goes out. Also used by the
+    /// mirror for a blob still arriving from its upstream.
+    func answer(_ head: HTTPRequestHead, digest: Digest, size: Int64, visibility: Visibility, caller: Caller,
+                redirect: (() -> String)? = nil, release: () -> Void,
+                body: (Int64, Int64) -> HTTPResponseBody) -> HTTPResponse {
+        let needed: Permission? = visibility == .internal
             ? .downloadInternal : (context.configuration.anonymousPublic ? nil : .downloadPublic)
         if let needed, var denial = Authorization.require(needed, caller) {
-            blob.close()
+            release()
             denial.logUser = caller.user
             return denial
         }
@@ -77,40 +93,37 @@ struct BlobRoutes: Sendable {
         var fields = HTTPHeaderBlock(maxBytes: 256 + digest.hex.utf8.count) { fields in
             fields.add("ETag", digest.hex, quoted: true)
             fields.add("Accept-Ranges", literal: "bytes")
-            fields.add("Cache-Control", literal: blob.visibility == .public
+            fields.add("Cache-Control", literal: visibility == .public
                 ? "public, max-age=31536000, immutable" : "private, max-age=31536000, immutable")
             if !notModified { fields.add("Content-Type", literal: "application/octet-stream") }
         }
         if notModified {
-            blob.close()
+            release()
             return HTTPResponse(status: .notModified, headerBlock: fields, logUser: caller.user)
         }
-        if case .remote(let remote) = blob.content, context.configuration.remoteDownloads == .redirect {
-            // After the same authorization: the presigned URL is the permission, for a few minutes.
-            let url = remote.temporaryURL(lifetime: context.configuration.redirectLifetime)
-            fields.add("Location", url)
+        if let redirect {
+            fields.add("Location", redirect())
             return HTTPResponse(status: .found, headerBlock: fields, logUser: caller.user)
         }
 
-        var range = ByteRange.parse(head.headers["Range"], size: blob.size)
+        var range = ByteRange.parse(head.headers["Range"], size: size)
         if range != .whole, head.headers.values("Range").count > 1 {
             range = .invalid(reason: "only one Range header per request is supported")
         }
         if let ifRange = head.headers["If-Range"], ifRange.trimmingWhitespace() != Self.etag(digest) { range = .whole }
         switch range {
         case .whole:
-            return HTTPResponse(status: .ok, headerBlock: fields, body: Self.body(blob, offset: 0, length: blob.size),
-                                logUser: caller.user)
+            return HTTPResponse(status: .ok, headerBlock: fields, body: body(0, size), logUser: caller.user)
         case .partial(let first, let last):
-            fields.add("Content-Range", "bytes \(first)-\(last)/\(blob.size)")
-            return HTTPResponse(status: .partialContent, headerBlock: fields, body: Self.body(blob, offset: first, length: last - first + 1),
+            fields.add("Content-Range", "bytes \(first)-\(last)/\(size)")
+            return HTTPResponse(status: .partialContent, headerBlock: fields, body: body(first, last - first + 1),
                                 logUser: caller.user)
         case .unsatisfiable:
-            blob.close()
-            return APIResponse.error(.rangeNotSatisfiable, .rangeNotSatisfiable, "the blob has \(blob.size) bytes",
-                                     headers: [("Content-Range", "bytes */\(blob.size)")], user: caller.user)
+            release()
+            return APIResponse.error(.rangeNotSatisfiable, .rangeNotSatisfiable, "the blob has \(size) bytes",
+                                     headers: [("Content-Range", "bytes */\(size)")], user: caller.user)
         case .invalid(let reason):
-            blob.close()
+            release()
             return APIResponse.error(.badRequest, .badRange, reason, user: caller.user)
         }
     }

@@ -43,7 +43,26 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("sweep-interval"), help: "Seconds between two sweeps of stale upload temp files.")
     var sweepInterval = ServerConfiguration().sweepInterval
 
+    @Option(name: .customLong("upstream"),
+            help: "Mirror this tooltool server (repeatable, tried in order): fetch, verify and keep the blobs asked for.")
+    var upstreams: [String] = []
+    @Option(name: .customLong("upstream-connect-timeout"), help: "Seconds allowed to connect to an upstream.")
+    var upstreamConnectTimeout = ServerConfiguration().upstreamConnectTimeout
+    @Option(name: .customLong("upstream-stall-timeout"), help: "Seconds an upstream transfer may move no byte.")
+    var upstreamStallTimeout = ServerConfiguration().upstreamStallTimeout
+
     func validate() throws {
+        for upstream in upstreams {
+            guard let url = URL(string: upstream), ["http", "https"].contains(url.scheme ?? ""), url.host != nil,
+                  url.query == nil else {
+                throw ValidationError("--upstream must be an http:// or https:// URL without a query, got \(upstream)")
+            }
+        }
+        if !upstreams.isEmpty, case .s3 = try store.blobStoreLocation() {
+            throw ValidationError("--upstream needs the disk store: a mirror on S3 is not supported yet")
+        }
+        for (name, value) in [("--upstream-connect-timeout", upstreamConnectTimeout), ("--upstream-stall-timeout", upstreamStallTimeout)]
+        where value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard maxUploadSize >= 0 else { throw ValidationError("--max-upload-size must not be negative") }
@@ -72,6 +91,9 @@ struct ServeCommand: ParsableCommand {
         configuration.signedURLLifetime = signedURLLifetime
         configuration.uploadLease = uploadLease
         configuration.sweepInterval = sweepInterval
+        configuration.upstreams = upstreams.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        configuration.upstreamConnectTimeout = upstreamConnectTimeout
+        configuration.upstreamStallTimeout = upstreamStallTimeout
         configuration.remoteDownloads = store.s3.downloads
         configuration.redirectLifetime = store.s3.urlLifetime
         configuration.http.host = host
@@ -145,6 +167,7 @@ struct ServeCommand: ParsableCommand {
         server.run()
         sweeper.stop()
         signals.forEach { $0.cancel() }
+        context.mirror?.stop()
         context.authenticator.flush()
         context.worker.sync(flags: .barrier) {}
         ServerLog.info("stopped")

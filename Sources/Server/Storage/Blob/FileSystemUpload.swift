@@ -187,3 +187,14 @@ final class FileSystemUpload: BlobUpload, @unchecked Sendable {
         close(fd)
     }
 }
+
+extension FileSystemUpload: ReadableUpload {
+    func openReader() throws(StorageError) -> Int32 {
+        try lock.withLock { () throws(StorageError) -> Int32 in
+            guard !closed else { throw StorageError.uploadClosed(digest) }
+            let copy = dup(fd)
+            guard copy >= 0 else { throw StorageError.fromErrno(errno, call: "dup", path: temporaryPath) }
+            return copy
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import HTTPServer
+import Shared
+
+/// What a requester of a blob the mirror does not hold is told once the upstream answered.
+enum MirrorOutcome: Sendable {
+    /// The blob is stored here now (it landed while the request was on its way): serve it as usual.
+    case stored
+    /// The blob is arriving from the upstream into `fill`; its size is known, its bytes are read as they come.
+    case arriving(MirrorFill, size: Int64)
+    /// No upstream gave the blob.
+    case failed(MirrorFailure)
+}
+
+/// Why a miss could not be served, as the requester sees it: a status and the shared JSON error body.
+struct MirrorFailure: Sendable, Error {
+    let status: HTTPStatus
+    let name: APIErrorName
+    let description: String
+
+    /// Every upstream said it has no such blob (a pvt blob counts as none: the mirror asks without credentials).
+    static func notFound(_ digest: String) -> MirrorFailure {
+        MirrorFailure(status: .notFound, name: .notFound, description: "no blob with digest \(digest) here or upstream")
+    }
+
+    /// The upstreams could not be reached, or answered with an error.
+    static func badGateway(_ detail: String) -> MirrorFailure {
+        MirrorFailure(status: .badGateway, name: .badGateway, description: "the upstream failed: \(detail)")
+    }
+
+    /// The upstreams did not answer in time.
+    static func gatewayTimeout(_ detail: String) -> MirrorFailure {
+        MirrorFailure(status: .gatewayTimeout, name: .gatewayTimeout, description: "the upstream did not answer in time: \(detail)")
+    }
+
+    /// The blob arrived but could not be kept (disk full, a failed write).
+    static func storage(_ detail: String) -> MirrorFailure {
+        MirrorFailure(status: .internalServerError, name: .internalServerError, description: "the blob could not be stored")
+    }
+}
+
+/// How one upstream transfer ended, for `/metrics` (`tooltool_mirror_fetches_total{outcome}`) and the log.
+enum MirrorFetchOutcome: String, Sendable, CaseIterable {
+    /// The blob came whole, matched its digest and is kept.
+    case verified
+    /// The bytes hashed to another digest (or another size); nothing kept.
+    case mismatch
+    /// The body stopped before its end (the upstream closed, reset or stalled); nothing kept.
+    case cut
+    /// The upstream answered 404 (or 401/403: a pvt blob, not mirrored yet).
+    case notFound = "not_found"
+    /// No connection, or an error status before any byte.
+    case unreachable
+    /// The connect timeout or the stall limit ran out before any byte.
+    case timeout
+    /// The blob could not be written here.
+    case storageError = "storage_error"
+}
