@@ -12,8 +12,9 @@ struct OpsRoutes: Sendable {
 
     let context: ServerContext
 
-    /// `/__heartbeat__`: 200 when the store takes a write and the index answers, else 503 naming what failed ("the
-    /// index is down" when its database cannot be reached). Runs on the worker queue.
+    /// `/__heartbeat__`: 200 when the store takes a write and the index answers (and, on a mirror, an upstream
+    /// answers its `/__lbheartbeat__`), else 503 naming what failed ("the index is down" when its database cannot be
+    /// reached, "the upstream is unreachable (...)"). Runs on the worker queue, the upstream probe on the fetcher's loop.
     func heartbeat(_ responder: any HTTPResponder) {
         let context = self.context
         context.worker.async {
@@ -23,11 +24,28 @@ struct OpsRoutes: Sendable {
                 if case IndexError.unavailable = error { problems.append("the index is down") } else { problems.append("the index does not answer") }
                 ServerLog.error("heartbeat: \(error)")
             }
-            if problems.isEmpty {
-                responder.send(APIResponse.json(["status": "ok"]))
-            } else {
-                responder.send(APIResponse.error(.serviceUnavailable, .unhealthy, problems.joined(separator: "; ")))
+            guard let mirror = context.mirror else { return Self.report(problems, to: responder) }
+            let local = problems
+            UpstreamProbe.run(mirror) { unreachable in
+                var problems = local
+                // A mirror is unhealthy when no upstream answers (it can still serve what it holds, which is why
+                // `/__lbheartbeat__` stays 200); one upstream down among several is named in the log only.
+                if unreachable.count == mirror.upstreams.count {
+                    problems.append("the upstream is unreachable (\(unreachable.joined(separator: "; ")))")
+                } else if !unreachable.isEmpty {
+                    ServerLog.error("heartbeat: upstream unreachable: \(unreachable.joined(separator: "; "))")
+                }
+                Self.report(problems, to: responder)
             }
+        }
+    }
+
+    /// 200 `{"status":"ok"}` when nothing is wrong, else 503 `Unhealthy` naming every problem.
+    private static func report(_ problems: [String], to responder: any HTTPResponder) {
+        if problems.isEmpty {
+            responder.send(APIResponse.json(["status": "ok"]))
+        } else {
+            responder.send(APIResponse.error(.serviceUnavailable, .unhealthy, problems.joined(separator: "; ")))
         }
     }
 
