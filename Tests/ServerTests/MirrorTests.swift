@@ -156,7 +156,7 @@ import TestSupport
         #expect(try pair.fetches("cut") == 1)
     }
 
-    @Test func withThePrimaryKilledCachedBlobsAreServedAndMissesAre502() throws {
+    @Test func withThePrimaryKilledCachedBlobsAreServedMissesAre502AndTheHeartbeatSaysSo() throws {
         let pair = try Pair()
         let bytes = Fixtures.randomBytes(300_000)
         let digest = try pair.upload(bytes)
@@ -164,7 +164,13 @@ import TestSupport
         let coldDigest = try pair.upload(cold)
         #expect(try pair.get("/sha512/\(digest.hex)").body == bytes)
 
+        #expect(try pair.get("/__heartbeat__").status == 200)
+
         pair.primary.server.kill9()
+        let heartbeat = try pair.get("/__heartbeat__")
+        expectError(heartbeat, 503, .unhealthy)
+        #expect(heartbeat.errorDescription?.contains("the upstream is unreachable") == true, "\(heartbeat.text)")
+        #expect(try pair.get("/__lbheartbeat__").status == 200, "load balancers keep sending: cached blobs are served")
         let cached = try pair.get("/sha512/\(digest.hex)")
         #expect(cached.status == 200)
         #expect(cached.body == bytes)
@@ -202,5 +208,39 @@ import TestSupport
         #expect(pair.primaryGets(digest) == 1, "one upstream transfer for \(clients) concurrent misses")
         #expect(try pair.fetches("verified") == 1)
         #expect(pair.kept(digest) == bytes)
+    }
+
+    @Test func uploadsAndTheAPIAreRedirectedToTheUpstreamWith307() throws {
+        let pair = try Pair()
+        let bytes = Fixtures.randomBytes(1000)
+        let digest = Fixtures.digest(bytes)
+        let put = try RawHTTPClient(port: pair.mirror.port).request("PUT", "/sha512/\(digest.hex)?visibility=public",
+                                                                     headers: pair.primary.authorization(user: "up"), body: bytes)
+        #expect(put.status == 307)
+        #expect(put.header("Location") == "\(pair.primary.server.url)/sha512/\(digest.hex)?visibility=public")
+        #expect(pair.kept(digest) == nil, "the mirror never takes an upload itself")
+        let api = try pair.get("/upload?state=all")
+        #expect(api.status == 307)
+        #expect(api.header("Location") == "\(pair.primary.server.url)/upload?state=all")
+        #expect(try pair.get("/ui/").header("Location") == "\(pair.primary.server.url)/ui/")
+
+        // A client that follows the 307 with its token (curl --location-trusted) uploads through the mirror.
+        let file = pair.mirrorRoot.file("upload.bin")
+        try Fixtures.write(bytes, to: file)
+        let token = try #require(pair.primary.tokens["up"])
+        let result = try ProcessRunner.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-L", "--location-trusted",
+                                                              "-X", "PUT", "-H", "Authorization: Bearer \(token)", "--data-binary", "@\(file)",
+                                                              "\(pair.mirror.url)/sha512/\(digest.hex)?visibility=public"], timeout: 60)
+        #expect(result.stdout == "200")
+        #expect(try pair.primary.request("GET", "/sha512/\(digest.hex)").body == bytes)
+    }
+
+    @Test func aTokenTheMirrorDoesNotKnowStillReadsPublicBlobs() throws {
+        let pair = try Pair()
+        let bytes = Fixtures.randomBytes(2000)
+        let digest = try pair.upload(bytes)
+        let response = try pair.get("/sha512/\(digest.hex)", headers: pair.primary.authorization(user: "up"))
+        #expect(response.status == 200)
+        #expect(response.body == bytes)
     }
 }

@@ -23,6 +23,8 @@ struct ServerHandler: HTTPHandler {
 
     func handle(_ head: HTTPRequestHead) -> HTTPRequestAction {
         let path = head.path
+        // A mirror sends uploads, the JSON API and the web page to its upstream, before any auth of its own.
+        if let mirror = context.mirror, let redirect = MirrorRedirect.response(for: head, mirror: mirror) { return .respond(redirect) }
         // The web page's own files need no credentials (the page sends its token only to the API).
         if path == "/" || path.hasPrefix("/ui"), let action = ui.route(head) { return action }
         switch context.authenticator.resolve(authorization: head.headers["Authorization"]) {
@@ -42,6 +44,12 @@ struct ServerHandler: HTTPHandler {
     /// Routes a request whose caller is known.
     private func route(_ head: HTTPRequestHead, caller: Caller) -> HTTPRequestAction {
         let path = head.path
+        var caller = caller
+        if case .invalid = caller, context.mirror != nil, path.hasPrefix("/sha512/") {
+            // A mirror does not know its upstream's tokens: a blob read with one is an anonymous read here (public
+            // blobs need none; pvt ones are never fetched, and one stored here by hand still needs a token it knows).
+            caller = .anonymous
+        }
         if case .invalid(let reason) = caller {
             var response = Authorization.unauthorized(reason)
             response.closeConnection = head.contentLength ?? 0 > 0
