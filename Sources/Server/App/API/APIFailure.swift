@@ -2,10 +2,10 @@ import HTTPServer
 import Shared
 import Storage
 
-/// A refusal from the API routes: the status, the shared error body's name and description, and extra headers.
+/// A refusal: the status, the shared error body's name and description, and extra headers.
 ///
-/// Route code throws it from anywhere (body parsing, validation, worker jobs); `APIRoutes.answer` turns it, and the
-/// storage layers' own errors, into the one JSON error shape.
+/// Route code throws it from anywhere (body parsing, validation, worker jobs); `APIFailure.response(for:)` turns it,
+/// and the storage layers' own errors (by the one table in `APIFailure+Errors.swift`), into the one JSON error shape.
 struct APIFailure: Error, Sendable {
     /// HTTP status, e.g. `.badRequest`.
     let status: HTTPStatus
@@ -15,6 +15,8 @@ struct APIFailure: Error, Sendable {
     let description: String
     /// Extra response headers (e.g. `X-Retry-After`).
     var headers: [(String, String)] = []
+    /// Close the connection after the answer whatever the route asks (a body left unread).
+    var closesConnection = false
 
     /// 400 with `name`.
     static func badRequest(_ name: APIErrorName, _ description: String) -> APIFailure {
@@ -41,41 +43,15 @@ struct APIFailure: Error, Sendable {
 
     /// The answer for this failure (`close`: close the connection after it, for a refused body).
     func response(user: String?, close: Bool = false) -> HTTPResponse {
-        APIResponse.error(status, name, description, close: close, headers: headers, user: user)
+        APIResponse.error(status, name, description, close: close || closesConnection, headers: headers, user: user)
     }
 
-    /// The client-side index errors (validation, conflicts, unknown keys); nil for the server's own failures.
-    init?(_ error: IndexError) {
-        switch error {
-        case .invalid(let reason): self = .badRequest(.badRequest, reason)
-        case .sizeConflict: self = .badRequest(.sizeConflict, error.description)
-        case .visibilityConflict: self = .badRequest(.visibilityConflict, error.description)
-        case .notFound(let what): self = .notFound("\(what) not found")
-        case .unavailable:
-            ServerLog.error("index unavailable: \(error)")
-            self = .indexUnavailable
-        case .sqlite, .postgres, .corrupt: return nil
-        }
-    }
-
-    /// The blob-store errors a client can cause or should see; nil for the server's own failures.
-    init?(_ error: StorageError) {
-        switch error {
-        case .notFound: self = .notFound(error.description)
-        case .inBothFolders: self = APIFailure(status: .conflict, name: .inBothFolders, description: error.description)
-        case .visibilityConflict: self = APIFailure(status: .conflict, name: .visibilityConflict, description: error.description)
-        case .diskFull: self = APIFailure(status: .insufficientStorage, name: .insufficientStorage, description: "the server's disk is full; try again later")
-        case .unavailable:
-            ServerLog.error("blob store unavailable: \(error)")
-            self = .storageUnavailable
-        default: return nil
-        }
-    }
-
-    init(status: HTTPStatus, name: APIErrorName, description: String, headers: [(String, String)] = []) {
+    init(status: HTTPStatus, name: APIErrorName, description: String, headers: [(String, String)] = [],
+         closesConnection: Bool = false) {
         self.status = status
         self.name = name
         self.description = description
         self.headers = headers
+        self.closesConnection = closesConnection
     }
 }

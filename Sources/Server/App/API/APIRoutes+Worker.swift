@@ -33,26 +33,15 @@ extension APIRoutes {
         }
     }
 
-    /// Runs `job` and turns what it throws into the matching answer: client faults with their status, anything
-    /// else a bare 500 with the cause logged.
+    /// Runs `job` and turns what it throws into its answer (`APIFailure.response(for:)`: client faults with their
+    /// status, anything else a bare 500 with the cause logged).
     static func answer(_ what: String, user: String?, _ job: () throws -> HTTPResponse) -> HTTPResponse {
         do {
             var response = try job()
             response.logUser = user
             return response
-        } catch let failure as APIFailure {
-            return failure.response(user: user)
-        } catch let error as IndexError {
-            if let failure = APIFailure(error) { return failure.response(user: user) }
-            return APIResponse.internalError(what, error, user: user)
-        } catch let error as StorageError {
-            if let failure = APIFailure(error) {
-                if case .diskFull = error { ServerLog.error("\(what): \(error)") }
-                return failure.response(user: user)
-            }
-            return APIResponse.internalError(what, error, user: user)
         } catch {
-            return APIResponse.internalError(what, error, user: user)
+            return APIFailure.response(for: error, what, user: user)
         }
     }
 }

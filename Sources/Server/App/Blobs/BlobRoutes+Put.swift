@@ -61,7 +61,7 @@ extension BlobRoutes {
             return startUpload(digest, visibility: visibility, length: length, stored: stored,
                                expectsContinue: expectsContinue, user: user)
         } catch {
-            return .respond(Self.response(for: error, digest: digest, user: user, close: true))
+            return .respond(APIFailure.response(for: error, "storing \(digest.hex)", user: user, close: true))
         }
     }
 
@@ -84,7 +84,7 @@ extension BlobRoutes {
             let upload = try context.store.beginUpload(digest, visibility: visibility, expectedSize: length)
             return .readBody(UploadConsumer(upload: upload, routes: self, user: user))
         } catch {
-            return .respond(Self.response(for: error, digest: digest, user: user, close: true))
+            return .respond(APIFailure.response(for: error, "storing \(digest.hex)", user: user, close: true))
         }
     }
 
@@ -110,29 +110,5 @@ extension BlobRoutes {
             "algorithm": .string(digest.algorithm.rawValue), "digest": .string(digest.hex), "size": .int(size),
             "visibility": .string(visibility.rawValue), "new": .bool(new),
         ], user: user)
-    }
-
-    /// The answer for a storage failure: 400, 409, 413, 507, or a bare 500.
-    static func response(for error: StorageError, digest: Digest, user: String?, close: Bool = false) -> HTTPResponse {
-        switch error {
-        case .digestMismatch:
-            return APIResponse.error(.badRequest, .digestMismatch, "\(error)", close: close, user: user)
-        case .tooLarge:
-            return APIResponse.error(.badRequest, .sizeMismatch, "\(error)", close: true, user: user)
-        case .visibilityConflict:
-            return APIResponse.error(.conflict, .visibilityConflict, "\(error)", close: close, user: user)
-        case .diskFull:
-            ServerLog.error("disk full while storing \(digest.hex): \(error)")
-            return APIResponse.error(.insufficientStorage, .insufficientStorage, "the server's disk is full; try again later", close: close, user: user)
-        case .insufficientSpace(_, let needed, _):
-            ServerLog.error("refused \(digest.hex) before its body: \(error)")
-            return APIResponse.error(.insufficientStorage, .insufficientStorage,
-                                     "the server's disk has no room for \(needed) bytes; try again later", close: close, user: user)
-        case .unavailable:
-            ServerLog.error("blob store unavailable for \(digest.hex): \(error)")
-            return APIFailure.storageUnavailable.response(user: user, close: close)
-        default:
-            return APIResponse.internalError("storing \(digest.hex)", error, user: user)
-        }
     }
 }

@@ -22,7 +22,7 @@ struct BlobRoutes: Sendable {
             }
             blob = found
         } catch {
-            return .respond(APIResponse.internalError("opening \(digest.hex)", error, user: caller.user))
+            return .respond(APIFailure.response(for: error, "opening \(digest.hex)", user: caller.user))
         }
         return .respond(answer(head, digest: digest, blob: blob, caller: caller))
     }
@@ -40,7 +40,7 @@ struct BlobRoutes: Sendable {
                     }
                     blob = found
                 } catch {
-                    responder.send(Self.response(for: error, digest: digest, user: caller.user))
+                    responder.send(APIFailure.response(for: error, "serving \(digest.hex)", user: caller.user))
                     return
                 }
                 let response = answer(head, digest: digest, blob: blob, caller: caller)
@@ -55,7 +55,7 @@ struct BlobRoutes: Sendable {
                     if case .notFound = failure {
                         responder.send(APIResponse.error(.notFound, .notFound, "no blob with digest \(digest.hex)", user: caller.user))
                     } else {
-                        responder.send(Self.response(for: failure, digest: digest, user: caller.user))
+                        responder.send(APIFailure.response(for: failure, "serving \(digest.hex)", user: caller.user))
                     }
                 }
             }

@@ -29,7 +29,7 @@ final class UploadConsumer: HTTPBodyConsumer {
         case .queuedPausing: return .pause
         case .failed(let error):
             fail()
-            return .stop(BlobRoutes.response(for: error, digest: writer.upload.digest, user: user, close: true))
+            return .stop(APIFailure.response(for: error, "storing \(writer.upload.digest.hex)", user: user, close: true))
         }
     }
 
@@ -42,7 +42,7 @@ final class UploadConsumer: HTTPBodyConsumer {
             let response: HTTPResponse
             if let failure {
                 context.metrics.uploadRejected()
-                response = BlobRoutes.response(for: failure, digest: upload.digest, user: user)
+                response = APIFailure.response(for: failure, "storing \(upload.digest.hex)", user: user)
             } else {
                 response = Self.commit(upload, routes: routes, user: user)
             }
@@ -60,18 +60,11 @@ final class UploadConsumer: HTTPBodyConsumer {
             context.metrics.uploadVerified()
             return routes.uploaded(digest: record.digest, size: record.size, visibility: record.visibility,
                                    new: outcome == .stored, user: user)
-        } catch let error as StorageError {
-            context.metrics.uploadRejected()
-            return BlobRoutes.response(for: error, digest: upload.digest, user: user)
-        } catch let error as IndexError {
-            context.metrics.uploadRejected()
-            // The blob is stored (the store is the truth; the index catches up when it is back and the client
-            // retries), but the client is not told so: a 503 asks it to try again.
-            return APIFailure(error)?.response(user: user)
-                ?? APIResponse.internalError("indexing \(upload.digest.hex)", error, user: user)
         } catch {
             context.metrics.uploadRejected()
-            return APIResponse.internalError("indexing \(upload.digest.hex)", error, user: user)
+            // After an index failure the blob is stored (the store is the truth; the index catches up when it is
+            // back and the client retries), but the client is not told so: a 503 asks it to try again.
+            return APIFailure.response(for: error, "committing \(upload.digest.hex)", user: user)
         }
     }
 
