@@ -1,3 +1,4 @@
+import ClientCore
 import Foundation
 import Testing
 import TestSupport
@@ -23,6 +24,24 @@ import TestSupport
         #expect(result.stderr.contains("Usage: tooltool"))
         #expect(result.stderr.contains(message), "stderr: \(result.stderr)")
         #expect(result.stdout.isEmpty)
+    }
+
+    @Test func everyCommandParsesToItsCaseAndAnUnknownOneListsThemAll() throws {
+        for command in ClientCommand.allCases {
+            let options = try CommandLineParser.parse([command.rawValue, "a"], environment: [:])
+            #expect(options.command == command && options.files == ["a"])
+        }
+        #expect(try CommandLineParser.parse(["-q", "change-visibility"], environment: [:]).command == .changeVisibility)
+        #expect(try CommandLineParser.parse(["--help"], environment: [:]).command == nil)
+        #expect(throws: ClientError.self) { try CommandLineParser.parse(["Fetch"], environment: [:]) }
+        do {
+            _ = try CommandLineParser.parse(["frobnicate"], environment: [:])
+            Issue.record("an unknown command parsed")
+        } catch {
+            #expect(error.code == .usage)
+            #expect(error.message == "unknown command \"frobnicate\"; expected one of list, validate, add, fetch, upload, "
+                + "change-visibility, delete, purge")
+        }
     }
 
     @Test func helpListsEveryOptionAndExits0() throws {

@@ -47,16 +47,16 @@ public enum Tooltool {
     }
 
     private static func run(_ options: Options) throws(ClientError) -> Bool {
-        switch options.command {
-        case "list": return try ListCommand(options: options).run()
-        case "validate": return try ValidateCommand(options: options).run()
-        case "add": return try AddCommand(options: options).run()
-        case "fetch": return try FetchCommand(options: options).run()
-        case "upload": return try UploadCommand(options: options).run()
-        case "change-visibility": return try FileOperationCommand(options: options, operation: .changeVisibility).run()
-        case "delete": return try FileOperationCommand(options: options, operation: .delete).run()
-        case "purge": return try PurgeCommand(options: options).run()
-        default: throw ClientError(.usage, "unknown command \(options.command.debugDescription)")
+        guard let command = options.command else { throw ClientError(.usage, "You must specify a command") }
+        switch command {
+        case .list: return try ListCommand(options: options).run()
+        case .validate: return try ValidateCommand(options: options).run()
+        case .add: return try AddCommand(options: options).run()
+        case .fetch: return try FetchCommand(options: options).run()
+        case .upload: return try UploadCommand(options: options).run()
+        case .changeVisibility: return try FileOperationCommand(options: options, operation: .changeVisibility).run()
+        case .delete: return try FileOperationCommand(options: options, operation: .delete).run()
+        case .purge: return try PurgeCommand(options: options).run()
         }
     }
 }

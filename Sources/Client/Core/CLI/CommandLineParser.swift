@@ -4,9 +4,6 @@
 /// `--name=value` and may be abbreviated to a unique prefix; short flags cluster (`-qo`) and a short option's value
 /// may be attached (`-mfoo.tt`).
 public enum CommandLineParser {
-    /// The commands `tooltool` knows.
-    public static let commands = ["list", "validate", "add", "fetch", "upload", "change-visibility", "delete", "purge"]
-
     /// Parses `arguments` (without the program name) over defaults taken from `environment`.
     ///
     /// Throws a `.usage` error for an unknown option, a missing or bad value, or an unknown or missing command.
@@ -64,9 +61,10 @@ public enum CommandLineParser {
         if options.urls.isEmpty, let list = environment["TOOLTOOL_URL"] {
             options.urls = list.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init)
         }
-        guard let command = positionals.first else { throw ClientError(.usage, "You must specify a command") }
-        guard commands.contains(command) else {
-            throw ClientError(.usage, "unknown command \(command.debugDescription); expected one of \(commands.joined(separator: ", "))")
+        guard let word = positionals.first else { throw ClientError(.usage, "You must specify a command") }
+        guard let command = ClientCommand(rawValue: word) else {
+            let known = ClientCommand.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ClientError(.usage, "unknown command \(word.debugDescription); expected one of \(known)")
         }
         options.command = command
         options.files = Array(positionals.dropFirst())

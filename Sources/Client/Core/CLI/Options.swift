@@ -4,8 +4,8 @@ import Shared
 ///
 /// Field names follow tooltool.py's `optparse` destinations where there is one.
 public struct Options: Sendable {
-    /// The command word (`fetch`, `list`, ...).
-    public var command: String = ""
+    /// The command (`fetch`, `list`, ...); nil only when `--help` came without one.
+    public var command: ClientCommand?
     /// Positional arguments after the command (file names for `add` and `fetch`).
     public var files: [String] = []
     /// `-m/--manifest`: the manifest path. Default `manifest.tt`.
