@@ -22,8 +22,9 @@ final class ServerContext: Sendable {
     let metrics = Metrics()
     /// PUTs in progress, by digest (for `/upload/complete` and races).
     let inFlight: InFlightUploads
-    /// Where blocking work goes (fsync, rename, SQLite writes): never on an event loop.
-    let worker = DispatchQueue(label: "tooltool.worker", qos: .userInitiated, attributes: .concurrent)
+    /// Where blocking work goes (fsync, rename, SQLite, PostgreSQL, S3): never on an event loop; at most
+    /// `WorkerQueue.defaultWidth` jobs at once.
+    let worker = WorkerQueue(label: "tooltool.worker")
     /// The read-through cache of the upstreams (`--upstream`); nil on a primary.
     let mirror: Mirror?
 

@@ -21,12 +21,12 @@ final class UploadWriter: Sendable {
 
     let upload: any BlobUpload
     private let state = Mutex(State())
-    private let queue: DispatchQueue
+    private let queue: SerialJobs
 
-    /// A writer for `upload` whose jobs run on a serial queue that targets `worker`.
-    init(upload: any BlobUpload, worker: DispatchQueue) {
+    /// A writer for `upload` whose jobs run in order on `worker`.
+    init(upload: any BlobUpload, worker: WorkerQueue) {
         self.upload = upload
-        queue = DispatchQueue(label: "tooltool.upload", target: worker)
+        queue = worker.serial()
     }
 
     /// What became of a chunk handed to `enqueue`.

@@ -169,7 +169,7 @@ struct ServeCommand: ParsableCommand {
         signals.forEach { $0.cancel() }
         context.mirror?.stop()
         context.authenticator.flush()
-        context.worker.sync(flags: .barrier) {}
+        context.worker.waitUntilIdle()
         ServerLog.info("stopped")
     }
 }

@@ -25,14 +25,14 @@ final class Mirror: Sendable {
     let fetcher: CurlFetcher
     let store: any BlobStore
     let catalog: BlobCatalog
-    let worker: DispatchQueue
+    let worker: WorkerQueue
     let metrics: Metrics
     /// Index of the upstream a new transfer asks first.
     private let preferred = Atomic<Int>(0)
     /// Transfers in progress, by digest: one per digest, joined by every requester of it.
     private let fills = Mutex<[Digest: MirrorFill]>([:])
 
-    init(upstreams: [String], connectTimeout: Int, stallTimeout: Int, catalog: BlobCatalog, worker: DispatchQueue,
+    init(upstreams: [String], connectTimeout: Int, stallTimeout: Int, catalog: BlobCatalog, worker: WorkerQueue,
          metrics: Metrics) throws {
         self.upstreams = upstreams
         self.connectTimeout = connectTimeout

@@ -33,10 +33,10 @@ final class MirrorBodySource: HTTPBodySource {
     private let fill: MirrorFill
     /// One past the last byte of the blob to send.
     private let end: Int64
-    private let worker: DispatchQueue
+    private let worker: WorkerQueue
     private let state: Mutex<State>
 
-    init(_ fill: MirrorFill, offset: Int64, length: Int64, worker: DispatchQueue) {
+    init(_ fill: MirrorFill, offset: Int64, length: Int64, worker: WorkerQueue) {
         self.fill = fill
         self.end = offset + length
         self.worker = worker
