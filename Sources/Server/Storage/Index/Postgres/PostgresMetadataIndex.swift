@@ -53,10 +53,14 @@ public final class PostgresMetadataIndex: MetadataIndex, @unchecked Sendable {
     }
 
     /// The live token with this hash, from the listener's in-memory copy of every unrevoked token (current within
-    /// `PGTokenListener.pollInterval`, usually milliseconds). Reads no database, so a token check never waits on
-    /// it and keeps working while it is down.
+    /// `PGTokenListener.pollInterval`, usually milliseconds). A hash the copy lacks may be a token made a moment ago
+    /// whose notification is still on its way, so the copy is brought up to date first (one read of the generation
+    /// counter, and a reload only when it moved) and asked again. With the database down, the copy is all there is:
+    /// known tokens keep working. Blocks on a miss: worker queue only.
     public func authenticate(tokenHash hash: [UInt8]) throws(IndexError) -> TokenRecord? {
-        listener.token(hash: hash)
+        if let record = listener.token(hash: hash) { return record }
+        _ = try? withConnection { (db) throws(IndexError) in try listener.refresh(db) }
+        return listener.token(hash: hash)
     }
 
     static let readGenerationStatement = PGStatement(
