@@ -45,6 +45,13 @@ struct ServerDownload {
                 case .success: return .success
                 case .failure(let error):
                     file.reset()
+                    if response.status == 206, request.rangeStart > 0 {
+                        // The first bytes came from an earlier attempt, perhaps from another server (a mirror that
+                        // cut a wrong body short before its last byte): they, not this server, may be what is
+                        // wrong. Ask this server once more for the whole file before giving up on it.
+                        Log.warning("\(file.record.filename): resumed bytes did not verify (\(error.message)); fetching it whole from \(baseURL)")
+                        return try attempt(file, easy: easy)
+                    }
                     return .permanent(error)
                 }
             case 408, 429, 500...599:
