@@ -6,7 +6,7 @@ import Shared
 public func fuzzRoute(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     let text = String(decoding: bytes, as: UTF8.self)
-    let head = HTTPRequestHead(method: "GET", target: text)
+    let head = HTTPRequestHead(method: .get, target: text)
     precondition(head.path + (head.query.map { "?" + $0 } ?? "") == text, "path and query do not add up to the target")
     precondition(!head.path.utf8.contains(UInt8(ascii: "?")), "a path with a ?")
     if head.path.hasPrefix("/sha512/"), let digest = try? Digest(parsing: head.path.dropFirst("/sha512/".count)) {
