@@ -26,6 +26,8 @@ public final class FileSystemBlobStore: BlobStore {
     /// are never swept, whatever their lock says (see `sweepTemporaryFiles`).
     public let temporaryFileGracePeriod: Int64
     let locks = StripedLock()
+    /// The folder syncs that uploads finishing together share.
+    let folderSyncs = FolderSyncs()
     /// Open descriptors of `pvt/sha512` and `public/sha512`: reads open blobs relative to them, so the kernel walks
     /// one path component per lookup instead of the whole root path (a third of a small GET's `open` time). The numbers
     /// never change; when a folder is replaced behind the server's back, `refreshFolders` points them at the new one.
@@ -196,7 +198,7 @@ public final class FileSystemBlobStore: BlobStore {
     /// `link` never replaces an existing name, so a racer's identical file is kept and EEXIST means "already stored".
     func publish(temporaryPath: String, digest: Digest, visibility: Visibility) throws(StorageError) -> CommitOutcome {
         let final = path(for: digest, visibility: visibility)
-        return try locks.withLock(for: digest) { () throws(StorageError) -> CommitOutcome in
+        let outcome = try locks.withLock(for: digest) { () throws(StorageError) -> CommitOutcome in
             if try Posix.lstatIfExists(path(for: digest, visibility: visibility.other)) != nil {
                 throw StorageError.visibilityConflict(digest, stored: visibility.other, requested: visibility)
             }
@@ -207,8 +209,10 @@ public final class FileSystemBlobStore: BlobStore {
             }
             if code == EEXIST { return .alreadyExisted }
             if code != 0 { throw StorageError.fromErrno(code, call: "link", path: final) }
-            try Posix.fsyncDirectory(directory(for: visibility, algorithm: digest.algorithm))
             return .stored
         }
+        // Outside the digest's lock, shared with the links made at the same moment (`FolderSyncs`).
+        if outcome == .stored { try folderSyncs.sync(directory(for: visibility, algorithm: digest.algorithm)) }
+        return outcome
     }
 }

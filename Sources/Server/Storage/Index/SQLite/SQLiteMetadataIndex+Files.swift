@@ -15,18 +15,44 @@ extension SQLiteMetadataIndex {
 
     /// Records a verified, stored blob (after a PUT commit or an fsck find): size and visibility as stored win over
     /// whatever a batch declared. Returns the record.
+    ///
+    /// Uploads finishing together share one transaction (`storedGroup`): with `synchronous = FULL` each commit waits
+    /// for a sync of the WAL, so eight uploads committing one by one wait for eight syncs in a row, and in a group
+    /// for one. A lone upload commits at once, as before.
     @discardableResult
     public func recordStored(_ digest: Digest, size: Int64, visibility: Visibility) throws(IndexError) -> FileRecord {
-        let now = nowText()
+        let ticket = storedGroup.submit(StoredFile(digest: digest, size: size, visibility: visibility, at: nowText()))
         return try withConnection { (db) throws(IndexError) -> FileRecord in
-            try db.run("""
-                INSERT INTO files(digest, algorithm, size, visibility, first_seen, has_instances) VALUES (?, ?, ?, ?, ?, 1)
-                ON CONFLICT(digest) DO UPDATE SET size = excluded.size, visibility = excluded.visibility,
-                    has_instances = 1
-                """, [.text(digest.hex), .text(digest.algorithm.rawValue), .int(size), .text(visibility.rawValue), .text(now)])
-            guard let record = try Self.file(digest, db) else { throw IndexError.notFound("file \(digest.hex)") }
-            return record
+            try storedGroup.complete(ticket) { (files) throws(IndexError) -> [FileRecord] in
+                try db.transaction { () throws(IndexError) -> [FileRecord] in
+                    var records: [FileRecord] = []
+                    records.reserveCapacity(files.count)
+                    for file in files { records.append(try Self.recordStored(file, db)) }
+                    return records
+                }
+            }
         }
+    }
+
+    /// One stored blob waiting for `recordStored`'s shared transaction.
+    struct StoredFile: Sendable {
+        let digest: Digest
+        let size: Int64
+        let visibility: Visibility
+        /// When it was stored, as the index writes times.
+        let at: String
+    }
+
+    /// Upserts one stored blob's row and reads it back; inside the caller's transaction.
+    private static func recordStored(_ file: StoredFile, _ db: SQLiteConnection) throws(IndexError) -> FileRecord {
+        try db.run("""
+            INSERT INTO files(digest, algorithm, size, visibility, first_seen, has_instances) VALUES (?, ?, ?, ?, ?, 1)
+            ON CONFLICT(digest) DO UPDATE SET size = excluded.size, visibility = excluded.visibility,
+                has_instances = 1
+            """, [.text(file.digest.hex), .text(file.digest.algorithm.rawValue), .int(file.size),
+                  .text(file.visibility.rawValue), .text(file.at)])
+        guard let record = try Self.file(file.digest, db) else { throw IndexError.notFound("file \(file.digest.hex)") }
+        return record
     }
 
     /// Sets a known file's visibility (after the blob store moved it). Throws `.notFound` for an unknown digest.

@@ -23,6 +23,8 @@ public final class SQLiteMetadataIndex: MetadataIndex, @unchecked Sendable {
     private var cachedSecret: [UInt8]?
     /// The `data_version` at which `tokens_generation` was last read, and what it was (nil: read it again).
     private var seenGeneration: (dataVersion: Int64, generation: Int64)?
+    /// Stored blobs waiting to be recorded in one shared transaction (see `recordStored`).
+    let storedGroup = GroupCommit<StoredFile, FileRecord, IndexError>()
 
     /// Opens (creating when missing) the index at `path` and migrates its schema to the current version.
     ///
