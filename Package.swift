@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Shared", dependencies: ["COpenSSL"], path: "Sources/Shared"),
 
         // Server.
-        .target(name: "HTTPServer", dependencies: ["Shared", "CEvent", "CHTTPParser"], path: "Sources/Server/HTTP",
+        .target(name: "HTTPServer", dependencies: ["Shared", "CEvent", "CHTTPParser", "COpenSSL"], path: "Sources/Server/HTTP",
                 swiftSettings: hotPathSettings),
         .target(name: "S3", dependencies: ["CCurl", "COpenSSL", "CEvent"], path: "Sources/Server/S3"),
         .target(name: "Storage", dependencies: ["Shared", "CSQLite", "CPostgres", "S3"], path: "Sources/Server/Storage"),

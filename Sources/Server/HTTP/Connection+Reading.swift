@@ -4,6 +4,10 @@ import Glibc
 extension Connection {
     /// The socket is readable: read one large block into the loop's shared buffer and parse it in place.
     func readable() {
+        if let tls {
+            tlsReadable(tls)
+            return
+        }
         let parsing = state == .readingHead || (state == .readingBody && !request.bodyPaused)
         guard parsing || state == .lingering else {
             updateReadInterest()

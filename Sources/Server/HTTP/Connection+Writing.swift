@@ -37,6 +37,9 @@ extension Connection {
                         return
                     }
                     bodyBytes = length
+                } else if tls != nil {
+                    fileBody = TLSFileBody(fd: fd, offset: offset, length: length)  // read in pieces by `tlsFlush`
+                    bodyBytes = length
                 } else if output.appendFile(fd: fd, offset: offset, length: length) {
                     bodyBytes = length
                 } else {
@@ -77,6 +80,10 @@ extension Connection {
 
     /// Writes what the socket takes (sendfile for file segments); finishes the response once all is out.
     func flush() {
+        if let tls {
+            tlsFlush(tls)
+            return
+        }
         while output.count > 0 {
             errno = 0
             let written = output.write(to: fd)
@@ -100,7 +107,7 @@ extension Connection {
     }
 
     /// The response is out: log it, then close, or get ready for the next request (which may be stashed already).
-    private func responseFinished() {
+    func responseFinished() {
         logResponse(bytesSent: responseBytes)
         requestsServed += 1
         responseQueued = false
@@ -127,6 +134,7 @@ extension Connection {
         stash = []
         stashOffset = 0
         guard !loop.stopping else { close(); return }
+        tls?.sendCloseNotify()
         shutdown(fd, Int32(SHUT_WR))
         state = .lingering
         lingerStart = monotonicNow()

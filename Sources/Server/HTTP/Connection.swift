@@ -59,6 +59,10 @@ final class Connection {
     var responseQueued = false
     /// The streamed body of the response being written (`HTTPResponseBody.stream`), until all of it is out.
     var stream: ResponseStream?
+    /// The TLS session on a connection accepted on a TLS port; nil for plain HTTP (see `Connection+TLS`).
+    let tls: TLSSession?
+    /// A file body still going out over TLS (plain connections queue file segments in `output` instead).
+    var fileBody: TLSFileBody?
 
     /// The http_parser state.
     private(set) var parser: Parser!
@@ -73,11 +77,13 @@ final class Connection {
     private var context: Unmanaged<Connection>?
 
     /// Wraps an accepted, non-blocking socket. Call `open()` next.
-    init(id: UInt64, fd: Int32, remoteAddress: String, loop: EventLoop) throws {
+    /// `tls` is the session for a TLS port's connection (nil for plain HTTP).
+    init(id: UInt64, fd: Int32, remoteAddress: String, loop: EventLoop, tls: TLSSession? = nil) throws {
         self.id = id
         self.fd = fd
         self.remoteAddress = remoteAddress
         self.loop = loop
+        self.tls = tls
         output = try EventBuffer()
     }
 
@@ -101,7 +107,7 @@ final class Connection {
     /// Reads only when parsing or lingering; otherwise leaves input in the kernel (backpressure).
     func updateReadInterest() {
         let want = state == .readingHead || (state == .readingBody && !request.bodyPaused) || state == .lingering
-            || (state == .writing && responseQueued)
+            || (state == .writing && responseQueued) || (tls?.writeWantsRead ?? false)
         guard want != readArmed, let readEvent else { return }
         readArmed = want
         if want { readEvent.add() } else { readEvent.remove() }
@@ -139,8 +145,12 @@ final class Connection {
         let previous = state
         state = .closed
         if previous == .readingBody, case .consumer(let consumer)? = request.decision { consumer.abort() }
-        if previous == .writing { logResponse(bytesSent: responseBytes - Int64(output.count) - (stream?.remaining ?? 0)) }
+        if previous == .writing {
+            logResponse(bytesSent: responseBytes - Int64(output.count) - (stream?.remaining ?? 0) - (fileBody?.remaining ?? 0))
+        }
         endStream()
+        fileBody = nil
+        tls?.sendCloseNotify()
         readEvent = nil
         writeEvent = nil
         timer = nil
@@ -175,7 +185,9 @@ private let connectionReadable: event_callback_fn = { _, _, context in
 
 private let connectionWritable: event_callback_fn = { _, _, context in
     let conn = connection(context)
-    withExtendedLifetime(conn) { conn.flush() }
+    withExtendedLifetime(conn) {
+        if let tls = conn.tls { conn.tlsWritable(tls) } else { conn.flush() }
+    }
 }
 
 private let connectionTimer: event_callback_fn = { _, _, context in

@@ -42,6 +42,12 @@ final class EventBuffer {
     /// false when the file could not be read or ended early.
     func appendContents(fd: Int32, offset: Int64, length: Int) -> Bool {
         defer { close(fd) }
+        return appendRead(fd: fd, offset: offset, length: length)
+    }
+
+    /// Appends `length` bytes of `fd` from `offset`, read now; leaves `fd` open. False when the file could not be
+    /// read or ended early (nothing is appended then).
+    func appendRead(fd: Int32, offset: Int64, length: Int) -> Bool {
         var vector = iovec()  // libevent's evbuffer_iovec is iovec here
         guard evbuffer_reserve_space(pointer, length, &vector, 1) == 1, let base = vector.iov_base else { return false }
         var done = 0
@@ -54,6 +60,17 @@ final class EventBuffer {
         vector.iov_len = length
         return evbuffer_commit_space(pointer, &vector, 1) == 0
     }
+
+    /// The first `min(count, limit)` bytes made contiguous (copied together when they span chunks), for `SSL_write`;
+    /// nil when empty. Only for buffers without file segments.
+    func contiguousPrefix(limit: Int) -> UnsafeRawBufferPointer? {
+        let length = min(count, limit)
+        guard length > 0, let start = evbuffer_pullup(pointer, length) else { return nil }
+        return UnsafeRawBufferPointer(start: start, count: length)
+    }
+
+    /// Drops the first `length` bytes (written elsewhere).
+    func drain(_ length: Int) { evbuffer_drain(pointer, length) }
 
     /// Writes as much as the socket takes; returns bytes written, or -1 with `errno` set.
     func write(to fd: Int32) -> Int { Int(evbuffer_write(pointer, fd)) }

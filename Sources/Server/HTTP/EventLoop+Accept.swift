@@ -3,8 +3,9 @@ import Glibc
 
 extension EventLoop {
     /// Accepts what is waiting (a bounded batch, for fairness between loops) and deals the connections round robin
-    /// over the server's loops: this one opens its share, the others get theirs through their mailboxes.
-    func acceptConnections() {
+    /// over the server's loops: this one opens its share, the others get theirs through their mailboxes. `secure`
+    /// when `listener` is a TLS port.
+    func acceptConnections(from listener: ListeningSocket, secure: Bool) {
         for _ in 0..<64 {
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -20,25 +21,28 @@ extension EventLoop {
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             if openConnections.value.load(ordering: .relaxed) >= configuration.maxConnections && !evictOldestIdle() {
-                refuseBusy(fd)
+                refuseBusy(fd, secure: secure)
                 continue
             }
             // Counted now, by the accepting loop, so the cap holds while a hand-off is in flight.
             openConnections.value.add(1, ordering: .relaxed)
             let remoteAddress = SocketAddress.host(of: storage)
             if let owner = group.nextLoop(), owner !== self {
-                owner.post(.adopt(fd: fd, remoteAddress: remoteAddress))
+                owner.post(.adopt(fd: fd, remoteAddress: remoteAddress, secure: secure))
             } else {
-                open(fd: fd, remoteAddress: remoteAddress)
+                open(fd: fd, remoteAddress: remoteAddress, secure: secure)
             }
         }
     }
 
-    /// Opens a connection on this loop for an accepted socket already counted in `openConnections`.
-    func open(fd: Int32, remoteAddress: String) {
+    /// Opens a connection on this loop for an accepted socket already counted in `openConnections`; with `secure`
+    /// it speaks TLS with the certificate current now (a later reload does not change it).
+    func open(fd: Int32, remoteAddress: String, secure: Bool) {
         nextID += 1
         do {
-            let connection = try Connection(id: nextID, fd: fd, remoteAddress: remoteAddress, loop: self)
+            var session: TLSSession?
+            if secure, let tlsStore { session = try TLSSession(context: tlsStore.current, fd: fd) }
+            let connection = try Connection(id: nextID, fd: fd, remoteAddress: remoteAddress, loop: self, tls: session)
             connections[connection.id] = connection
             try connection.open()
         } catch {
@@ -59,8 +63,10 @@ extension EventLoop {
         return true
     }
 
-    /// Answers 503 on a connection over the cap and closes it (best effort: one non-blocking send).
-    private func refuseBusy(_ fd: Int32) {
+    /// Answers 503 on a connection over the cap and closes it (best effort: one non-blocking send). A TLS
+    /// connection is closed without an answer (no handshake yet to carry one).
+    private func refuseBusy(_ fd: Int32, secure: Bool) {
+        guard !secure else { close(fd); return }
         let response = HTTPResponse.error(status: .serviceUnavailable, name: .serviceUnavailable, description: "too many connections")
         var bytes = response.serializedHead(isHead: false, close: true, keepAliveHeader: false)
         if case .bytes(let body) = response.body { bytes += body }

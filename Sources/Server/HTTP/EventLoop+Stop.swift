@@ -7,6 +7,7 @@ extension EventLoop {
         guard !stopping else { return }
         stopping = true
         acceptEvent = nil
+        tlsAcceptEvent = nil
         for connection in Array(connections.values) where connection.isQuiet {
             connection.close()
         }

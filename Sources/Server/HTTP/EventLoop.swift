@@ -32,6 +32,12 @@ final class EventLoop: @unchecked Sendable {
     let openConnections: ConnectionCounter
     /// The shared listening socket.
     let listener: ListeningSocket
+    /// The certificate store when the server speaks TLS; nil for plain HTTP only.
+    let tlsStore: TLSCertificateStore?
+    /// True when `listener` is a TLS port (TLS without `tlsPort`).
+    let listenerIsTLS: Bool
+    /// The TLS port's socket when TLS listens beside plain HTTP (`tlsPort`).
+    let tlsListener: ListeningSocket?
     /// The server's loops, to deal accepted connections among them.
     let group: LoopGroup
     /// Connections of this loop by id.
@@ -46,18 +52,25 @@ final class EventLoop: @unchecked Sendable {
     /// activating it after the loop ended is harmless.
     private var wakeEvent: Event!
     var acceptEvent: Event?
+    /// Accepts from `tlsListener`.
+    var tlsAcceptEvent: Event?
     var stopTimer: Event?
     /// Made active by the first response or log line of an iteration; it runs after the events already active in
     /// that iteration, writes the queued responses, then the log lines.
     private(set) var iterationEndEvent: Event?
 
     /// A loop accepting from `listener`; call `run()` on its thread.
+    /// With `tlsStore`, connections from `listener` speak TLS unless `tlsListener` is given (then those do).
     init(configuration: HTTPServerConfiguration, handler: HTTPHandler, accessLog: HTTPAccessLogger?,
-         listener: ListeningSocket, openConnections: ConnectionCounter, group: LoopGroup) throws {
+         listener: ListeningSocket, openConnections: ConnectionCounter, group: LoopGroup,
+         tlsStore: TLSCertificateStore? = nil, tlsListener: ListeningSocket? = nil) throws {
         self.configuration = configuration
         self.handler = handler
         self.accessLog = accessLog
         self.listener = listener
+        self.tlsStore = tlsStore
+        self.tlsListener = tlsStore == nil ? nil : tlsListener
+        self.listenerIsTLS = tlsStore != nil && tlsListener == nil
         self.openConnections = openConnections
         self.group = group
         base = try EventBase()
@@ -66,12 +79,17 @@ final class EventLoop: @unchecked Sendable {
         wakeEvent = try Event(base: base, fd: -1, what: 0, context: context, callback: loopWake)
         acceptEvent = try Event(base: base, fd: listener.fd, what: EV_READ | EV_PERSIST, context: context, callback: loopAccept)
         stopTimer = try Event(base: base, fd: -1, what: 0, context: context, callback: loopStopTimer)
+        if let tlsListener = self.tlsListener {
+            tlsAcceptEvent = try Event(base: base, fd: tlsListener.fd, what: EV_READ | EV_PERSIST, context: context,
+                                       callback: loopAcceptTLS)
+        }
         iterationEndEvent = try Event(base: base, fd: -1, what: 0, context: context, callback: loopIterationEnd)
     }
 
     /// Runs until stopped, then closes whatever is left and frees the loop's events.
     func run() {
         acceptEvent?.add()
+        tlsAcceptEvent?.add()
         event_base_loop(base.pointer, EVLOOP_NO_EXIT_ON_EMPTY)
         for connection in Array(connections.values) { connection.close() }
         flushLog()
@@ -80,6 +98,7 @@ final class EventLoop: @unchecked Sendable {
         iterationEndScheduled = false
         iterationEndEvent = nil
         acceptEvent = nil
+        tlsAcceptEvent = nil
         stopTimer = nil
         discardMailbox()
     }
@@ -89,7 +108,7 @@ final class EventLoop: @unchecked Sendable {
         for message in mailbox.withLock({ messages in defer { messages = [] }; return messages }) {
             switch message {
             case .response(_, _, let response): response.body.discard()
-            case .adopt(let fd, _): discardAdopted(fd)
+            case .adopt(let fd, _, _): discardAdopted(fd)
             case .stop, .resumeBody, .bodyReady, .decide: break
             }
         }
@@ -112,8 +131,8 @@ final class EventLoop: @unchecked Sendable {
                 } else {
                     response.body.discard()
                 }
-            case .adopt(let fd, let remoteAddress):
-                if stopping { discardAdopted(fd) } else { open(fd: fd, remoteAddress: remoteAddress) }
+            case .adopt(let fd, let remoteAddress, let secure):
+                if stopping { discardAdopted(fd) } else { open(fd: fd, remoteAddress: remoteAddress, secure: secure) }
             case .stop:
                 beginStop()
             case .resumeBody(let id, let sequence):
@@ -149,8 +168,8 @@ final class EventLoop: @unchecked Sendable {
 enum LoopMessage: Sendable {
     /// A response from a responder.
     case response(connection: UInt64, sequence: UInt64, HTTPResponse)
-    /// Take over a connection another loop accepted (already counted in `openConnections`).
-    case adopt(fd: Int32, remoteAddress: String)
+    /// Take over a connection another loop accepted (already counted in `openConnections`); `secure` for TLS.
+    case adopt(fd: Int32, remoteAddress: String, secure: Bool)
     /// Begin a graceful stop.
     case stop
     /// A paused request body may be read on (`HTTPBodyFlow`).
@@ -174,6 +193,13 @@ private func loop(_ context: UnsafeMutableRawPointer?) -> EventLoop {
 }
 
 private let loopWake: event_callback_fn = { _, _, context in loop(context).wake() }
-private let loopAccept: event_callback_fn = { _, _, context in loop(context).acceptConnections() }
+private let loopAccept: event_callback_fn = { _, _, context in
+    let loop = loop(context)
+    loop.acceptConnections(from: loop.listener, secure: loop.listenerIsTLS)
+}
+private let loopAcceptTLS: event_callback_fn = { _, _, context in
+    let loop = loop(context)
+    if let tlsListener = loop.tlsListener { loop.acceptConnections(from: tlsListener, secure: true) }
+}
 private let loopStopTimer: event_callback_fn = { _, _, context in loop(context).finishStop() }
 private let loopIterationEnd: event_callback_fn = { _, _, context in loop(context).endIteration() }

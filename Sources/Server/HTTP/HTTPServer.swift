@@ -25,10 +25,13 @@ public final class HTTPServer: Sendable {
     public let configuration: HTTPServerConfiguration
     private let handler: HTTPHandler
     private let makeAccessLog: (@Sendable (_ loop: Int) -> HTTPAccessLogger)?
+    /// The certificate when the server speaks TLS (see `HTTPServerConfiguration.tlsPort` for which port).
+    public let tls: TLSCertificateStore?
     private let state = Mutex<ServerState>(ServerState())
 
     private struct ServerState {
         var listener: ListeningSocket?
+        var tlsListener: ListeningSocket?
         var loops: [EventLoop] = []
         var stopped = false
         var running = false
@@ -37,20 +40,21 @@ public final class HTTPServer: Sendable {
     /// A server that routes every request to `handler` and reports each response to `accessLog`, whose lines go to
     /// `configuration.accessLogDescriptor`.
     public convenience init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: HTTPHandler,
-                            accessLog: HTTPAccessLogger? = nil) {
+                            accessLog: HTTPAccessLogger? = nil, tls: TLSCertificateStore? = nil) {
         var perLoop: (@Sendable (Int) -> HTTPAccessLogger)?
         if let accessLog { perLoop = { @Sendable _ in accessLog } }
-        self.init(configuration: configuration, handler: handler, accessLogPerLoop: perLoop)
+        self.init(configuration: configuration, handler: handler, accessLogPerLoop: perLoop, tls: tls)
     }
 
     /// As `init(configuration:handler:accessLog:)`, with a logger of its own for each event loop, made once when the
     /// loop is (`loop` counts from 0): a logger that keeps counters can keep them per loop, with no lock shared by
-    /// the loops.
+    /// the loops. With `tls`, the server speaks HTTPS on `port`, or on `tlsPort` beside plain HTTP on `port`.
     public init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: HTTPHandler,
-                accessLogPerLoop: (@Sendable (_ loop: Int) -> HTTPAccessLogger)?) {
+                accessLogPerLoop: (@Sendable (_ loop: Int) -> HTTPAccessLogger)?, tls: TLSCertificateStore? = nil) {
         self.configuration = configuration
         self.handler = handler
         self.makeAccessLog = accessLogPerLoop
+        self.tls = tls
     }
 
     /// Binds the listening socket and prepares the loops; returns the bound port. Ignores SIGPIPE process-wide
@@ -62,15 +66,20 @@ public final class HTTPServer: Sendable {
             raiseParserHeaderLimit(to: configuration.maxHeaderBytes)
         }
         let listener = try ListeningSocket(host: configuration.host, port: configuration.port)
+        var tlsListener: ListeningSocket?
+        if tls != nil, let tlsPort = configuration.tlsPort {
+            tlsListener = try ListeningSocket(host: configuration.host, port: tlsPort)
+        }
         let counter = ConnectionCounter()
         let group = LoopGroup()
         let loops = try (0..<max(1, configuration.threads)).map { number in
             try EventLoop(configuration: configuration, handler: handler, accessLog: makeAccessLog?(number), listener: listener,
-                          openConnections: counter, group: group)
+                          openConnections: counter, group: group, tlsStore: tls, tlsListener: tlsListener)
         }
         group.setMembers(loops)
         state.withLock {
             $0.listener = listener
+            $0.tlsListener = tlsListener
             $0.loops = loops
             if $0.stopped { loops.forEach { $0.post(.stop) } }
         }
@@ -79,6 +88,12 @@ public final class HTTPServer: Sendable {
 
     /// The bound port once started.
     public var port: Int? { state.withLock { $0.listener?.port } }
+
+    /// The bound TLS port once started: `port` when TLS has no port of its own, nil without TLS.
+    public var tlsPort: Int? {
+        guard tls != nil else { return nil }
+        return state.withLock { $0.tlsListener?.port ?? $0.listener?.port }
+    }
 
     /// Runs the loops (the first on the calling thread) and blocks until `stop()` has finished them all.
     public func run() {
@@ -94,19 +109,20 @@ public final class HTTPServer: Sendable {
         state.withLock {
             $0.loops = []
             $0.listener = nil
+            $0.tlsListener = nil
         }
     }
 
     /// Graceful stop: stop accepting, let requests in flight finish (up to `gracefulStopTimeout`), then close
     /// everything and let `run()` return. Thread-safe; may be called before `run()`.
     public func stop() {
-        let (loops, listener) = state.withLock { state -> ([EventLoop], ListeningSocket?) in
+        let (loops, listeners) = state.withLock { state -> ([EventLoop], [ListeningSocket]) in
             state.stopped = true
-            return (state.loops, state.listener)
+            return (state.loops, [state.listener, state.tlsListener].compactMap { $0 })
         }
         loops.forEach { $0.post(.stop) }
         // Refuse new connections now (and reset those queued but not accepted) rather than let them wait,
-        // unanswered, for the drain to end. The descriptor itself is closed once every loop has stopped.
-        if let listener { shutdown(listener.fd, Int32(SHUT_RD)) }
+        // unanswered, for the drain to end. The descriptors themselves are closed once every loop has stopped.
+        for listener in listeners { shutdown(listener.fd, Int32(SHUT_RD)) }
     }
 }

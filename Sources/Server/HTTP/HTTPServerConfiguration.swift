@@ -7,6 +7,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var host: String = "127.0.0.1"
     /// TCP port; 0 picks a free port (read it back from `HTTPServer.start()`). Default 8080.
     public var port: Int = 8080
+    /// With a TLS certificate (`HTTPServer`'s `tls`): nil makes `port` speak TLS only; a port number (0 picks a free
+    /// one) adds a TLS listener there and keeps `port` plain HTTP. Ignored without a certificate. Default nil.
+    public var tlsPort: Int?
     /// Number of event loops (threads), all accepting from the one listening socket. Default 1.
     public var threads: Int = 1
     /// Longest request line or header line (name + value), in bytes. Default 8 KiB.

@@ -11,6 +11,7 @@ struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the store over HTTP.")
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var tls: TLSOptions
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on; 0 picks a free one.") var port = 8080
@@ -106,6 +107,7 @@ struct ServeCommand: ParsableCommand {
         configuration.http.bodyStallTimeout = bodyTimeout
         configuration.http.idleTimeout = idleTimeout
         configuration.http.maxConnections = maxConnections
+        configuration.http.tlsPort = tls.port
         return configuration
     }
 
@@ -140,17 +142,19 @@ struct ServeCommand: ParsableCommand {
             throw CommandFailure("cannot open the index: \(error)")
         }
         let metrics = context.metrics
-        let server = HTTPServer(configuration: configuration.http, handler: ServerHandler(context: context)) { _ in
+        let tlsStore = try tls.makeStore()
+        let server = HTTPServer(configuration: configuration.http, handler: ServerHandler(context: context), accessLogPerLoop: { _ in
             let counters = metrics.countersForLoop()
             return { entry, lines in
                 counters.recordRequest(method: entry.method, status: entry.status, sent: entry.bytesSent,
                                        received: entry.bytesReceived)
                 AccessLog.append(entry, to: lines)
             }
-        }
+        }, tls: tlsStore)
         let boundPort: Int
         do { boundPort = try server.start() } catch {
-            throw CommandFailure("cannot listen on \(configuration.http.host):\(configuration.http.port): \(error)")
+            let ports = [String(configuration.http.port)] + (tls.port.map { [String($0)] } ?? [])
+            throw CommandFailure("cannot listen on \(configuration.http.host):\(ports.joined(separator: " and ")): \(error)")
         }
         let signals = [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
@@ -162,11 +166,21 @@ struct ServeCommand: ParsableCommand {
             source.resume()
             return source
         }
+        let hangUp = tlsStore.map { TLSOptions.reloadOnHangUp($0) }
         let sweeper = StoreSweeper(store: store, interval: configuration.sweepInterval)
-        StandardStreams.out("listening on http://\(configuration.http.host):\(boundPort)\n")
+        let host = configuration.http.host
+        if let tlsStore, let tlsPort = server.tlsPort {
+            ServerLog.info("TLS: certificate \(tlsStore.summary); large GETs over TLS use \(tlsStore.fileBodyPath); "
+                           + "session tickets with keys rotated every \(tlsStore.sessionLifetime) s; SIGHUP reloads the certificate")
+            let plain = tlsPort == boundPort ? "" : " and http://\(host):\(boundPort)"
+            StandardStreams.out("listening on https://\(host):\(tlsPort)\(plain)\n")
+        } else {
+            StandardStreams.out("listening on http://\(host):\(boundPort)\n")
+        }
         server.run()
         sweeper.stop()
         signals.forEach { $0.cancel() }
+        hangUp?.cancel()
         context.mirror?.stop()
         context.authenticator.flush()
         context.worker.waitUntilIdle()
