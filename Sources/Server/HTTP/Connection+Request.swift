@@ -8,9 +8,10 @@ extension Connection {
         let version = parser.version
         let headers = request.headers
         let contentLength = headers["Content-Length"].flatMap { Int64($0) }
-        let head = HTTPRequestHead(method: parser.method, target: String(decoding: request.url, as: UTF8.self),
+        var head = HTTPRequestHead(method: parser.method, target: String(decoding: request.url, as: UTF8.self),
                                    version: version, headers: headers, contentLength: contentLength,
                                    remoteAddress: remoteAddress)
+        if tls != nil { head.isSecure = true }
         request.method = head.method
         request.path = head.path
         request.version = version

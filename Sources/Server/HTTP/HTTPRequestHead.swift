@@ -16,6 +16,8 @@ public struct HTTPRequestHead: Sendable {
     public var contentLength: Int64?
     /// The client's IP address.
     public var remoteAddress: String
+    /// True when the request came over TLS (a `serve --tls-cert` port).
+    public var isSecure = false
 
     /// True for `HEAD`: the response keeps its real `Content-Length` but the layer sends no body.
     public var isHead: Bool { method == .head }

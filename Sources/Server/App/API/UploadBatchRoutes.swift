@@ -19,7 +19,8 @@ struct UploadBatchRoutes: Sendable {
                 description: "this token lacks the upload.public and upload.internal permissions").response(user: user), head))
         }
         let base: UploadURL
-        do { base = try UploadURL(publicURL: context.configuration.publicURL, host: head.headers["Host"]) } catch {
+        do { base = try UploadURL(publicURL: context.configuration.publicURL, host: head.headers["Host"],
+                                          secure: head.isSecure) } catch {
             return .respond(Self.closing(error.response(user: user), head))
         }
         let context = self.context

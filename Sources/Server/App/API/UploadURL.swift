@@ -3,15 +3,16 @@ import Shared
 /// Builds the absolute, signed `put_url` of a batch file:
 /// `BASE/sha512/<digest>?visibility=V&expires=UNIX&signature=HEX`.
 ///
-/// BASE is `--public-url` when set, else `http://` and the request's `Host`. It always carries an explicit port
+/// BASE is `--public-url` when set, else `https://` (a request over TLS) or `http://` and the request's `Host`. It always carries an explicit port
 /// (tooltool.py assumes 443 when a URL has none), so `https://example.com` becomes `https://example.com:443` and a
-/// `Host` without a port means port 80.
+/// `Host` without a port means port 443 over TLS, 80 otherwise.
 struct UploadURL: Sendable {
     /// The base URL with its port, without a trailing slash.
     let base: String
 
-    /// The base for a request with `host` (its `Host` header) on a server with `publicURL`; 400 when neither gives one.
-    init(publicURL: String?, host: String?) throws(APIFailure) {
+    /// The base for a request with `host` (its `Host` header), over TLS when `secure`, on a server with `publicURL`;
+    /// 400 when neither gives one.
+    init(publicURL: String?, host: String?, secure: Bool = false) throws(APIFailure) {
         if let publicURL {
             guard let base = Self.withExplicitPort(publicURL) else {
                 throw APIFailure(status: .internalServerError, name: .internalServerError, description: "the server's --public-url is unusable")
@@ -22,7 +23,7 @@ struct UploadURL: Sendable {
         guard let host, !host.isEmpty, host.utf8.allSatisfy(Self.isHostByte) else {
             throw .badRequest(.badRequest, "upload URLs need a valid Host header (or the server's --public-url)")
         }
-        guard let base = Self.withExplicitPort("http://" + host) else {
+        guard let base = Self.withExplicitPort((secure ? "https://" : "http://") + host) else {
             throw .badRequest(.badRequest, "the Host header \(host.debugDescription) is not host[:port]")
         }
         self.base = base
