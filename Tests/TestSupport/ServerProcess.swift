@@ -5,10 +5,14 @@ public final class ServerProcess: @unchecked Sendable {
     // @unchecked Sendable: the fields are set once in init; `process` is only signalled and waited on.
     /// The store root the server was started on.
     public let root: String
-    /// The port it listens on.
+    /// The port it listens on: the HTTPS one when it serves TLS (`--tls-cert`).
     public let port: Int
-    /// `http://127.0.0.1:PORT`.
-    public var url: String { "http://127.0.0.1:\(port)" }
+    /// `http` or `https`: what `port` speaks.
+    public let scheme: String
+    /// The plain HTTP port when HTTPS has a port of its own (`--tls-port`); nil otherwise.
+    public let plainPort: Int?
+    /// `SCHEME://127.0.0.1:PORT`.
+    public var url: String { "\(scheme)://127.0.0.1:\(port)" }
     /// The process id.
     public var pid: Int32 { process.processIdentifier }
     /// Where the server's stderr (the access log) goes.
@@ -50,7 +54,7 @@ public final class ServerProcess: @unchecked Sendable {
         let reader = stdout.fileHandleForReading
         let deadline = Date().addingTimeInterval(timeout)
         var line = [UInt8]()
-        var port: Int?
+        var listening: [(scheme: String, port: Int)] = []
         while Date() < deadline, process.isRunning {
             var pfd = pollfd(fd: reader.fileDescriptor, events: Int16(POLLIN), revents: 0)
             guard poll(&pfd, 1, 100) > 0 else { continue }
@@ -59,18 +63,25 @@ public final class ServerProcess: @unchecked Sendable {
             if byte != UInt8(ascii: "\n") { line.append(byte); continue }
             let text = String(decoding: line, as: UTF8.self)
             line.removeAll()
-            if text.hasPrefix("listening on http://"), let colon = text.lastIndex(of: ":") {
-                port = Int(text[text.index(after: colon)...])
+            // `listening on http://H:P`, `listening on https://H:P`, or `listening on https://H:P and http://H:P`.
+            if text.hasPrefix("listening on http") {
+                listening = text.dropFirst("listening on ".count).split(separator: " ").compactMap { url in
+                    guard let scheme = url.split(separator: ":").first, let colon = url.lastIndex(of: ":"),
+                          let port = Int(url[url.index(after: colon)...]) else { return nil }
+                    return (String(scheme), port)
+                }
                 break
             }
         }
-        guard let port else {
+        guard let first = listening.first else {
             if process.isRunning { process.terminate() }
             process.waitUntilExit()
             let log = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
             throw ServerProcessError(message: "server did not print its listening line; stderr: \(log)")
         }
-        self.port = port
+        self.port = first.port
+        self.scheme = first.scheme
+        self.plainPort = listening.dropFirst().first { $0.scheme == "http" }?.port
     }
 
     /// Sends SIGTERM and waits for the exit status (SIGKILL after `timeout` seconds).
