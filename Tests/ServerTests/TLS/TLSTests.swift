@@ -32,6 +32,22 @@ import TestSupport
         #expect(head.stdout.lowercased().contains("content-length: \(big.count)"))
     }
 
+    @Test func pipelinedRequestsOverTLS() throws {
+        let tls = try TLSHarness()
+        let first = Fixtures.randomBytes(300), second = Fixtures.randomBytes(70_000)
+        let firstDigest = try tls.harness.storeByHand(first, .public), secondDigest = try tls.harness.storeByHand(second, .public)
+        // Three requests in one write: the server answers them in order on the one connection, then closes.
+        let requests = "GET /sha512/\(firstDigest.hex) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+            + "HEAD /sha512/\(secondDigest.hex) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+            + "GET /sha512/\(secondDigest.hex) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        let result = try tls.sClient(["-quiet"], request: requests)
+        let heads = result.stdout.components(separatedBy: "HTTP/1.1 200 OK").count - 1
+        #expect(heads == 3, "\(result.stdout.prefix(400)) \(result.stderr)")
+        #expect(result.stdout.components(separatedBy: "Content-Length: 70000").count - 1 == 2)
+        #expect(waitFor(10) { tls.server.stderr().components(separatedBy: "ACCESS 127.0.0.1 - ").count - 1 == 3 },
+                "\(tls.server.stderr())")
+    }
+
     @Test func putOverHTTPSStreamsAndVerifies() throws {
         let tls = try TLSHarness(tokens: ["up": [.uploadPublic]])
         let token = try #require(tls.harness.tokens["up"])
@@ -83,7 +99,9 @@ import TestSupport
     }
 
     @Test func plainHTTPStaysOnPortBesideTLSPort() throws {
-        let tls = try TLSHarness(arguments: ["--tls-port", "0"])
+        let tls = try TLSHarness(arguments: ["--tls-port", "0", "--tls-ktls", "off"])
+        #expect(tls.server.stderr().contains("large GETs over TLS use SSL_write of 64 KiB pieces read from the file (no kernel TLS: --tls-ktls off)"),
+                "\(tls.server.stderr())")
         let bytes = Fixtures.randomBytes(200_000)
         let digest = try tls.harness.storeByHand(bytes, .public)
         let plainPort = try #require(tls.server.plainPort)
@@ -129,6 +147,25 @@ import TestSupport
         let cbc = try tls.sClient(["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA"])
         #expect(cbc.status != 0)
         #expect(cbc.stderr.contains("handshake failure"), "\(cbc.stderr)")
+    }
+
+    @Test func ticketKeysRotate() throws {
+        let tls = try TLSHarness(arguments: ["--tls-ticket-rotation", "4"])
+        // A TLS 1.2 ticket starts with the 16-byte name of the key that sealed it.
+        func keyName() throws -> String {
+            let session = tls.file("session")
+            try? FileManager.default.removeItem(atPath: session)
+            let handshake = try tls.sClient(["-tls1_2", "-sess_out", session])
+            try #require(handshake.status == 0, "\(handshake.stderr)")
+            let text = try ProcessRunner.run("/usr/bin/openssl", ["sess_id", "-in", session, "-noout", "-text"])
+            let line = try #require(text.stdout.split(separator: "\n").first { $0.contains("0000 - ") }, "\(text.stdout)")
+            return String(line)
+        }
+        let first = try keyName(), second = try keyName()
+        #expect(first == second, "two tickets issued together share a key")
+        usleep(4_500_000)  // past the rotation interval: the next ticket gets a new key
+        let third = try keyName()
+        #expect(third != first)
     }
 
     @Test func sessionsResume() throws {

@@ -31,7 +31,7 @@ struct TLSOptions: ParsableArguments {
             return
         }
         if let port, !(0...65535).contains(port) { throw ValidationError("--tls-port must be 0 to 65535, got \(port)") }
-        guard ticketRotation >= 60 else { throw ValidationError("--tls-ticket-rotation must be at least 60, got \(ticketRotation)") }
+        guard ticketRotation >= 1 else { throw ValidationError("--tls-ticket-rotation must be at least 1, got \(ticketRotation)") }
     }
 
     /// The certificate store, or nil without `--tls-cert`; a clear error for a bad file.

@@ -13,6 +13,8 @@ public final class TLSCertificateStore: Sendable {
     public let keyFile: String
     /// Whether kernel TLS is asked for (`auto` and the kernel offers it).
     public let kernelTLS: Bool
+    /// The `--tls-ktls` mode it was made with.
+    public let kernelTLSMode: KernelTLSMode
     /// Seconds a session stays resumable; also the ticket-key rotation interval.
     public let sessionLifetime: Int
     private let context: Mutex<TLSContext>
@@ -26,6 +28,7 @@ public final class TLSCertificateStore: Sendable {
         self.keyFile = keyFile
         let kernelTLS = mode == .auto && KernelTLSMode.kernelOffersTLS
         self.kernelTLS = kernelTLS
+        kernelTLSMode = mode
         self.sessionLifetime = sessionLifetime
         TLSTicketKeys.setRotationInterval(Double(sessionLifetime))
         context = Mutex(try TLSContext(certificateFile: certificateFile, keyFile: keyFile, kernelTLS: kernelTLS,
@@ -52,6 +55,6 @@ public final class TLSCertificateStore: Sendable {
             return "kernel TLS (SSL_OP_ENABLE_KTLS; file bodies over 64 KiB go out with SSL_sendfile where a connection's cipher is offloaded, else as below)"
         }
         return "SSL_write of 64 KiB pieces read from the file (no kernel TLS: "
-            + (KernelTLSMode.kernelOffersTLS ? "--tls-ktls off)" : "/proc/sys/net/ipv4/tcp_available_ulp lists no tls)")
+            + (kernelTLSMode == .off ? "--tls-ktls off)" : "/proc/sys/net/ipv4/tcp_available_ulp lists no tls)")
     }
 }
