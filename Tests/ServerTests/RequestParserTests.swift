@@ -123,3 +123,39 @@ import Testing
         }
     }
 }
+
+/// The `Authorization: Bearer` parser and the token cache's key, in process.
+@Suite struct BearerTokenTests {
+    @Test func theUsualFormIsReadByTheByteLevelPathInAnyCaseOfBearer() {
+        let token = String(repeating: "a1", count: 32)
+        #expect(Authenticator.plainBearerToken("Bearer \(token)") == token)
+        #expect(Authenticator.plainBearerToken("bEaReR \(token)") == token)
+        #expect(Authenticator.plainBearerToken("Bearer x") == "x")
+    }
+
+    @Test func anythingElseIsLeftToTheGeneralParser() throws {
+        #expect(Authenticator.plainBearerToken("Bearer") == nil)
+        #expect(Authenticator.plainBearerToken("Bearer ") == nil)
+        #expect(Authenticator.plainBearerToken("Bearer  two-spaces") == nil)
+        #expect(Authenticator.plainBearerToken("Basic dXNlcjpwYXNz") == nil)
+        #expect(Authenticator.plainBearerToken("Bearerx token") == nil)
+        #expect(Authenticator.plainBearerToken("Bearer tok en") == nil)
+        #expect(Authenticator.plainBearerToken("Bearer tökén") == nil)
+        // The general parser: extra spaces trimmed, other schemes refused, an empty token refused.
+        #expect(try Authenticator.bearerToken("bearer   spaced  ").get() == "spaced")
+        #expect(throws: Authenticator.HeaderProblem.self) { try Authenticator.bearerToken("Basic abc").get() }
+        #expect(throws: Authenticator.HeaderProblem.self) { try Authenticator.bearerToken("Bearer    ").get() }
+    }
+
+    @Test func tokenKeysAreEqualExactlyWhenTheirHashesAre() {
+        let a = Crypto.sha256("token-a"), b = Crypto.sha256("token-b")
+        var flipped = a
+        flipped[31] ^= 1
+        #expect(TokenKey(a) == TokenKey(Crypto.sha256("token-a")))
+        #expect(TokenKey(a) != TokenKey(b))
+        #expect(TokenKey(a) != TokenKey(flipped))
+        let cache: [TokenKey: Int] = [TokenKey(a): 1, TokenKey(b): 2]
+        #expect(cache[TokenKey(Crypto.sha256("token-b"))] == 2)
+        #expect(cache[TokenKey(flipped)] == nil)
+    }
+}

@@ -9,15 +9,12 @@ public enum Crypto {
         return out
     }
 
-    /// SHA-256 of bytes.
+    /// SHA-256 of bytes (a bearer token's, on every authenticated request: see `tt_sha256`).
     public static func sha256(_ bytes: some ContiguousBytes) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        let ok = bytes.withUnsafeBytes { buffer in
-            EVP_Digest(buffer.baseAddress, buffer.count, &out, &length, EVP_sha256(), nil)
+        [UInt8](unsafeUninitializedCapacity: 32) { out, count in
+            bytes.withUnsafeBytes { buffer in tt_sha256(buffer.baseAddress, buffer.count, out.baseAddress) }
+            count = 32
         }
-        guard ok == 1 else { fatalError("EVP_Digest(sha256) failed") }
-        return out
     }
 
     /// HMAC-SHA256 of `message` under `key`.
@@ -41,3 +38,4 @@ public enum Crypto {
         return a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in CRYPTO_memcmp(pa.baseAddress, pb.baseAddress, a.count) == 0 } }
     }
 }
+
