@@ -150,7 +150,8 @@ final class Connection {
         }
         endStream()
         fileBody = nil
-        tls?.sendCloseNotify()
+        // Not in the middle of a response: a close_notify there would make a cut body look like a clean end.
+        if previous != .writing { tls?.sendCloseNotify() }
         readEvent = nil
         writeEvent = nil
         timer = nil

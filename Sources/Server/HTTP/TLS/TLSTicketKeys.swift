@@ -13,9 +13,13 @@ import Synchronization
 enum TLSTicketKeys {
     /// One ticket key: a 16-byte name sent in the ticket, an AES-256-CBC key and an HMAC-SHA256 key.
     struct Key {
+        /// 16 random bytes at the head of each ticket, so the callback finds the key again.
         var name: [UInt8]
+        /// The AES-256-CBC key (32 bytes).
         var cipherKey: [UInt8]
+        /// The HMAC-SHA256 key (32 bytes).
         var macKey: [UInt8]
+        /// When it was made (monotonic seconds).
         var created: Double
 
         /// A random key made now.
