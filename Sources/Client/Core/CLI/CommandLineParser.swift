@@ -61,6 +61,7 @@ public enum CommandLineParser {
         if options.urls.isEmpty, let list = environment["TOOLTOOL_URL"] {
             options.urls = list.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init)
         }
+        if options.caBundle == nil { options.caBundle = CABundle.fromEnvironment(environment) }
         guard let word = positionals.first else { throw ClientError(.usage, "You must specify a command") }
         guard let command = ClientCommand(rawValue: word) else {
             let known = ClientCommand.allCases.map(\.rawValue).joined(separator: ", ")

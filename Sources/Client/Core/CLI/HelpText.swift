@@ -30,6 +30,8 @@ public enum HelpText {
                   "  TOOLTOOL_URL            whitespace-separated server URLs when no --url is given",
                   "  TOOLTOOL_CACHE          cache folder when no -c is given",
                   "  TOOLTOOL_RETRY_BASE_MS  base of the retry backoff in milliseconds (default 1000)",
+                  "  SSL_CERT_FILE, CURL_CA_BUNDLE, REQUESTS_CA_BUNDLE  CA file for https when no --cacert is given",
+                  "                          (the first one set wins)",
                   "  http_proxy, https_proxy, no_proxy  as libcurl reads them",
                   "",
                   "Exit status: 0 success, 1 failure, 2 usage error."]

@@ -53,6 +53,11 @@ struct OptionSpec: Sendable {
         value(nil, "authentication-file", "FILE", "file holding the token sent as 'Authorization: Bearer'") { o, v in
             o.authenticationFile = v
         },
+        value(nil, "cacert", "FILE", "CA certificates (PEM) to trust for https servers (default: $SSL_CERT_FILE, "
+              + "$CURL_CA_BUNDLE, $REQUESTS_CA_BUNDLE, else the system's)") { o, v throws(ClientError) in
+            guard !v.isEmpty else { throw ClientError(.usage, "option --cacert: expected a file, got \"\"") }
+            o.caBundle = CABundle(path: v, source: "--cacert")
+        },
         value("j", "jobs", "N", "parallel transfers (default 4)") { o, v throws(ClientError) in
             o.jobs = try integer("-j/--jobs", v, minimum: 1)
         },

@@ -42,6 +42,9 @@ public struct Options: Sendable {
     public var jobs = 4
     /// `--retries`: retries after the first attempt, per server. Default 4.
     public var retries = 4
+    /// `--cacert FILE`, else the first of `SSL_CERT_FILE`, `CURL_CA_BUNDLE`, `REQUESTS_CA_BUNDLE` that is set: the
+    /// CA certificates trusted for `https` servers. Nil: the system's.
+    public var caBundle: CABundle?
     /// `--timeout`: connect and stall timeout in seconds. Default 30.
     public var timeout: Double = 30
     /// Base of the exponential backoff in milliseconds: `--retry-base-ms` (hidden) or `TOOLTOOL_RETRY_BASE_MS`.

@@ -34,11 +34,13 @@ struct FetchCommand {
         let notUnpacked = Mutex<[(name: String, refused: Bool, reason: String)]>([])
         let display = board.startDisplay()
         let timeout = options.timeout
+        let caBundle = options.caBundle
         // Largest first: a big file taken last would run alone at the end while the other workers sit idle
         // (with 64 files of 1 MiB and one of 256 MiB, that was most of a warm fetch's verification time).
         let selected = records.enumerated().sorted { ($0.element.size ?? 0, $1.offset) > ($1.element.size ?? 0, $0.offset) }
             .map(\.element)
-        Threads.forEach(count: records.count, width: options.jobs, setUp: { try? CurlEasy(timeout: timeout) }) { index, easy in
+        Threads.forEach(count: records.count, width: options.jobs,
+                        setUp: { try? CurlEasy(timeout: timeout, caBundle: caBundle) }) { index, easy in
             let name = selected[index].filename
             switch fetcher.fetch(selected[index], easy: easy) {
             case .done: break

@@ -32,7 +32,8 @@ struct FileOperationCommand {
             throw ClientError(.configuration, "\(name) needs a server URL: --url URL or TOOLTOOL_URL")
         }
         let token = try AuthenticationFile.token(options.authenticationFile)
-        let api = ServerAPI(baseURL: base, token: token, easy: try CurlEasy(timeout: options.timeout))
+        let easy = try CurlEasy(timeout: options.timeout, caBundle: options.caBundle)
+        let api = ServerAPI(baseURL: base, token: token, easy: easy)
         let answer = try api.call("PATCH", Routes.file(digest), json: [op])
         guard answer.response.status == 200 else {
             throw ServerAPI.failure("\(name) of \(digest.hex.prefix(16))... failed", answer)

@@ -52,7 +52,7 @@ struct UploadCommand {
             throw ClientError(.verification, "cannot upload: not present and valid: \(invalid.joined(separator: ", "))")
         }
 
-        let easy = try CurlEasy(timeout: options.timeout)
+        let easy = try CurlEasy(timeout: options.timeout, caBundle: options.caBundle)
         let api = ServerAPI(baseURL: base, token: token, easy: easy)
         let answer = try api.call("POST", Routes.upload, json: ["message": .string(message), "files": .object(files)])
         guard answer.response.status == 200, let batch = answer.json["result"], let id = batch["id"] else {
@@ -76,7 +76,9 @@ struct UploadCommand {
     private func send(_ puts: [(record: ManifestRecord, url: String)]) throws(ClientError) {
         let errors = Mutex<[String]>([])
         let timeout = options.timeout
-        Threads.forEach(count: puts.count, width: options.jobs, setUp: { try? CurlEasy(timeout: timeout) }) { index, easy in
+        let caBundle = options.caBundle
+        Threads.forEach(count: puts.count, width: options.jobs,
+                        setUp: { try? CurlEasy(timeout: timeout, caBundle: caBundle) }) { index, easy in
             let (record, url) = puts[index]
             do throws(ClientError) {
                 guard let easy else { throw ClientError(.network, "no HTTP handle available") }

@@ -14,7 +14,8 @@ struct ServerDownload {
         case success
         /// Worth another try later (no connection, timeout, cut body, 408, 429, 5xx); `retryAfter` in seconds.
         case retryable(ClientError, retryAfter: Int?)
-        /// This server will not give us this file (4xx, wrong size or bytes): try the others only.
+        /// This server will not give us this file (4xx, wrong size or bytes, a TLS certificate or handshake failure):
+        /// try the others only.
         case permanent(ClientError)
     }
 
@@ -33,6 +34,9 @@ struct ServerDownload {
                 file.reset()
                 return .permanent(error)
             }
+            // A certificate that does not verify, an unreadable CA file, a port that speaks no TLS we accept: the
+            // same again on every try, so this server leaves play for the file at once (the next --url is asked).
+            if !failure.kind.isRetryable { return .permanent(error) }
             return .retryable(error, retryAfter: nil)
         case .success(let response):
             switch response.status {

@@ -19,9 +19,18 @@ enum Curl {
         guard code == CURLE_OK else { throw ClientError(.network, "curl_easy_setopt(\(what)) failed: \(message(code))") }
     }
 
-    /// Maps a failed transfer's code to the client's transport error kind.
-    static func kind(of code: CURLcode) -> TransportError.Kind {
+    /// Maps a failed transfer's code (and libcurl's message, which tells a TLS protocol failure from a connection
+    /// cut during the handshake) to the client's transport error kind.
+    static func kind(of code: CURLcode, message: String = "") -> TransportError.Kind {
         switch code {
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+             CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CERTPROBLEM:
+            return .certificate
+        case CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CRL_BADFILE: return .caFile
+        case CURLE_SSL_CONNECT_ERROR:
+            // OpenSSL names its own protocol failures "SSL routines" (wrong version number: a plain HTTP port; no
+            // shared protocol or cipher); a reset or an EOF in the handshake is a network fault like any other.
+            return message.contains("SSL routines") && !message.contains("unexpected eof") ? .tlsHandshake : .broken
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return .connect
         case CURLE_OPERATION_TIMEDOUT: return .timeout
         case CURLE_PARTIAL_FILE, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING: return .broken

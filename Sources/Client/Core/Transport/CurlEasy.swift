@@ -12,16 +12,20 @@ final class CurlEasy {
     private let errorBuffer: UnsafeMutablePointer<CChar>
     /// Connect and stall timeout in seconds.
     let timeout: Double
+    /// The CA certificates trusted for https (`CURLOPT_CAINFO`); nil for libcurl's built-in store.
+    let caBundle: CABundle?
 
     /// The `User-Agent` sent with every request.
     static let userAgent = "tooltool-swift/1.0 (libcurl)"
 
-    /// Makes a handle whose transfers give up after `timeout` seconds without connecting or without progress.
-    init(timeout: Double) throws(ClientError) {
+    /// Makes a handle whose transfers give up after `timeout` seconds without connecting or without progress, and
+    /// trust the CAs in `caBundle` (nil: the system's) for https.
+    init(timeout: Double, caBundle: CABundle?) throws(ClientError) {
         try Curl.initialize()
         guard let handle = curl_easy_init() else { throw ClientError(.network, "curl_easy_init failed") }
         self.handle = handle
         self.timeout = timeout
+        self.caBundle = caBundle
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
@@ -62,8 +66,12 @@ final class CurlEasy {
         if code == CURLE_OK {
             return .success(HTTPResponse(status: context.status, headers: context.headers))
         }
-        var kind = Curl.kind(of: code)
         var message = errorBuffer[0] != 0 ? String(cString: errorBuffer) : Curl.message(code)
+        var kind = Curl.kind(of: code, message: message)
+        if !kind.isRetryable {
+            let server = TransportError.origin(of: effectiveURL ?? request.url)
+            message = TransportError.tlsMessage(kind, curlMessage: message, server: server, trust: caBundle)
+        }
         if let reason = sink.abortReason {
             kind = .aborted
             message = reason
@@ -72,6 +80,13 @@ final class CurlEasy {
             message = reason
         }
         return .failure(TransportError(kind: kind, message: message))
+    }
+
+    /// The URL of the last transfer's last request (after redirects), nil when libcurl has none.
+    private var effectiveURL: String? {
+        var pointer: UnsafeMutableRawPointer?
+        guard tt_curl_getinfo_pointer(handle, CURLINFO_EFFECTIVE_URL, &pointer) == CURLE_OK, let pointer else { return nil }
+        return String(cString: pointer.assumingMemoryBound(to: CChar.self))
     }
 
     private func configure(_ request: HTTPRequest, headerList: UnsafeMutablePointer<curl_slist>?) throws(ClientError) {
@@ -94,6 +109,7 @@ final class CurlEasy {
         try long(CURLOPT_LOW_SPEED_LIMIT, 1, "LOW_SPEED_LIMIT")
         try long(CURLOPT_LOW_SPEED_TIME, max(1, Int(timeout.rounded(.up))), "LOW_SPEED_TIME")
         try string(CURLOPT_USERAGENT, CurlEasy.userAgent, "USERAGENT")
+        if let caBundle { try string(CURLOPT_CAINFO, caBundle.path, "CAINFO") }
         try Curl.check(tt_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList), "HTTPHEADER")
         try Curl.check(tt_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, CurlEasy.writeCallback), "WRITEFUNCTION")
         try Curl.check(tt_curl_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, CurlEasy.headerCallback), "HEADERFUNCTION")

@@ -50,8 +50,24 @@ struct TransportError: Error, Sendable, CustomStringConvertible {
         case broken
         /// The body sink refused the data (size or range mismatch, disk error).
         case aborted
+        /// The server's certificate did not verify (unknown CA, another host name, expired, revoked): not a network
+        /// fault, so never retried on that server.
+        case certificate
+        /// The CA file to trust could not be read or holds no certificate: not retried.
+        case caFile
+        /// The server does not speak TLS we accept (a plain HTTP port, no common protocol version or cipher suite):
+        /// not retried.
+        case tlsHandshake
         /// Anything else libcurl reported.
         case other
+
+        /// True for the faults another attempt may cure; false for the TLS failures that come again on every try.
+        var isRetryable: Bool {
+            switch self {
+            case .certificate, .caFile, .tlsHandshake: return false
+            case .connect, .timeout, .broken, .aborted, .other: return true
+            }
+        }
     }
 
     /// The kind.
