@@ -62,7 +62,7 @@ extension Connection {
         flush()  // as a plain connection's writable event does (also for a `100 Continue` that did not fit)
     }
 
-    /// Reads and decrypts what is there (several records, up to the loop's buffer) and parses it.
+    /// Reads and decrypts what is there (full records in a row, up to the loop's buffer) and parses it.
     private func readDecrypted(_ tls: TLSSession) {
         let parsing = state == .readingHead || (state == .readingBody && !request.bodyPaused)
         guard parsing else {
@@ -72,7 +72,11 @@ extension Connection {
         var filled = 0, ended = false
         reading: while loop.readBufferSize - filled >= Self.tlsRecordPlaintext {
             switch tls.read(into: loop.readBuffer + filled, count: loop.readBufferSize - filled) {
-            case .done(let n): filled += n
+            case .done(let n):
+                filled += n
+                // A record short of the maximum is most likely the last one there (a request, not a bulk body):
+                // stop rather than pay a read that finds nothing. More records would make the socket readable again.
+                if n < Self.tlsRecordPlaintext { break reading }
             case .wantRead: break reading
             case .wantWrite:
                 tls.readWantsWrite = true
