@@ -36,6 +36,40 @@ public final class CurlFetcher: Sendable {
         return fetch
     }
 
+    /// Sends `HEAD url`; `then` hears on the loop thread the status and header fields of a 2xx answer (names in lower
+    /// case), or why there is none (a non-2xx answer is `.status`). Same timeouts as `get`.
+    public func head(_ url: String, headers: [(String, String)] = [], connectTimeout: Int, stallTimeout: Int,
+                     then: @escaping @Sendable (Result<(status: Int, headers: [(String, String)]), CurlFetchError>) -> Void) {
+        do {
+            let transfer = try CurlTransfer(method: "HEAD", url: url, headers: headers, body: [],
+                                            timeouts: (connect: connectTimeout, stall: stallTimeout)) { result in
+                switch result {
+                case .success(let response): then(.success((response.status, response.headers)))
+                case .failure(let error): then(.failure(CurlFetchError(error)))
+                }
+            }
+            loop.execute { [loop] in loop.start(transfer) }
+        } catch {
+            loop.execute { then(.failure(CurlFetchError(error))) }
+        }
+    }
+
+    /// Sends one whole request and collects its whole answer, whatever its status (at most 4 MiB of body, else
+    /// `.transport`); `then` hears on the loop thread. For a proxy: redirects are not followed.
+    public func exchange(_ method: String, _ url: String, headers: [(String, String)], body: [UInt8], connectTimeout: Int,
+                         stallTimeout: Int, then: @escaping @Sendable (Result<S3Response, CurlFetchError>) -> Void) {
+        do {
+            let transfer = try CurlTransfer(method: method, url: url, headers: headers, body: body,
+                                            timeouts: (connect: connectTimeout, stall: stallTimeout)) { result in
+                then(result.mapError { CurlFetchError($0) })
+            }
+            transfer.acceptAnyStatus = true
+            loop.execute { [loop] in loop.start(transfer) }
+        } catch {
+            loop.execute { then(.failure(CurlFetchError(error))) }
+        }
+    }
+
     /// Ends the loop; fetches still running finish with `.cancelled`.
     public func stop() { loop.stop() }
 }

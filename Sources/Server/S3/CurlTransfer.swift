@@ -35,6 +35,12 @@ final class CurlTransfer: @unchecked Sendable {
     /// body as an error body instead), then given each piece of a 2xx body (return false to pause it).
     var onHead: ((Int, [(String, String)]) -> Void)?
     var onBytes: ((UnsafeRawBufferPointer) -> Bool)?
+    /// Answers of any status complete as `.success` with their body (a proxy passes them on); a body past
+    /// `collectLimit` then fails the transfer rather than being cut.
+    var acceptAnyStatus = false
+    /// Most bytes of a body collected in memory.
+    static let collectLimit = 4 << 20
+    private var overflowed = false
     /// True once a body byte of a 2xx answer went to `onBytes` (such a request cannot be retried).
     private(set) var delivered = false
     private var headSent = false
@@ -132,7 +138,7 @@ final class CurlTransfer: @unchecked Sendable {
             if streaming { onHead?(status, headers) }
         }
         guard streaming, let onBytes else {
-            if collected.count < 4 << 20 { collected.append(contentsOf: bytes) }
+            if collected.count + bytes.count <= Self.collectLimit { collected.append(contentsOf: bytes) } else { overflowed = true }
             return bytes.count
         }
         if pauseRequested {
@@ -153,6 +159,10 @@ final class CurlTransfer: @unchecked Sendable {
         if !headSent, streaming {
             headSent = true
             onHead?(status, headers)
+        }
+        if acceptAnyStatus {
+            if overflowed { return complete(.failure(.invalidResponse("the answer is larger than \(Self.collectLimit) bytes"))) }
+            return complete(.success(S3Response(status: status, headers: headers, body: collected)))
         }
         guard (200..<300).contains(status) else {
             let parsed = XMLScan(collected)
