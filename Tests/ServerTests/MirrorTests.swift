@@ -107,17 +107,18 @@ import TestSupport
         #expect(pair.kept(otherDigest) == other)
     }
 
-    @Test func missingAndPrivateBlobsAre404AndNeverFetched() throws {
+    @Test func aMissingBlobIs404AndAPvtOneAskedWithoutATokenIsTheUpstreams401() throws {
         let pair = try Pair()
         let missing = Fixtures.digest(Fixtures.randomBytes(10))
         expectError(try pair.get("/sha512/\(missing.hex)"), 404, .notFound)
         let secret = Fixtures.randomBytes(4000)
         let digest = try pair.upload(secret, visibility: "internal")
         let response = try pair.get("/sha512/\(digest.hex)")
-        expectError(response, 404, .notFound)
+        expectError(response, 401, .unauthorized)
         #expect(pair.kept(digest) == nil)
         #expect(!FileManager.default.fileExists(atPath: pair.mirrorRoot.file("pvt/sha512/\(digest.hex)")))
-        #expect(try pair.fetches("not_found") == 2)
+        #expect(try pair.fetches("not_found") == 1)
+        #expect(try pair.fetches("denied") == 1)
     }
 
     @Test func wrongBytesFromTheUpstreamCutTheClientShortAndAreNotKept() throws {

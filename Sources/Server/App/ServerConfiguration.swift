@@ -32,6 +32,9 @@ public struct ServerConfiguration: Sendable {
     public var upstreamConnectTimeout = 3
     /// Seconds an upstream transfer may move no byte before it fails (`--upstream-stall-timeout`). Default: 30.
     public var upstreamStallTimeout = 30
+    /// Seconds a mirror trusts its upstream's word that a token may read pvt blobs, and on a held blob's visibility
+    /// (`--upstream-auth-ttl`). Default: 60.
+    public var upstreamAuthTTL = 60
     /// The HTTP layer's settings: host (default 127.0.0.1), port (8080), threads, limits and timeouts.
     public var http = HTTPServerConfiguration()
 

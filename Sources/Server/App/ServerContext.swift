@@ -38,7 +38,8 @@ final class ServerContext: Sendable {
         self.signer = UploadSigner(secret: try index.secret())
         self.mirror = configuration.upstreams.isEmpty ? nil
             : try Mirror(upstreams: configuration.upstreams, connectTimeout: configuration.upstreamConnectTimeout,
-                         stallTimeout: configuration.upstreamStallTimeout, catalog: catalog, worker: worker, metrics: metrics)
+                         stallTimeout: configuration.upstreamStallTimeout,
+                         authTTL: configuration.upstreamAuthTTL, catalog: catalog, worker: worker, metrics: metrics)
     }
 }
 

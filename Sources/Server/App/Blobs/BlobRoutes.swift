@@ -24,6 +24,7 @@ struct BlobRoutes: Sendable {
         } catch {
             return .respond(APIFailure.response(for: error, "opening \(digest.hex)", user: caller.user))
         }
+        if let mirror = context.mirror { return getHeld(head, digest: digest, blob: blob, caller: caller, mirror: mirror) }
         return .respond(answer(head, digest: digest, blob: blob, caller: caller))
     }
 
@@ -62,27 +63,29 @@ struct BlobRoutes: Sendable {
         }
     }
 
-    /// The answer for an opened blob: authorization by its visibility, then 304, a range, or the whole blob.
+    /// The answer for an opened blob: authorization by its visibility (none with `allowed`: a mirror's upstream
+    /// allowed the requester), then 304, a range, or the whole blob.
     /// Takes care of `blob`: its descriptor goes into the response or is closed.
-    private func answer(_ head: HTTPRequestHead, digest: Digest, blob: OpenBlob, caller: Caller) -> HTTPResponse {
+    func answer(_ head: HTTPRequestHead, digest: Digest, blob: OpenBlob, caller: Caller, allowed: Bool = false) -> HTTPResponse {
         var redirect: (() -> String)?
         if case .remote(let remote) = blob.content, context.configuration.remoteDownloads == .redirect {
             // After the same authorization: the presigned URL is the permission, for a few minutes.
             redirect = { remote.temporaryURL(lifetime: context.configuration.redirectLifetime) }
         }
-        return answer(head, digest: digest, size: blob.size, visibility: blob.visibility, caller: caller, redirect: redirect,
-                      release: blob.close) { offset, length in Self.body(blob, offset: offset, length: length) }
+        return answer(head, digest: digest, size: blob.size, visibility: blob.visibility, caller: caller, allowed: allowed,
+                      redirect: redirect, release: blob.close) { offset, length in Self.body(blob, offset: offset, length: length) }
     }
 
     /// The answer for a blob of `size` bytes: authorization by its visibility, then 304, a redirect, a range, or the
-    /// whole blob, whose bytes `body` gives (offset, length). `release` runs when no body goes out. Also used by the
-    /// mirror for a blob still arriving from its upstream.
+    /// whole blob, whose bytes `body` gives (offset, length). `release` runs when no body goes out. `allowed`: a
+    /// mirror's upstream allowed the requester, no permission of this server's is needed. Also used by the mirror
+    /// for a blob still arriving from its upstream.
     func answer(_ head: HTTPRequestHead, digest: Digest, size: Int64, visibility: Visibility, caller: Caller,
-                redirect: (() -> String)? = nil, release: () -> Void,
+                allowed: Bool = false, redirect: (() -> String)? = nil, release: () -> Void,
                 body: (Int64, Int64) -> HTTPResponseBody) -> HTTPResponse {
         let needed: Permission? = visibility == .internal
             ? .downloadInternal : (context.configuration.anonymousPublic ? nil : .downloadPublic)
-        if let needed, var denial = Authorization.require(needed, caller) {
+        if !allowed, let needed, var denial = Authorization.require(needed, caller) {
             release()
             denial.logUser = caller.user
             return denial

@@ -51,6 +51,9 @@ struct ServeCommand: ParsableCommand {
     var upstreamConnectTimeout = ServerConfiguration().upstreamConnectTimeout
     @Option(name: .customLong("upstream-stall-timeout"), help: "Seconds an upstream transfer may move no byte.")
     var upstreamStallTimeout = ServerConfiguration().upstreamStallTimeout
+    @Option(name: .customLong("upstream-auth-ttl"),
+            help: "Seconds a mirror trusts its upstream's word on a token's pvt access and a blob's visibility.")
+    var upstreamAuthTTL = ServerConfiguration().upstreamAuthTTL
 
     func validate() throws {
         for upstream in upstreams {
@@ -62,7 +65,8 @@ struct ServeCommand: ParsableCommand {
         if !upstreams.isEmpty, case .s3 = try store.blobStoreLocation() {
             throw ValidationError("--upstream needs the disk store: a mirror on S3 is not supported yet")
         }
-        for (name, value) in [("--upstream-connect-timeout", upstreamConnectTimeout), ("--upstream-stall-timeout", upstreamStallTimeout)]
+        for (name, value) in [("--upstream-connect-timeout", upstreamConnectTimeout), ("--upstream-stall-timeout", upstreamStallTimeout),
+                              ("--upstream-auth-ttl", upstreamAuthTTL)]
         where value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
@@ -95,6 +99,7 @@ struct ServeCommand: ParsableCommand {
         configuration.upstreams = upstreams.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         configuration.upstreamConnectTimeout = upstreamConnectTimeout
         configuration.upstreamStallTimeout = upstreamStallTimeout
+        configuration.upstreamAuthTTL = upstreamAuthTTL
         configuration.remoteDownloads = store.s3.downloads
         configuration.redirectLifetime = store.s3.urlLifetime
         configuration.http.host = host

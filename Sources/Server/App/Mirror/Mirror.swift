@@ -27,13 +27,16 @@ final class Mirror: Sendable {
     let catalog: BlobCatalog
     let worker: WorkerQueue
     let metrics: Metrics
+    /// The upstream's word on pvt access and visibility, trusted for `--upstream-auth-ttl`.
+    let access: MirrorAccess
     /// Index of the upstream a new transfer asks first.
     private let preferred = Atomic<Int>(0)
     /// Transfers in progress, by digest: one per digest, joined by every requester of it.
     private let fills = Mutex<[Digest: MirrorFill]>([:])
 
-    init(upstreams: [String], connectTimeout: Int, stallTimeout: Int, catalog: BlobCatalog, worker: WorkerQueue,
-         metrics: Metrics) throws {
+    init(upstreams: [String], connectTimeout: Int, stallTimeout: Int, authTTL: Int, catalog: BlobCatalog,
+         worker: WorkerQueue, metrics: Metrics) throws {
+        self.access = MirrorAccess(ttl: .seconds(authTTL))
         self.upstreams = upstreams
         self.connectTimeout = connectTimeout
         self.stallTimeout = stallTimeout
@@ -44,17 +47,23 @@ final class Mirror: Sendable {
         self.metrics = metrics
     }
 
+    /// Index of the upstream a new transfer (or check) asks first.
+    var firstUpstream: Int { preferred.load(ordering: .relaxed) }
+
     /// The upstream that redirected requests (uploads, the JSON API) go to: the one transfers ask first.
     var primaryUpstream: String { upstreams[preferred.load(ordering: .relaxed) % upstreams.count] }
 
     /// Finds `digest` upstream for a requester: `then` hears once (from any thread) when the blob starts arriving,
-    /// turned out to be stored here, or could not be had. Cheap: one `stat` when no transfer of it runs yet.
-    func request(_ digest: Digest, _ then: @escaping @Sendable (MirrorOutcome) -> Void) {
+    /// turned out to be stored here, or could not be had. Cheap: one `stat` when no transfer of it runs yet. A new
+    /// transfer forwards the requester's `credential`; a running one is joined whoever started it (the caller
+    /// checks that a pvt blob may go to this requester).
+    func request(_ digest: Digest, credential: UpstreamCredential?, _ then: @escaping @Sendable (MirrorOutcome) -> Void) {
         let (fill, started) = fills.withLock { fills -> (MirrorFill?, Bool) in
             if let fill = fills[digest] { return (fill, false) }
             // A transfer that ended between the requester's miss and now has published the blob.
             if (try? store.locate(digest)) ?? nil != nil { return (nil, false) }
-            let fill = MirrorFill(digest: digest, mirror: self, first: preferred.load(ordering: .relaxed))
+            let fill = MirrorFill(digest: digest, mirror: self, first: preferred.load(ordering: .relaxed),
+                                  credential: credential)
             fills[digest] = fill
             return (fill, true)
         }

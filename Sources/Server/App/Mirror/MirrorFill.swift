@@ -22,8 +22,8 @@ final class MirrorFill: CurlFetchReceiver {
     enum Phase: Sendable {
         /// Asking upstream `attempt` (counted from the first one asked); no byte yet.
         case connecting
-        /// The head came: `size` bytes are arriving.
-        case arriving(size: Int64)
+        /// The head came: `size` bytes of a blob of `visibility` are arriving.
+        case arriving(size: Int64, visibility: Visibility)
         /// Every byte came and matched: the blob is published.
         case verified(size: Int64)
         /// The transfer failed; nothing was kept.
@@ -45,13 +45,16 @@ final class MirrorFill: CurlFetchReceiver {
         /// Requesters reading the file.
         var readers: [ObjectIdentifier: MirrorBodySource] = [:]
         /// Why the upstreams asked so far failed before any byte (for the final answer and the log).
-        var refusals: [(outcome: MirrorFetchOutcome, detail: String)] = []
+        var refusals: [(outcome: MirrorFetchOutcome, status: Int?, detail: String)] = []
     }
 
     /// Readers are told about new bytes at most once per this many (and at the end).
     private static let announceStep: Int64 = 256 << 10
 
     let digest: Digest
+    /// The token of the requester who started the transfer, forwarded upstream (nil: asked without one). Whoever
+    /// joins a pvt transfer with another token is allowed on its own first (`BlobRoutes+Mirror`).
+    let credential: UpstreamCredential?
     private let mirror: Mirror
     /// Index of the upstream asked first.
     private let first: Int
@@ -59,8 +62,9 @@ final class MirrorFill: CurlFetchReceiver {
     /// A descriptor on the temp file for the readers' `pread`s, once the head came (-1 before); closed on deinit.
     private let readFD = Atomic<Int32>(-1)
 
-    init(digest: Digest, mirror: Mirror, first: Int) {
+    init(digest: Digest, mirror: Mirror, first: Int, credential: UpstreamCredential?) {
         self.digest = digest
+        self.credential = credential
         self.mirror = mirror
         self.first = first
     }
@@ -84,8 +88,8 @@ final class MirrorFill: CurlFetchReceiver {
 
     private func ask(_ index: Int) {
         let url = "\(mirror.upstreams[index])/sha512/\(digest.hex)"
-        let fetch = mirror.fetcher.get(url, connectTimeout: mirror.connectTimeout, stallTimeout: mirror.stallTimeout,
-                                       receiver: self)
+        let fetch = mirror.fetcher.get(url, headers: credential?.headers ?? [], connectTimeout: mirror.connectTimeout,
+                                       stallTimeout: mirror.stallTimeout, receiver: self)
         state.withLock { $0.fetch = fetch }
     }
 
@@ -96,11 +100,11 @@ final class MirrorFill: CurlFetchReceiver {
             case .connecting:
                 state.waiters.append(then)
                 return nil
-            case .arriving(let size):
+            case .arriving(let size, let visibility):
                 if size == 0 { state.waiters.append(then); return nil }  // nothing to stream: wait for the verdict
-                return .arriving(self, size: size)
+                return .arriving(self, size: size, visibility: visibility)
             case .verified: return .stored
-            case .failed(let failure): return .failed(failure)
+            case .failed(let failure): return .failed(failure, askedWith: credential)
             }
         }
         if let now { then(now) }
@@ -128,9 +132,14 @@ final class MirrorFill: CurlFetchReceiver {
         guard let lengthText = headers.first(where: { $0.0 == "content-length" })?.1, let size = Int64(lengthText), size >= 0 else {
             return refuse(.unreachable, "upstream \(mirror.upstreams[upstream(attempt)]) answered \(status) without a Content-Length")
         }
+        // The upstream says which it is: `Cache-Control: private` for a pvt blob, served only to a token it allowed.
+        let control = headers.first { $0.0 == "cache-control" }?.1 ?? ""
+        let visibility: Visibility = control.lowercased().hasPrefix("private") ? .internal : .public
+        if visibility == .internal, let credential { mirror.access.grant(credential) }
+        mirror.access.confirm(digest)
         let upload: any ReadableUpload
         do {
-            guard let readable = try mirror.store.beginUpload(digest, visibility: .public, expectedSize: size) as? ReadableUpload else {
+            guard let readable = try mirror.store.beginUpload(digest, visibility: visibility, expectedSize: size) as? ReadableUpload else {
                 return fail(.storageError, .storage("the store cannot be read while it is written"))
             }
             upload = readable
@@ -141,12 +150,12 @@ final class MirrorFill: CurlFetchReceiver {
         }
         let waiters = state.withLock { state -> [@Sendable (MirrorOutcome) -> Void] in
             state.upload = upload
-            state.phase = .arriving(size: size)
+            state.phase = .arriving(size: size, visibility: visibility)
             guard size > 0 else { return [] }
             defer { state.waiters = [] }
             return state.waiters
         }
-        for waiter in waiters { waiter(.arriving(self, size: size)) }
+        for waiter in waiters { waiter(.arriving(self, size: size, visibility: visibility)) }
     }
 
     func received(_ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -182,7 +191,7 @@ final class MirrorFill: CurlFetchReceiver {
         switch (phase, result) {
         case (.failed, _), (.verified, _):
             return  // failed on our side (the fetch was cancelled), already dealt with
-        case (.arriving(let size), .success):
+        case (.arriving(let size, _), .success):
             guard let upload else { return }
             let readers = state.withLock { state in
                 state.announced = state.written
@@ -198,8 +207,10 @@ final class MirrorFill: CurlFetchReceiver {
             refuse(.unreachable, "\(source) answered without a body")
         case (.connecting, .failure(let error)):
             switch error {
-            case .status(let status) where [401, 403, 404].contains(status):
-                refuse(.notFound, "\(source) answered \(status)")
+            case .status(404):
+                refuse(.notFound, "\(source) answered 404")
+            case .status(let status) where status == 401 || status == 403:
+                refuse(.denied, "\(source) answered \(status)", status: status)
             case .cancelled:
                 fail(.unreachable, .badGateway("the transfer was cancelled"))
             default:
@@ -211,21 +222,26 @@ final class MirrorFill: CurlFetchReceiver {
     // MARK: Endings
 
     /// The current upstream gave nothing (before any byte): ask the next one, or answer with what they all said.
-    private func refuse(_ outcome: MirrorFetchOutcome, _ detail: String) {
+    private func refuse(_ outcome: MirrorFetchOutcome, _ detail: String, status: Int? = nil) {
         mirror.metrics.mirrorFetch(outcome)
         let next = state.withLock { state -> Int? in
-            state.refusals.append((outcome, detail))
+            state.refusals.append((outcome, status, detail))
             state.fetch = nil
             guard state.attempts < mirror.upstreams.count else { return nil }
             state.attempts += 1
             return state.attempts - 1
         }
-        if outcome != .notFound { ServerLog.error("mirror: \(digest.hex): \(detail)") }
+        if outcome != .notFound && outcome != .denied { ServerLog.error("mirror: \(digest.hex): \(detail)") }
         if let next { return ask(upstream(next)) }
         let refusals = state.withLock { $0.refusals }
         let details = refusals.map(\.detail).joined(separator: "; ")
         let failure: MirrorFailure
-        if refusals.allSatisfy({ $0.outcome == .notFound }) {
+        if refusals.contains(where: { $0.status == 403 }), refusals.allSatisfy({ $0.outcome == .notFound || $0.outcome == .denied }) {
+            failure = .denied(.forbidden, details)
+        } else if refusals.contains(where: { $0.status == 401 }),
+                  refusals.allSatisfy({ $0.outcome == .notFound || $0.outcome == .denied }) {
+            failure = .denied(.unauthorized, details)
+        } else if refusals.allSatisfy({ $0.outcome == .notFound }) {
             failure = .notFound(digest.hex)
         } else if refusals.contains(where: { $0.outcome == .timeout }) {
             failure = .gatewayTimeout(details)
@@ -276,7 +292,7 @@ final class MirrorFill: CurlFetchReceiver {
         mirror.ended(self)
         let outcome: MirrorOutcome
         switch phase {
-        case .failed(let failure): outcome = .failed(failure)
+        case .failed(let failure): outcome = .failed(failure, askedWith: credential)
         default: outcome = .stored
         }
         for waiter in waiters { waiter(outcome) }

@@ -5,10 +5,11 @@ import Shared
 enum MirrorOutcome: Sendable {
     /// The blob is stored here now (it landed while the request was on its way): serve it as usual.
     case stored
-    /// The blob is arriving from the upstream into `fill`; its size is known, its bytes are read as they come.
-    case arriving(MirrorFill, size: Int64)
-    /// No upstream gave the blob.
-    case failed(MirrorFailure)
+    /// The blob is arriving from the upstream into `fill`; its size and visibility (as the upstream said) are
+    /// known, its bytes are read as they come.
+    case arriving(MirrorFill, size: Int64, visibility: Visibility)
+    /// No upstream gave the blob, asked with `askedWith` (the token of whoever started the transfer, or none).
+    case failed(MirrorFailure, askedWith: UpstreamCredential?)
 }
 
 /// Why a miss could not be served, as the requester sees it: a status and the shared JSON error body.
@@ -17,7 +18,17 @@ struct MirrorFailure: Sendable, Error {
     let name: APIErrorName
     let description: String
 
-    /// Every upstream said it has no such blob (a pvt blob counts as none: the mirror asks without credentials).
+    /// True for the upstream's refusal of the token it was asked with (or of no token): another requester's token
+    /// may be allowed.
+    var isDenial: Bool { name == .unauthorized || name == .forbidden }
+
+    /// The upstream refused the blob to the token it was asked with (401, 403), as it would refuse the requester.
+    static func denied(_ status: HTTPStatus, _ detail: String) -> MirrorFailure {
+        MirrorFailure(status: status, name: status == .forbidden ? .forbidden : .unauthorized,
+                      description: "the upstream refused this blob to the token given (or to no token): \(detail)")
+    }
+
+    /// Every upstream said it has no such blob.
     static func notFound(_ digest: String) -> MirrorFailure {
         MirrorFailure(status: .notFound, name: .notFound, description: "no blob with digest \(digest) here or upstream")
     }
@@ -46,8 +57,10 @@ enum MirrorFetchOutcome: String, Sendable, CaseIterable {
     case mismatch
     /// The body stopped before its end (the upstream closed, reset or stalled); nothing kept.
     case cut
-    /// The upstream answered 404 (or 401/403: a pvt blob, not mirrored yet).
+    /// The upstream answered 404.
     case notFound = "not_found"
+    /// The upstream answered 401 or 403: a pvt blob asked without a token, or with one it refused.
+    case denied
     /// No connection, or an error status before any byte.
     case unreachable
     /// The connect timeout or the stall limit ran out before any byte.

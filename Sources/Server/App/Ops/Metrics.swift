@@ -17,6 +17,8 @@ final class Metrics: Sendable {
     private let uploads = Mutex(Uploads())
     /// A mirror's upstream transfers, by outcome (one per upstream asked on a miss, not per request).
     private let mirrorFetches = Mutex<[MirrorFetchOutcome: Int64]>([:])
+    /// A mirror's checks with its upstream (a `HEAD` for a token's pvt access or a blob's visibility), by verdict.
+    private let mirrorChecks = Mutex<[MirrorCheckOutcome: Int64]>([:])
 
     /// A new loop's counters, counted in every `render` from now on.
     func countersForLoop() -> LoopCounters {
@@ -33,12 +35,16 @@ final class Metrics: Sendable {
     /// Counts one upstream transfer of a mirror (or one upstream's refusal within it), by how it ended.
     func mirrorFetch(_ outcome: MirrorFetchOutcome) { mirrorFetches.withLock { $0[outcome, default: 0] += 1 } }
 
+    /// Counts one check a mirror made with its upstream, by verdict.
+    func mirrorCheck(_ outcome: MirrorCheckOutcome) { mirrorChecks.withLock { $0[outcome, default: 0] += 1 } }
+
     /// The exposition text, with the per-visibility totals read from the index.
     func render(totals: [Visibility: VisibilityTotals]) -> String {
         var snapshot = LoopCounters.Counts()
         for counters in loops.withLock({ $0 }) { snapshot.add(counters.counts) }
         let uploads = self.uploads.withLock { $0 }
         let mirrorFetches = self.mirrorFetches.withLock { $0 }
+        let mirrorChecks = self.mirrorChecks.withLock { $0 }
         var out = ""
         func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: Int64)]) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -56,6 +62,9 @@ final class Metrics: Sendable {
         family("tooltool_mirror_fetches_total", "counter",
                "A mirror's upstream transfers by outcome (each upstream asked counts once).",
                MirrorFetchOutcome.allCases.map { ("{outcome=\"\($0.rawValue)\"}", mirrorFetches[$0] ?? 0) })
+        family("tooltool_mirror_checks_total", "counter",
+               "A mirror's checks with its upstream (pvt access, visibility) by verdict.",
+               MirrorCheckOutcome.allCases.map { ("{verdict=\"\($0.rawValue)\"}", mirrorChecks[$0] ?? 0) })
         family("tooltool_files", "gauge", "Stored files by visibility.",
                Visibility.allCases.map { ("{visibility=\"\($0.rawValue)\"}", totals[$0]?.files ?? 0) })
         family("tooltool_file_bytes", "gauge", "Stored bytes by visibility.",
