@@ -211,7 +211,7 @@ import TestSupport
         #expect(pair.kept(digest) == bytes)
     }
 
-    @Test func uploadsAndTheAPIAreRedirectedToTheUpstreamWith307() throws {
+    @Test func blobPutsAndTheWebPageAreRedirectedAndTheAPIIsProxied() throws {
         let pair = try Pair()
         let bytes = Fixtures.randomBytes(1000)
         let digest = Fixtures.digest(bytes)
@@ -220,17 +220,24 @@ import TestSupport
         #expect(put.status == 307)
         #expect(put.header("Location") == "\(pair.primary.server.url)/sha512/\(digest.hex)?visibility=public")
         #expect(pair.kept(digest) == nil, "the mirror never takes an upload itself")
-        let api = try pair.get("/upload?state=all")
-        #expect(api.status == 307)
-        #expect(api.header("Location") == "\(pair.primary.server.url)/upload?state=all")
+        // The JSON API is answered by the upstream through the mirror, token and status as they are.
+        let token = pair.primary.authorization(user: "up")
+        let direct = try pair.primary.request("GET", "/auth/whoami", user: "up")
+        let api = try pair.get("/auth/whoami", headers: token)
+        #expect(direct.status == 200)
+        #expect(api.status == 200)
+        #expect(api.body == direct.body)
+        #expect(api.header("Content-Type") == direct.header("Content-Type"))
+        expectError(try pair.get("/auth/whoami", headers: [("Authorization", "Bearer nobody-knows-this")]), 401, .unauthorized)
+        expectError(try pair.get("/upload", method: "POST", headers: token + [("Content-Type", "application/json")]), 400, .badJSON)
         #expect(try pair.get("/ui/").header("Location") == "\(pair.primary.server.url)/ui/")
 
         // A client that follows the 307 with its token (curl --location-trusted) uploads through the mirror.
         let file = pair.mirrorRoot.file("upload.bin")
         try Fixtures.write(bytes, to: file)
-        let token = try #require(pair.primary.tokens["up"])
+        let raw = try #require(pair.primary.tokens["up"])
         let result = try ProcessRunner.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-L", "--location-trusted",
-                                                              "-X", "PUT", "-H", "Authorization: Bearer \(token)", "--data-binary", "@\(file)",
+                                                              "-X", "PUT", "-H", "Authorization: Bearer \(raw)", "--data-binary", "@\(file)",
                                                               "\(pair.mirror.url)/sha512/\(digest.hex)?visibility=public"], timeout: 60)
         #expect(result.stdout == "200")
         #expect(try pair.primary.request("GET", "/sha512/\(digest.hex)").body == bytes)

@@ -23,8 +23,11 @@ struct ServerHandler: HTTPHandler {
 
     func handle(_ head: HTTPRequestHead) -> HTTPRequestAction {
         let path = head.path
-        // A mirror sends uploads, the JSON API and the web page to its upstream, before any auth of its own.
-        if let mirror = context.mirror, let redirect = MirrorRedirect.response(for: head, mirror: mirror) { return .respond(redirect) }
+        // A mirror leaves uploads, the JSON API and the web page to its upstream, before any auth of its own.
+        if let mirror = context.mirror,
+           let action = MirrorRedirect.action(for: head, mirror: mirror, jsonLimit: context.configuration.maxJSONBodySize) {
+            return action
+        }
         // The web page's own files need no credentials (the page sends its token only to the API).
         if path == "/" || path.hasPrefix("/ui"), let action = ui.route(head) { return action }
         switch context.authenticator.resolve(authorization: head.headers["Authorization"]) {
