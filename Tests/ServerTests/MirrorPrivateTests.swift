@@ -159,6 +159,21 @@ import TestSupport
         #expect(pair.kept(digest, in: "pvt") == secret, "the blob stays held for tokens still allowed")
     }
 
+    @Test func aHeldPvtBlobDeletedUpstreamIsA404ForTheTokenAfterTheTTL() throws {
+        let pair = try Pair(ttl: 1)
+        let secret = Fixtures.randomBytes(50_000)
+        let digest = try pair.upload(secret, visibility: "internal")
+        #expect(try pair.get(digest, user: "reader").body == secret)
+        let admin = try ServerHarness.createToken(root: pair.primary.root, user: "admin", permissions: [.manage])
+        let patch = try pair.primary.request("PATCH", "/file/sha512/\(digest.hex)", rawToken: admin,
+                                             headers: [("Content-Type", "application/json")],
+                                             body: Array(#"[{"op": "delete_instances"}]"#.utf8))
+        try #require(patch.status == 200, "\(patch.text)")
+        let gone = try pair.poll({ try pair.get(digest, user: "reader") }, until: { $0.status != 200 })
+        expectError(gone, 404, .notFound)
+        #expect(gone.body != secret)
+    }
+
     @Test func withThePrimaryKilledPastTheTTLPublicBlobsAreStillServedAndPvtOnesAreNot() throws {
         let pair = try Pair(ttl: 1)
         let bytes = Fixtures.randomBytes(100_000)

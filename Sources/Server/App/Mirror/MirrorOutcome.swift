@@ -22,10 +22,12 @@ struct MirrorFailure: Sendable, Error {
     /// may be allowed.
     var isDenial: Bool { name == .unauthorized || name == .forbidden }
 
-    /// The upstream refused the blob to the token it was asked with (401, 403), as it would refuse the requester.
+    /// The upstream refused the blob to the token it was asked with (401, 403, or 404 for a blob it no longer
+    /// holds), as it would refuse the requester.
     static func denied(_ status: HTTPStatus, _ detail: String) -> MirrorFailure {
-        MirrorFailure(status: status, name: status == .forbidden ? .forbidden : .unauthorized,
-                      description: "the upstream refused this blob to the token given (or to no token): \(detail)")
+        let name: APIErrorName = status == .forbidden ? .forbidden : status == .notFound ? .notFound : .unauthorized
+        return MirrorFailure(status: status, name: name,
+                             description: "the upstream refused this blob to the token given (or to no token): \(detail)")
     }
 
     /// Every upstream said it has no such blob.
