@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import CCurl
 #if canImport(Glibc)
 import Glibc
@@ -120,13 +120,13 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     private func header(_ line: UnsafeRawBufferPointer) {
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: line, as: UTF8.self).trimmingWhitespace()
         if text.hasPrefix("HTTP/") {
             let parts = text.split(separator: " ")
             status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
             headers = []
         } else if let colon = text.firstIndex(of: ":") {
-            headers.append((text[..<colon].lowercased(), text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            headers.append((text[..<colon].lowercased(), String(text[text.index(after: colon)...].trimmingWhitespace())))
         }
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An access key, its secret and (for temporary credentials) a session token. Never logged.
 public struct S3Credentials: Sendable, Equatable, CustomStringConvertible {
@@ -47,18 +47,18 @@ public struct S3Credentials: Sendable, Equatable, CustomStringConvertible {
         var sections: [String: [String: String]] = [:]
         var current: String?
         for raw in text.split(whereSeparator: \.isNewline) {
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = raw.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("["), line.hasSuffix("]") {
-                var name = String(line.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
-                if name.hasPrefix("profile ") { name = String(name.dropFirst(8)).trimmingCharacters(in: .whitespaces) }
+                var name = String(line.dropFirst().dropLast().trimmingWhitespace())
+                if name.hasPrefix("profile ") { name = String(name.dropFirst(8).trimmingWhitespace()) }
                 current = name
                 sections[name, default: [:]] = sections[name, default: [:]]
                 continue
             }
             guard let current, let equals = line.firstIndex(of: "=") else { continue }
-            let key = line[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<equals].trimmingWhitespace().lowercased()
+            let value = String(line[line.index(after: equals)...].trimmingWhitespace())
             sections[current]?[key] = value
         }
         return sections

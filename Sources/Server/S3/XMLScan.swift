@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 /// Just enough XML for S3's answers: the text of elements by name, in document order, entities decoded. S3's
 /// answers are flat records (`<Upload><Key>..</Key><UploadId>..</UploadId></Upload>`), so `records` splits on a
 /// repeated element and scans inside each.
@@ -22,8 +22,8 @@ struct XMLScan {
         var out: [String] = []
         var rest = text[...]
         let open = "<\(name)>", close = "</\(name)>"
-        while let start = rest.range(of: open) {
-            guard let end = rest.range(of: close, range: start.upperBound..<rest.endIndex) else { break }
+        while let start = rest.firstRange(of: open) {
+            guard let end = rest[start.upperBound...].firstRange(of: close) else { break }
             out.append(String(rest[start.upperBound..<end.lowerBound]))
             rest = rest[end.upperBound...]
         }
@@ -35,15 +35,15 @@ struct XMLScan {
 
     static func decode(_ text: String) -> String {
         guard text.contains("&") else { return text }
-        return text.replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
-            .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-            .replacingOccurrences(of: "&#34;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
+        return text.replacing("&quot;", with: "\"").replacing("&apos;", with: "'")
+            .replacing("&lt;", with: "<").replacing("&gt;", with: ">")
+            .replacing("&#34;", with: "\"").replacing("&amp;", with: "&")
     }
 
     /// `text` with `& < > " '` escaped, for request bodies.
     static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-            .replacingOccurrences(of: "'", with: "&apos;")
+        text.replacing("&", with: "&amp;").replacing("<", with: "&lt;")
+            .replacing(">", with: "&gt;").replacing("\"", with: "&quot;")
+            .replacing("'", with: "&apos;")
     }
 }

@@ -7,7 +7,7 @@ enum AuthenticationFile {
         do { bytes = try FileSystem.readFile(path) } catch {
             throw ClientError(.configuration, "cannot read the authentication file: \(error.message)")
         }
-        let token = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
+        let token = String(String(decoding: bytes, as: UTF8.self).trimmingWhitespace())
         guard !token.isEmpty else { throw ClientError(.configuration, "authentication file \(path) is empty") }
         guard !token.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) else {
             throw ClientError(.configuration, "authentication file \(path) must hold one line, got several")

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Shared
 import Storage
 import Synchronization
@@ -95,7 +96,7 @@ final class Authenticator: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             return .failure(HeaderProblem(reason: "the Authorization header must be \"Bearer <token>\""))
         }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        let token = String(parts[1].trimmingWhitespace())
         guard !token.isEmpty else { return .failure(HeaderProblem(reason: "the bearer token is empty")) }
         return .success(token)
     }

@@ -59,13 +59,3 @@ enum ByteRange: Equatable {
         return .partial(first: first, last: last)
     }
 }
-
-extension StringProtocol {
-    /// The text without leading and trailing spaces and tabs.
-    func trimmingWhitespace() -> Substring {
-        var text = Substring(self)
-        while let c = text.first, c == " " || c == "\t" { text.removeFirst() }
-        while let c = text.last, c == " " || c == "\t" { text.removeLast() }
-        return text
-    }
-}

@@ -1,7 +1,9 @@
 import CEvent
 import ArgumentParser
 import Dispatch
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 import HTTPServer
 import Shared
 import Storage

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Dispatch
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 import HTTPServer
 
 extension KernelTLSMode: ExpressibleByArgument {}

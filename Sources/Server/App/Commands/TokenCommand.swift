@@ -19,7 +19,7 @@ struct TokenCommand: ParsableCommand {
         @Option(name: .customLong("permission"), help: "A permission to grant; repeat for more.") var permissions: [String]
 
         func validate() throws {
-            guard !user.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--user must not be empty") }
+            guard !user.trimmingWhitespace().isEmpty else { throw ValidationError("--user must not be empty") }
             guard !permissions.isEmpty else { throw ValidationError("give at least one --permission") }
             for name in permissions where Permission(name: name) == nil {
                 throw ValidationError("unknown permission \(name.debugDescription); known: "

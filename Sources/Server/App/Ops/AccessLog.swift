@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
+import FoundationEssentials
 import HTTPServer
 
 /// One line per request on stderr: time, client, user, method, path, status, bytes, duration.

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
+import FoundationEssentials
 
 /// Server log lines on stderr: `time level message`. Never pass a token, an Authorization header or a signature.
 enum ServerLog {

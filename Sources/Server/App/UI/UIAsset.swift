@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One file of the web page, compiled into the binary by `scripts/embed-ui` (see `UIAssets.generated.swift`).
 struct UIAsset: Sendable {

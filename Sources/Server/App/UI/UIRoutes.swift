@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HTTPServer
 import Shared
 
@@ -48,7 +48,7 @@ struct UIRoutes: Sendable {
         headers.add("ETag", asset.etag)
         headers.add("Cache-Control", "no-cache")
         if let match = head.headers["If-None-Match"],
-           match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == asset.etag }) {
+           match.split(separator: ",").contains(where: { $0.trimmingWhitespace() == asset.etag }) {
             return HTTPResponse(status: .notModified, headers: headers)
         }
         headers.add("Content-Type", asset.contentType)
