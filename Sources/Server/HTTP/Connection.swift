@@ -150,8 +150,8 @@ final class Connection {
         }
         endStream()
         fileBody = nil
-        // Not in the middle of a response: a close_notify there would make a cut body look like a clean end.
-        if previous != .writing { tls?.sendCloseNotify() }
+        // No close_notify in the middle of a response: it would make a cut body look like a clean end.
+        tls?.finish(notify: previous != .writing)
         readEvent = nil
         writeEvent = nil
         timer = nil

@@ -76,10 +76,13 @@ final class TLSContext: @unchecked Sendable {
         guard SSL_CTX_set_cipher_list(context, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL") == 1 else {
             throw .openSSL("cannot set the TLS 1.2 cipher suites")
         }
-        // SSL_OP_BIT(n) does not import into Swift: the values are the header's bits 3, 17, 22 and 30.
-        let enableKernelTLS: UInt64 = 1 << 3, noCompression: UInt64 = 1 << 17
+        // SSL_OP_BIT(n) does not import into Swift: the values are the header's bits 3, 7, 17, 22 and 30.
+        // Ignore unexpected EOF: a client closing without close_notify (most HTTP clients) ends the session cleanly,
+        // as before OpenSSL 3, instead of as a protocol error that also drops its session from the cache. HTTP's own
+        // framing (Content-Length) tells a cut request from a whole one.
+        let enableKernelTLS: UInt64 = 1 << 3, ignoreUnexpectedEOF: UInt64 = 1 << 7, noCompression: UInt64 = 1 << 17
         let serverPreference: UInt64 = 1 << 22, noRenegotiation: UInt64 = 1 << 30
-        var options = noCompression | serverPreference | noRenegotiation
+        var options = noCompression | serverPreference | noRenegotiation | ignoreUnexpectedEOF
         if kernelTLS { options |= enableKernelTLS }
         SSL_CTX_set_options(context, options)
         // Partial writes: SSL_write returns after each record, so the output buffer drains as records leave. Moving

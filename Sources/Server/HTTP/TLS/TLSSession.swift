@@ -31,7 +31,7 @@ final class TLSSession {
     var writeWantsRead = false
     /// True when kernel TLS took for sending: file bodies go out with `SSL_sendfile`.
     private(set) var kernelSend = false
-    private var unusable = false, closeNotifySent = false
+    private var unusable = false, protocolError = false, closeNotifySent = false
 
     /// A session on `fd` (accepted, non-blocking) with `context`'s certificate and policy.
     init(context: TLSContext, fd: Int32) throws {
@@ -84,6 +84,16 @@ final class TLSSession {
         ERR_clear_error()
     }
 
+    /// The connection is closing: sends close_notify when `notify` (and still possible), and marks the session as
+    /// properly ended unless the peer broke the protocol. OpenSSL drops a session from the server cache when its
+    /// `SSL` is freed without that mark, so a client that closes without close_notify (most HTTP clients) could
+    /// never resume by session ID.
+    func finish(notify: Bool) {
+        guard established else { return }
+        if notify { sendCloseNotify() }
+        if !protocolError { SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN) }
+    }
+
     /// Classifies a failed call's `result`.
     private func outcome(_ result: Int32) -> TLSResult {
         let error = SSL_get_error(ssl, result)
@@ -93,6 +103,7 @@ final class TLSSession {
         case SSL_ERROR_ZERO_RETURN: return .closed
         default:
             unusable = true  // SSL_shutdown must not follow a fatal error
+            protocolError = error == SSL_ERROR_SSL
             ERR_clear_error()
             return error == SSL_ERROR_SYSCALL && result == 0 ? .closed : .failed
         }
