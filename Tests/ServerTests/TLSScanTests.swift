@@ -4,7 +4,8 @@ import TestSupport
 
 /// A configuration scan of `serve --tls-cert` with sslyze (PyPI; `scripts/install-deps`), its JSON checked: no
 /// protocol below TLS 1.2, only forward-secret AEAD suites, no compression, no insecure or client-initiated
-/// renegotiation, not vulnerable to Heartbleed or CCS injection, TLS_FALLBACK_SCSV honoured, ticket resumption.
+/// renegotiation, not vulnerable to Heartbleed or CCS injection, TLS_FALLBACK_SCSV honoured, resumption by ticket and
+/// by session ID.
 /// The same checks run on nginx with its default TLS settings must find its CBC suites, so they can fail.
 /// sslyze missing is a failure, never a skip.
 @Suite struct TLSScanTests {
@@ -90,8 +91,10 @@ import TestSupport
         expect("heartbleed", "is_vulnerable_to_heartbleed", false)
         expect("openssl_ccs_injection", "is_vulnerable_to_ccs_injection", false)
         expect("tls_fallback_scsv", "supports_fallback_scsv", true)
-        if let tickets = value("session_resumption", "tls_ticket_resumption_result") as? String, tickets != "FULLY_SUPPORTED" {
-            problems.append("session_resumption: tickets \(tickets)")
+        for (kind, key) in [("tickets", "tls_ticket_resumption_result"), ("session IDs", "session_id_resumption_result")] {
+            if let outcome = value("session_resumption", key) as? String, outcome != "FULLY_SUPPORTED" {
+                problems.append("session_resumption: \(kind) \(outcome)")
+            }
         }
         return problems
     }
