@@ -13,7 +13,8 @@ import PackageDescription
 /// - Client side: `ClientCore` (libcurl transport, fetch, cache, unpack, commands) and the executable `tooltool`.
 let package = Package(
     name: "tooltool-swift",
-    platforms: [.macOS(.v13)],
+    // Linux only (built and tested on Debian 12): the server uses Glibc, epoll through libevent and `Mutex`; no
+    // macOS platform is declared because none is built or tested.
     products: [
         .executable(name: "tooltool", targets: ["tooltool"]),
         .executable(name: "tooltool-server", targets: ["tooltool-server"]),

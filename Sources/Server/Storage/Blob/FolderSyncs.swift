@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -12,7 +14,8 @@ import Darwin
 ///
 /// Thread safety: any thread; `sync` blocks (worker threads only, never an event loop).
 final class FolderSyncs: Sendable {
-    private let lock = Lock()
+    /// Held while a group's folders are synced (the lock `GroupCommit.complete` needs).
+    private let lock = Mutex(())
     private let group = GroupCommit<String, Void, StorageError>()
 
     /// No sync waiting.
@@ -21,7 +24,7 @@ final class FolderSyncs: Sendable {
     /// Makes the entries of `folder` durable (after a link in it), sharing the sync with the uploads waiting.
     func sync(_ folder: String) throws(StorageError) {
         let ticket = group.submit(folder)
-        try lock.withLock { () throws(StorageError) in
+        try lock.withLock { (_) throws(StorageError) in
             try group.complete(ticket) { (folders) throws(StorageError) -> [Void] in
                 var synced: Set<String> = []
                 for folder in folders where synced.insert(folder).inserted { try Posix.fsyncDirectory(folder) }

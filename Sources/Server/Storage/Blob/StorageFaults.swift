@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// Test builds only: storage failures the OS cannot produce on demand (EIO, EDQUOT, a failed `fsync` or `link`),
 /// injected into uploads so the fault tests can drive them through the real server.
@@ -17,8 +18,7 @@ import Darwin
 ///   body, so a test can kill the server at that moment).
 ///
 /// Uploads past the end of the list run clean. Release builds contain none of this.
-public final class StorageFaults: @unchecked Sendable {
-    // @unchecked Sendable: `pending`, the only mutable state, is touched only under `lock`.
+public final class StorageFaults: Sendable {
     /// Where a fault strikes.
     public enum Operation: String, Sendable {
         case open, write, fsync, link, stall
@@ -45,8 +45,8 @@ public final class StorageFaults: @unchecked Sendable {
 
     /// The plan as given, for the start-up log line.
     public let plan: String
-    private let lock = Lock()
-    private var pending: [Fault?]
+    /// The faults of the uploads to come, the next one last.
+    private let pending: Mutex<[Fault?]>
 
     /// Parses a plan; throws a message naming the bad entry.
     public init(plan: String) throws(StorageFaultPlanError) {
@@ -79,7 +79,7 @@ public final class StorageFaults: @unchecked Sendable {
             }
             faults.append(Fault(operation: operation, code: code, offset: offset))
         }
-        pending = faults.reversed()
+        pending = Mutex(faults.reversed())
     }
 
     /// The plan in `TOOLTOOL_TEST_STORAGE_FAULTS`, nil when it is unset or empty.
@@ -94,7 +94,7 @@ public final class StorageFaults: @unchecked Sendable {
 
     /// The fault planned for the next upload to begin (nil: it runs clean).
     func next() -> Fault? {
-        lock.withLock { pending.popLast() ?? nil }
+        pending.withLock { $0.popLast() ?? nil }
     }
 }
 

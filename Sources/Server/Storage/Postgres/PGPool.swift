@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// A bounded pool of connections to one PostgreSQL database.
 ///
@@ -54,11 +55,9 @@ final class PGPool: Sendable {
 }
 
 /// The pool's idle connections.
-private final class IdleConnections: @unchecked Sendable {
-    // @unchecked Sendable: `connections` is only touched inside `lock.withLock`.
-    private let lock = Lock()
-    private var connections: [PGConnection] = []
+private final class IdleConnections: Sendable {
+    private let connections = Mutex<[PGConnection]>([])
 
-    func take() -> PGConnection? { lock.withLock { connections.popLast() } }
-    func give(_ connection: PGConnection) { lock.withLock { connections.append(connection) } }
+    func take() -> PGConnection? { connections.withLock { $0.popLast() } }
+    func give(_ connection: sending PGConnection) { connections.withLock { $0.append(connection) } }
 }

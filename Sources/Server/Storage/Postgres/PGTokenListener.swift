@@ -3,6 +3,7 @@ import Dispatch
 import Shared
 #if canImport(Glibc)
 import Glibc
+import Synchronization
 #endif
 
 /// An in-memory copy of a PostgreSQL index's live tokens and their generation, kept current by a dedicated thread,
@@ -12,9 +13,8 @@ import Glibc
 /// create, revoke or change) and also re-reads the generation every `pollInterval`, which covers a notification
 /// lost while the connection was down. When the generation moved it reloads every unrevoked token (one indexed
 /// read; tokens number in the thousands at most). When the database goes away it reconnects every `pollInterval`.
-final class PGTokenListener: @unchecked Sendable {
-    // @unchecked Sendable: `state` is only touched inside `lock.withLock`; each connection is used only by the
-    // thread that made it.
+final class PGTokenListener: Sendable {
+    // Each connection is used only by the thread that made it.
     private struct State {
         var generation: Int64 = -1
         var tokens: [[UInt8]: TokenRecord] = [:]
@@ -25,8 +25,7 @@ final class PGTokenListener: @unchecked Sendable {
     static let pollInterval: Int32 = 500
 
     private let uri: String
-    private let lock = Lock()
-    private var state = State()
+    private let state = Mutex(State())
     private let queue = DispatchQueue(label: "tooltool.pg-token-listener")
     private let done = DispatchSemaphore(value: 0)
 
@@ -38,12 +37,12 @@ final class PGTokenListener: @unchecked Sendable {
     init(uri: String) { self.uri = uri }
 
     /// The generation of the tokens held.
-    var generation: Int64 { lock.withLock { state.generation } }
+    var generation: Int64 { state.withLock { $0.generation } }
 
     /// The live token whose SHA-256 is `hash`; nil when unknown or revoked. The lookup is keyed by the hash, as
     /// the SQLite index's is, so its timing depends on the hash, never on the token text.
     func token(hash: [UInt8]) -> TokenRecord? {
-        lock.withLock { state.tokens[hash] }
+        state.withLock { $0.tokens[hash] }
     }
 
     /// Reloads the tokens on `db` when its generation differs from the one held (in one consistent snapshot).
@@ -63,7 +62,7 @@ final class PGTokenListener: @unchecked Sendable {
             tokens[rows.bytes(row, 3)] = TokenRecord(id: rows.int64(row, 1), user: rows.text(row, 2),
                                                      permissions: Set(permissions))
         }
-        lock.withLock {
+        state.withLock { state in
             guard loaded >= state.generation else { return }  // another thread stored a newer snapshot meanwhile
             state.generation = loaded
             state.tokens = tokens
@@ -80,11 +79,11 @@ final class PGTokenListener: @unchecked Sendable {
 
     /// Stops the thread and waits for it (at most one poll interval).
     func stop() {
-        lock.withLock { state.stopped = true }
+        state.withLock { $0.stopped = true }
         done.wait()
     }
 
-    private var isStopped: Bool { lock.withLock { state.stopped } }
+    private var isStopped: Bool { state.withLock { $0.stopped } }
 
     private func run() {
         while !isStopped {

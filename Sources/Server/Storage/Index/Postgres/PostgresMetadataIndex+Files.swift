@@ -171,7 +171,7 @@ extension PostgresMetadataIndex {
     /// The current `FilenameSample`, taken anew when older than its lifetime.
     func filenameSample() throws(IndexError) -> FilenameSample {
         let now = clock()
-        if let sample = lock.withLock({ cachedFilenameSample }), now - sample.taken < FilenameSample.lifetime {
+        if let sample = cached.withLock({ $0.filenameSample }), now - sample.taken < FilenameSample.lifetime {
             return sample
         }
         let sample = try withConnection { (db) throws(IndexError) -> FilenameSample in
@@ -187,7 +187,7 @@ extension PostgresMetadataIndex {
             let names = try rows.rows { (row) throws(IndexError) in rows.text(row, 0).lowercased() }
             return FilenameSample(names: names, tableRows: estimate, taken: now)
         }
-        lock.withLock { cachedFilenameSample = sample }
+        cached.withLock { $0.filenameSample = sample }
         return sample
     }
 

@@ -1,22 +1,24 @@
 import Shared
+import Synchronization
 
 /// The metadata index in a PostgreSQL database, shared by several servers: the same records as
 /// `SQLiteMetadataIndex`, behind a bounded pool of connections, each statement prepared once per connection.
 ///
 /// Threading: every method blocks on the database; call them from worker threads (the app's index queue), never
 /// from an event loop, except `tokenGeneration`, which reads a number the listener keeps up to date.
-public final class PostgresMetadataIndex: MetadataIndex, @unchecked Sendable {
-    // @unchecked Sendable: `pool` and `listener` are Sendable; `cachedSecret` and `cachedFilenameSample` are only
-    // touched inside `lock.withLock`; `clock` is a @Sendable function.
+public final class PostgresMetadataIndex: MetadataIndex {
     /// The location, for messages (its description hides the password).
     public let location: IndexLocation
     let clock: @Sendable () -> Int64
     let pool: PGPool
     private let listener: PGTokenListener
-    let lock = Lock()
-    private var cachedSecret: [UInt8]?
-    /// The filenames searches use to pick a word (see `FilenameSample`); touched only inside `lock.withLock`.
-    var cachedFilenameSample: FilenameSample?
+    /// What the index remembers between calls.
+    struct Cached: Sendable {
+        var secret: [UInt8]?
+        /// The filenames searches use to pick a word (see `FilenameSample`).
+        var filenameSample: FilenameSample?
+    }
+    let cached = Mutex(Cached())
 
     /// How many connections the pool opens at most.
     public static let defaultPoolSize = 8
@@ -83,13 +85,13 @@ public final class PostgresMetadataIndex: MetadataIndex, @unchecked Sendable {
 
     /// The HMAC secret for signed upload URLs, shared by every server on this database.
     public func secret() throws(IndexError) -> [UInt8] {
-        if let cached = lock.withLock({ cachedSecret }) { return cached }
+        if let secret = cached.withLock({ $0.secret }) { return secret }
         let value = try withConnection { (db) throws(IndexError) -> [UInt8] in
             let rows = try db.run(PGStatement(name: "secret", sql: "SELECT value FROM secrets WHERE name = 'hmac_secret'"))
             return rows.count == 0 ? [] : rows.bytes(0, 0)
         }
         guard value.count >= 32 else { throw IndexError.corrupt("secrets.hmac_secret is missing or shorter than 32 bytes") }
-        lock.withLock { cachedSecret = value }
+        cached.withLock { $0.secret = value }
         return value
     }
 }

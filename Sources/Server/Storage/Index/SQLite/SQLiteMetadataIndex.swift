@@ -1,4 +1,5 @@
 import Shared
+import Synchronization
 
 /// The metadata index in one SQLite file (`root/tooltool.sqlite` by default): file records, upload batches, tokens
 /// and settings.
@@ -12,17 +13,19 @@ import Shared
 /// What the server asks from a loop thread (`authenticate`, `dataVersion`, `tokenGeneration`) is a single indexed
 /// read; `touch` writes are batched off the loops; batch creation and file updates are small transactions. No query
 /// scans a whole table (see `searchBatches`).
-public final class SQLiteMetadataIndex: MetadataIndex, @unchecked Sendable {
-    // @unchecked Sendable: `connection`, `cachedSecret` and `seenGeneration` are only touched inside `lock.withLock`; `clock` is a
-    // @Sendable function and `path` is immutable.
+public final class SQLiteMetadataIndex: MetadataIndex {
+    /// What only one thread at a time may touch.
+    private struct State {
+        let connection: SQLiteConnection
+        var cachedSecret: [UInt8]?
+        /// The `data_version` at which `tokens_generation` was last read, and what it was (nil: read it again).
+        var seenGeneration: (dataVersion: Int64, generation: Int64)?
+    }
+
     /// Path of the SQLite file.
     public let path: String
     let clock: @Sendable () -> Int64
-    private let lock = Lock()
-    private let connection: SQLiteConnection
-    private var cachedSecret: [UInt8]?
-    /// The `data_version` at which `tokens_generation` was last read, and what it was (nil: read it again).
-    private var seenGeneration: (dataVersion: Int64, generation: Int64)?
+    private let state: Mutex<State>
     /// Stored blobs waiting to be recorded in one shared transaction (see `recordStored`).
     let storedGroup = GroupCommit<StoredFile, FileRecord, IndexError>()
 
@@ -32,11 +35,12 @@ public final class SQLiteMetadataIndex: MetadataIndex, @unchecked Sendable {
     public init(path: String, clock: @escaping @Sendable () -> Int64 = Timestamp.now) throws(IndexError) {
         self.path = path
         self.clock = clock
-        connection = try SQLiteConnection(path: path)
+        let connection = try SQLiteConnection(path: path)
         try connection.execute("PRAGMA journal_mode = WAL")
         try connection.execute("PRAGMA synchronous = FULL")
         try connection.execute("PRAGMA foreign_keys = ON")
         try SQLiteSchema.migrate(connection, now: Timestamp.iso8601(clock()))
+        state = Mutex(State(connection: connection))
     }
 
     /// Opens the index of a store root: `root/tooltool.sqlite`.
@@ -45,8 +49,8 @@ public final class SQLiteMetadataIndex: MetadataIndex, @unchecked Sendable {
     }
 
     /// Runs `body` with exclusive use of the connection.
-    func withConnection<T>(_ body: (SQLiteConnection) throws(IndexError) -> T) throws(IndexError) -> T {
-        try lock.withLock { () throws(IndexError) -> T in try body(connection) }
+    func withConnection<T: Sendable>(_ body: (SQLiteConnection) throws(IndexError) -> T) throws(IndexError) -> T {
+        try state.withLock { (state) throws(IndexError) -> T in try body(state.connection) }
     }
 
     /// The current time as the index stores it.
@@ -58,33 +62,34 @@ public final class SQLiteMetadataIndex: MetadataIndex, @unchecked Sendable {
     /// counter is read again only when that number moved (also for other processes' commits, e.g. the `token`
     /// command) or this connection changed tokens itself (which `data_version` does not count).
     public func tokenGeneration() throws(IndexError) -> Int64 {
-        try withConnection { (db) throws(IndexError) -> Int64 in
+        try state.withLock { (state) throws(IndexError) -> Int64 in
+            let db = state.connection
             let version = try db.query("PRAGMA data_version") { $0.int64(0) }.first ?? 0
-            if let seenGeneration, seenGeneration.dataVersion == version { return seenGeneration.generation }
+            if let seen = state.seenGeneration, seen.dataVersion == version { return seen.generation }
             let generation = try db.query("SELECT value FROM settings WHERE key = 'tokens_generation'") { $0.int64(0) }.first ?? 0
-            seenGeneration = (version, generation)
+            state.seenGeneration = (version, generation)
             return generation
         }
     }
 
     /// Runs `body` with the connection, then forgets the token generation it saw (for this connection's own token
     /// writes, which `data_version` does not count).
-    func changingTokens<T>(_ body: (SQLiteConnection) throws(IndexError) -> T) throws(IndexError) -> T {
-        try lock.withLock { () throws(IndexError) -> T in
-            defer { seenGeneration = nil }
-            return try body(connection)
+    func changingTokens<T: Sendable>(_ body: (SQLiteConnection) throws(IndexError) -> T) throws(IndexError) -> T {
+        try state.withLock { (state) throws(IndexError) -> T in
+            defer { state.seenGeneration = nil }
+            return try body(state.connection)
         }
     }
 
     /// The server's 32-byte HMAC secret for signed upload URLs, made at random when the database was created.
     public func secret() throws(IndexError) -> [UInt8] {
-        try withConnection { (db) throws(IndexError) -> [UInt8] in
-            if let cachedSecret { return cachedSecret }
-            guard let value = try db.query("SELECT value FROM settings WHERE key = 'hmac_secret'", [], { $0.blob(0) }).first,
-                  value.count >= 32 else {
+        try state.withLock { (state) throws(IndexError) -> [UInt8] in
+            if let cachedSecret = state.cachedSecret { return cachedSecret }
+            let query = "SELECT value FROM settings WHERE key = 'hmac_secret'"
+            guard let value = try state.connection.query(query, [], { $0.blob(0) }).first, value.count >= 32 else {
                 throw IndexError.corrupt("settings.hmac_secret is missing or shorter than 32 bytes")
             }
-            cachedSecret = value
+            state.cachedSecret = value
             return value
         }
     }
