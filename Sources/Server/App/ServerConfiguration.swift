@@ -35,6 +35,9 @@ public struct ServerConfiguration: Sendable {
     /// Seconds a mirror trusts its upstream's word that a token may read pvt blobs, and on a held blob's visibility
     /// (`--upstream-auth-ttl`). Default: 60.
     public var upstreamAuthTTL = 60
+    /// Bytes of blobs fetched from upstream a mirror keeps (`--max-cache-size`) before it evicts the least recently
+    /// used; nil keeps every one. See `MirrorCache`.
+    public var maxCacheSize: Int64?
     /// The HTTP layer's settings: host (default 127.0.0.1), port (8080), threads, limits and timeouts.
     public var http = HTTPServerConfiguration()
 

@@ -39,7 +39,8 @@ final class ServerContext: Sendable {
         self.mirror = configuration.upstreams.isEmpty ? nil
             : try Mirror(upstreams: configuration.upstreams, connectTimeout: configuration.upstreamConnectTimeout,
                          stallTimeout: configuration.upstreamStallTimeout,
-                         authTTL: configuration.upstreamAuthTTL, catalog: catalog, worker: worker, metrics: metrics)
+                         authTTL: configuration.upstreamAuthTTL, maxCacheSize: configuration.maxCacheSize,
+                         catalog: catalog, worker: worker, metrics: metrics)
     }
 }
 

@@ -21,6 +21,7 @@ struct BlobRoutes: Sendable {
                 return .respond(APIResponse.error(.notFound, .notFound, "no blob with digest \(digest.hex)", user: caller.user))
             }
             blob = found
+            context.mirror?.cache.touch(digest)
         } catch {
             return .respond(APIFailure.response(for: error, "opening \(digest.hex)", user: caller.user))
         }

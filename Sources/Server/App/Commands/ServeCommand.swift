@@ -56,6 +56,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("upstream-auth-ttl"),
             help: "Seconds a mirror trusts its upstream's word on a token's pvt access and a blob's visibility.")
     var upstreamAuthTTL = ServerConfiguration().upstreamAuthTTL
+    @Option(name: .customLong("max-cache-size"),
+            help: "With --upstream: bytes of fetched blobs kept before the least recently used go (e.g. 10G, 512M).")
+    var maxCacheSize: ByteSize?
 
     func validate() throws {
         for upstream in upstreams {
@@ -66,6 +69,9 @@ struct ServeCommand: ParsableCommand {
         }
         if !upstreams.isEmpty, case .s3 = try store.blobStoreLocation() {
             throw ValidationError("--upstream needs the disk store: a mirror on S3 is not supported yet")
+        }
+        if maxCacheSize != nil, upstreams.isEmpty {
+            throw ValidationError("--max-cache-size needs --upstream: only a mirror's cache is evicted")
         }
         for (name, value) in [("--upstream-connect-timeout", upstreamConnectTimeout), ("--upstream-stall-timeout", upstreamStallTimeout),
                               ("--upstream-auth-ttl", upstreamAuthTTL)]
@@ -102,6 +108,7 @@ struct ServeCommand: ParsableCommand {
         configuration.upstreamConnectTimeout = upstreamConnectTimeout
         configuration.upstreamStallTimeout = upstreamStallTimeout
         configuration.upstreamAuthTTL = upstreamAuthTTL
+        configuration.maxCacheSize = maxCacheSize?.bytes
         configuration.remoteDownloads = store.s3.downloads
         configuration.redirectLifetime = store.s3.urlLifetime
         configuration.http.host = host

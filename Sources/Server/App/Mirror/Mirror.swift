@@ -29,13 +29,17 @@ final class Mirror: Sendable {
     let metrics: Metrics
     /// The upstream's word on pvt access and visibility, trusted for `--upstream-auth-ttl`.
     let access: MirrorAccess
+    /// The blobs held, by recency, and the `--max-cache-size` eviction.
+    let cache: MirrorCache
     /// Index of the upstream a new transfer asks first.
     private let preferred = Atomic<Int>(0)
     /// Transfers in progress, by digest: one per digest, joined by every requester of it.
     private let fills = Mutex<[Digest: MirrorFill]>([:])
 
-    init(upstreams: [String], connectTimeout: Int, stallTimeout: Int, authTTL: Int, catalog: BlobCatalog,
-         worker: WorkerQueue, metrics: Metrics) throws {
+    /// Reads what the store holds (a `stat` per blob, for the cache's recency) and evicts what exceeds
+    /// `maxCacheSize`, before the server serves.
+    init(upstreams: [String], connectTimeout: Int, stallTimeout: Int, authTTL: Int, maxCacheSize: Int64?,
+         catalog: BlobCatalog, worker: WorkerQueue, metrics: Metrics) throws {
         self.access = MirrorAccess(ttl: .seconds(authTTL))
         self.upstreams = upstreams
         self.connectTimeout = connectTimeout
@@ -45,6 +49,8 @@ final class Mirror: Sendable {
         self.catalog = catalog
         self.worker = worker
         self.metrics = metrics
+        self.cache = MirrorCache(limit: maxCacheSize, store: catalog.store, metrics: metrics)
+        cache.fit(catalog: catalog)  // a store over a lowered limit shrinks before serving
     }
 
     /// Index of the upstream a new transfer (or check) asks first.

@@ -277,6 +277,8 @@ final class MirrorFill: CurlFetchReceiver {
         }
         mirror.metrics.mirrorFetch(.verified)
         ServerLog.info("mirror: \(digest.hex) (\(size) bytes) from \(source) verified and kept")
+        // Before the requesters' last bytes: once a client has the blob, the cache is within its limit again.
+        mirror.cache.added(digest, size: size, catalog: mirror.catalog)
         end(.verified(size: size))
     }
 

@@ -19,6 +19,8 @@ final class Metrics: Sendable {
     private let mirrorFetches = Mutex<[MirrorFetchOutcome: Int64]>([:])
     /// A mirror's checks with its upstream (a `HEAD` for a token's pvt access or a blob's visibility), by verdict.
     private let mirrorChecks = Mutex<[MirrorCheckOutcome: Int64]>([:])
+    /// A mirror's cache: blobs evicted so far, and the bytes it holds now.
+    private let mirrorCache = Mutex<(evictions: Int64, bytes: Int64)>((0, 0))
 
     /// A new loop's counters, counted in every `render` from now on.
     func countersForLoop() -> LoopCounters {
@@ -37,6 +39,10 @@ final class Metrics: Sendable {
 
     /// Counts one check a mirror made with its upstream, by verdict.
     func mirrorCheck(_ outcome: MirrorCheckOutcome) { mirrorChecks.withLock { $0[outcome, default: 0] += 1 } }
+    /// Counts one blob a mirror evicted (`--max-cache-size`).
+    func mirrorEvicted() { mirrorCache.withLock { $0.evictions += 1 } }
+    /// Sets the bytes a mirror's cache holds.
+    func mirrorCacheBytes(_ bytes: Int64) { mirrorCache.withLock { $0.bytes = bytes } }
 
     /// The exposition text, with the per-visibility totals read from the index.
     func render(totals: [Visibility: VisibilityTotals]) -> String {
@@ -45,6 +51,7 @@ final class Metrics: Sendable {
         let uploads = self.uploads.withLock { $0 }
         let mirrorFetches = self.mirrorFetches.withLock { $0 }
         let mirrorChecks = self.mirrorChecks.withLock { $0 }
+        let mirrorCache = self.mirrorCache.withLock { $0 }
         var out = ""
         func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: Int64)]) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -65,6 +72,9 @@ final class Metrics: Sendable {
         family("tooltool_mirror_checks_total", "counter",
                "A mirror's checks with its upstream (pvt access, visibility) by verdict.",
                MirrorCheckOutcome.allCases.map { ("{verdict=\"\($0.rawValue)\"}", mirrorChecks[$0] ?? 0) })
+        family("tooltool_mirror_evictions_total", "counter",
+               "Blobs a mirror evicted to stay within --max-cache-size.", [("", mirrorCache.evictions)])
+        family("tooltool_mirror_cache_bytes", "gauge", "Bytes of the blobs a mirror holds.", [("", mirrorCache.bytes)])
         family("tooltool_files", "gauge", "Stored files by visibility.",
                Visibility.allCases.map { ("{visibility=\"\($0.rawValue)\"}", totals[$0]?.files ?? 0) })
         family("tooltool_file_bytes", "gauge", "Stored bytes by visibility.",
