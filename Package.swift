@@ -17,15 +17,16 @@ let package = Package(
     // macOS platform is declared because none is built or tested.
     products: [
         .executable(name: "tooltool", targets: ["tooltool"]),
-        .executable(name: "tooltool-server", targets: ["tooltool-server"]),
+        .executable(name: "tooltool-server", targets: ["tooltool-server"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // C libraries.
-        .systemLibrary(name: "CEvent", pkgConfig: "libevent_core",
-                       providers: [.apt(["libevent-dev"])]),
+        .systemLibrary(
+            name: "CEvent", pkgConfig: "libevent_core",
+            providers: [.apt(["libevent-dev"])]),
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -37,14 +38,20 @@ let package = Package(
         .target(name: "Shared", dependencies: ["COpenSSL"], path: "Sources/Shared"),
 
         // Server.
-        .target(name: "HTTPServer", dependencies: ["Shared", "CEvent", "CHTTPParser", "COpenSSL"], path: "Sources/Server/HTTP",
-                swiftSettings: hotPathSettings),
+        .target(
+            name: "HTTPServer", dependencies: ["Shared", "CEvent", "CHTTPParser", "COpenSSL"],
+            path: "Sources/Server/HTTP",
+            swiftSettings: hotPathSettings),
         .target(name: "S3", dependencies: ["CCurl", "COpenSSL", "CEvent"], path: "Sources/Server/S3"),
-        .target(name: "Storage", dependencies: ["Shared", "CSQLite", "CPostgres", "S3"], path: "Sources/Server/Storage"),
-        .target(name: "ServerApp",
-                dependencies: ["Shared", "CEvent", "HTTPServer", "Storage", "S3",
-                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                path: "Sources/Server/App", swiftSettings: hotPathSettings),
+        .target(
+            name: "Storage", dependencies: ["Shared", "CSQLite", "CPostgres", "S3"], path: "Sources/Server/Storage"),
+        .target(
+            name: "ServerApp",
+            dependencies: [
+                "Shared", "CEvent", "HTTPServer", "Storage", "S3",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ],
+            path: "Sources/Server/App", swiftSettings: hotPathSettings),
         .executableTarget(name: "tooltool-server", dependencies: ["ServerApp"], path: "Sources/Server/Main"),
 
         // Client.
@@ -58,10 +65,11 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "TestSupport"], resources: [.copy("botocore_sign.py")]),
         .testTarget(name: "ServerTests", dependencies: ["ServerApp", "tooltool-server", "TestSupport"]),
-        .testTarget(name: "ClientTests",
-                    dependencies: ["ClientCore", "tooltool", "tooltool-server", "TestSupport"]),
+        .testTarget(
+            name: "ClientTests",
+            dependencies: ["ClientCore", "tooltool", "tooltool-server", "TestSupport"]),
         // Faults, bad input, security and fuzz regressions, end to end against the real binaries.
-        .testTarget(name: "ReliabilityTests", dependencies: ["Shared", "tooltool", "tooltool-server", "TestSupport"]),
+        .testTarget(name: "ReliabilityTests", dependencies: ["Shared", "tooltool", "tooltool-server", "TestSupport"])
     ]
 )
 

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The token file: one line, CRLF or LF, sent without its line end.
 @Suite struct AuthenticationFileTests {
@@ -19,7 +19,8 @@ import TestSupport
         let dir = TemporaryDirectory(prefix: "auth-crlf")
         try Fixtures.write(Array("tok\r\nother\r\n".utf8), to: dir.file("token"))
         try Client.writeManifest([Blob("a.bin", size: 100).record()], in: dir.path)
-        let result = try Client.run(["fetch", "--url", "http://127.0.0.1:9", "--authentication-file", "token"], in: dir.path)
+        let result = try Client.run(
+            ["fetch", "--url", "http://127.0.0.1:9", "--authentication-file", "token"], in: dir.path)
         #expect(result.status == 1)
         #expect(result.stderr.contains("must hold one line, got several"))
     }

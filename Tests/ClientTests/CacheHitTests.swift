@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// What a cache hit does to the cache (issue 17): a link, and nothing else that the next fetch would pay for.
 /// Against the real `tooltool-server` and the real `tooltool`.
@@ -16,7 +16,9 @@ struct CacheHitTests {
     static func age(_ path: String, by secondsAgo: Int) throws {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        var times = [timespec(tv_sec: now.tv_sec - secondsAgo, tv_nsec: 0), timespec(tv_sec: now.tv_sec - secondsAgo, tv_nsec: 0)]
+        var times = [
+            timespec(tv_sec: now.tv_sec - secondsAgo, tv_nsec: 0), timespec(tv_sec: now.tv_sec - secondsAgo, tv_nsec: 0)
+        ]
         guard utimensat(AT_FDCWD, path, &times, 0) == 0 else { throw TestError("utimensat \(path): errno \(errno)") }
     }
 
@@ -34,18 +36,21 @@ struct CacheHitTests {
             let warm = try setup.fetch()
             #expect(warm.status == 0, "run \(run): \(warm.stderr)")
             #expect(warm.stderr.contains("3 from the cache"), "run \(run): \(warm.stderr)")
-            #expect(!warm.stderr.contains("hashing the cache entry"), "run \(run): the stamps still vouch: \(warm.stderr)")
+            #expect(
+                !warm.stderr.contains("hashing the cache entry"), "run \(run): the stamps still vouch: \(warm.stderr)")
             for (index, blob) in blobs.enumerated() {
                 #expect(Client.holds(setup.work.path, blob.name, blob.bytes))
                 let entry = try Self.status(setup.entry(blob))
                 let target = try Self.status(setup.work.file(blob.name))
                 #expect(target.st_ino == entry.st_ino, "the target is a hard link to the entry")
-                #expect(entry.st_mtim.tv_sec == before[index].st_mtim.tv_sec
+                #expect(
+                    entry.st_mtim.tv_sec == before[index].st_mtim.tv_sec
                         && entry.st_mtim.tv_nsec == before[index].st_mtim.tv_nsec,
-                        "run \(run): an entry used within the hour keeps its mtime")
+                    "run \(run): an entry used within the hour keeps its mtime")
             }
-            #expect(try Self.status(setup.stampFile).st_ino == table.st_ino && setup.stamps() == stamps,
-                    "run \(run): stamps that still vouch are not written again")
+            #expect(
+                try Self.status(setup.stampFile).st_ino == table.st_ino && setup.stamps() == stamps,
+                "run \(run): stamps that still vouch are not written again")
         }
     }
 
@@ -63,7 +68,8 @@ struct CacheHitTests {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         #expect(now.tv_sec - (try Self.status(setup.entry(blob))).st_mtim.tv_sec < 600, "the hit refreshed the mtime")
-        #expect(setup.stamp(blob) == (try CacheStampTests.stampText(for: setup.entry(blob))), "the new mtime is stamped")
+        #expect(
+            setup.stamp(blob) == (try CacheStampTests.stampText(for: setup.entry(blob))), "the new mtime is stamped")
         setup.removeTargets()
         let again = try setup.fetch()
         #expect(again.stderr.contains("a.bin: trusted the cache's verification stamp"), "\(again.stderr)")
@@ -81,7 +87,9 @@ struct CacheHitTests {
         #expect(rename(entry + ".new", entry) == 0)
         let result = try setup.fetch()
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("a.bin: hashing the cache entry (stamp out of date: another file"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("a.bin: hashing the cache entry (stamp out of date: another file"),
+            "\(result.stderr)")
         #expect(result.stderr.contains("WARNING - cache entry \(entry) is corrupt"), "\(result.stderr)")
         #expect(result.stderr.contains("INFO - a.bin: downloaded from \(setup.server.url)"), "\(result.stderr)")
         #expect(result.stderr.contains("INFO - b.bin: taken from the cache"), "\(result.stderr)")
@@ -110,17 +118,22 @@ struct CacheHitTests {
         #expect(result.stderr.contains("INFO - a.bin: taken from the cache"), "\(result.stderr)")
         #expect(Client.holds(setup.work.path, "a.bin", blob.bytes))
         #expect(try Self.status(setup.work.file("a.bin")).st_ino == (try Self.status(setup.entry(blob))).st_ino)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: setup.work.path).sorted() == ["a.bin", "manifest.tt"],
-                "no temp file left")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: setup.work.path).sorted() == ["a.bin", "manifest.tt"],
+            "no temp file left")
     }
 
     /// System calls of `tooltool fetch` (without `-v`) in the setup's work folder, under `strace -f -c`, by name;
     /// futex calls are left out: they count lock contention between the workers, which depends on timing.
     static func systemCalls(_ setup: Setup, files: [String]) throws -> [String: Int] {
         let report = setup.work.file("strace.txt")
-        let result = try ProcessRunner.run("/usr/bin/strace", ["-f", "-c", "-o", report, Binaries.client, "fetch", "--url",
-                                                              setup.server.url, "-c", setup.cache.path] + files,
-                                           directory: setup.work.path, environment: Client.environment, timeout: 120)
+        let result = try ProcessRunner.run(
+            "/usr/bin/strace",
+            [
+                "-f", "-c", "-o", report, Binaries.client, "fetch", "--url",
+                setup.server.url, "-c", setup.cache.path
+            ] + files,
+            directory: setup.work.path, environment: Client.environment, timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         let text = String(decoding: Fixtures.read(report) ?? [], as: UTF8.self)
         unlink(report)
@@ -128,7 +141,8 @@ struct CacheHitTests {
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ")
             guard fields.count >= 5, Double(fields[0]) != nil, let count = Int(fields[3]), let name = fields.last,
-                  name != "total", name != "futex" else { continue }
+                name != "total", name != "futex"
+            else { continue }
             calls[String(name)] = count
         }
         #expect(!calls.isEmpty, "strace reported nothing: \(text)")

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Verification stamps (issue 6; one table per user since issue 17): a warm fetch trusts an earlier verification instead of hashing every hit, and
 /// still catches a changed entry. Against the real `tooltool-server` and the real `tooltool`.
@@ -128,7 +128,9 @@ struct CacheStampTests {
             setup.removeTargets()
             let warm = try setup.fetch()
             #expect(warm.status == 0, "\(warm.stderr)")
-            #expect(warm.stderr.contains("DEBUG - a.bin: trusted the cache's verification stamp"), "run \(run): \(warm.stderr)")
+            #expect(
+                warm.stderr.contains("DEBUG - a.bin: trusted the cache's verification stamp"),
+                "run \(run): \(warm.stderr)")
             #expect(!warm.stderr.contains("hashing the cache entry"), "run \(run): \(warm.stderr)")
             #expect(warm.stderr.contains("INFO - a.bin: taken from the cache"))
             #expect(Client.holds(setup.work.path, "a.bin", blob.bytes))
@@ -145,7 +147,9 @@ struct CacheStampTests {
         try Self.corruptInPlace(setup.entry(blob), keepingMtime: true)
         let result = try setup.fetch()
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("a.bin: hashing the cache entry (stamp out of date: ctime differs)"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("a.bin: hashing the cache entry (stamp out of date: ctime differs)"),
+            "\(result.stderr)")
         #expect(result.stderr.contains("WARNING - cache entry \(setup.entry(blob)) is corrupt"), "\(result.stderr)")
         #expect(result.stderr.contains("INFO - a.bin: downloaded from"))
         #expect(Client.holds(setup.work.path, "a.bin", blob.bytes))
@@ -160,7 +164,9 @@ struct CacheStampTests {
         try Self.corruptInPlace(setup.entry(blob), keepingMtime: false)
         let result = try setup.fetch()
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("a.bin: hashing the cache entry (stamp out of date: mtime differs)"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("a.bin: hashing the cache entry (stamp out of date: mtime differs)"),
+            "\(result.stderr)")
         #expect(result.stderr.contains("is corrupt"))
         #expect(Client.holds(setup.work.path, "a.bin", blob.bytes))
         #expect(Client.holds(setup.cache.path, blob.digest.hex, blob.bytes))
@@ -178,7 +184,9 @@ struct CacheStampTests {
         setup.removeTargets()  // the link count goes down and the ctime moves
         let result = try setup.fetch()
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("a.bin: hashing the cache entry (stamp out of date: ctime differs)"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("a.bin: hashing the cache entry (stamp out of date: ctime differs)"),
+            "\(result.stderr)")
         #expect(Client.holds(setup.work.path, "a.bin", blob.bytes))
     }
 
@@ -266,7 +274,7 @@ struct CacheStampTests {
             { "v1 0" + $0.dropFirst(3) },
             { $0 + $0 },
             { _ in "" },
-            { _ in String(repeating: "v1 1 2 3 4 5 6 7 8\n", count: 20) },
+            { _ in String(repeating: "v1 1 2 3 4 5 6 7 8\n", count: 20) }
         ]
         for (index, spoil) in spoilers.enumerated() {
             setup.removeTargets()
@@ -274,7 +282,9 @@ struct CacheStampTests {
             try setup.forgeStamp(blob, spoil(try Self.stampText(for: setup.entry(blob))))
             let result = try setup.fetch()
             #expect(result.status == 0, "\(index): \(result.stderr)")
-            #expect(result.stderr.contains("a.bin: hashing the cache entry (its stamp is not a valid stamp)"), "\(index): \(result.stderr)")
+            #expect(
+                result.stderr.contains("a.bin: hashing the cache entry (its stamp is not a valid stamp)"),
+                "\(index): \(result.stderr)")
             #expect(result.stderr.contains("is corrupt"), "\(index): \(result.stderr)")
             #expect(Client.holds(setup.work.path, "a.bin", blob.bytes), "\(index)")
         }
@@ -299,7 +309,8 @@ struct CacheStampTests {
         // and a stamp temp file a killed fetch left.
         try setup.forgeStamp(Blob("gone", size: 10), "v1 1 2 3 4 5 6 7 1\n")
         #expect(stamps().count == 4)
-        try Fixtures.write(Array("v1 1 2 3 4 5 6 7 1\n".utf8), to: setup.stampFolder + "/" + String(repeating: "ab", count: 64))
+        try Fixtures.write(
+            Array("v1 1 2 3 4 5 6 7 1\n".utf8), to: setup.stampFolder + "/" + String(repeating: "ab", count: 64))
         try Fixtures.write([], to: setup.stampFolder + "/.x.1.abc.tmp")
 
         // LRU purge asking for more space than the disk has: every entry goes, and with them every stamp.

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// The cache: fills on download, serves with every server down, heals corrupt entries, is shared safely.
 @Suite struct CacheTests {
@@ -20,12 +20,14 @@ import TestSupport
 
         let second = TemporaryDirectory(prefix: "fetch")
         try Client.writeManifest([blob.record()], in: second.path)
-        let result = try Client.run(["fetch", "--url", try Client.deadURL(), "--url", try Client.deadURL()],
-                                    in: second.path, environment: ["TOOLTOOL_CACHE": cache.path])
+        let result = try Client.run(
+            ["fetch", "--url", try Client.deadURL(), "--url", try Client.deadURL()],
+            in: second.path, environment: ["TOOLTOOL_CACHE": cache.path])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(Client.holds(second.path, "a.bin", blob.bytes))
         #expect(result.stderr.contains("INFO - a.bin: taken from the cache"))
-        let mtime = try FileManager.default.attributesOfItem(atPath: cache.file(blob.digest.hex))[.modificationDate] as? Date
+        let mtime =
+            try FileManager.default.attributesOfItem(atPath: cache.file(blob.digest.hex))[.modificationDate] as? Date
         #expect((mtime ?? old) > old.addingTimeInterval(60), "a hit refreshes the entry's mtime")
     }
 
@@ -51,7 +53,8 @@ import TestSupport
         try Fixtures.write(Array(blob.bytes.dropLast()) + [0], to: cache.file(blob.digest.hex))
         let dir = TemporaryDirectory(prefix: "fetch")
         try Client.writeManifest([blob.record()], in: dir.path)
-        let result = try Client.run(["fetch", "--url", try Client.deadURL(), "--retries", "0", "-c", cache.path], in: dir.path)
+        let result = try Client.run(
+            ["fetch", "--url", try Client.deadURL(), "--retries", "0", "-c", cache.path], in: dir.path)
         #expect(result.status == 1)
         #expect(Client.holds(dir.path, "a.bin", nil))
         #expect(Client.holds(cache.path, blob.digest.hex, nil), "the corrupt entry is removed")
@@ -61,9 +64,14 @@ import TestSupport
         let blobs = (0..<8).map { Blob("f\($0).bin", size: 400_000 + $0) }
         let server = try Client.blobServer(blobs)
         let cache = TemporaryDirectory(prefix: "cache")
-        let dirs = [TemporaryDirectory(prefix: "fetchA"), TemporaryDirectory(prefix: "fetchB"), TemporaryDirectory(prefix: "fetchC")]
+        let dirs = [
+            TemporaryDirectory(prefix: "fetchA"), TemporaryDirectory(prefix: "fetchB"),
+            TemporaryDirectory(prefix: "fetchC")
+        ]
         for dir in dirs { try Client.writeManifest(blobs.map { $0.record() }, in: dir.path) }
-        let processes = try dirs.map { try Client.start(["fetch", "-j", "4", "--url", server.url, "-c", cache.path], in: $0.path) }
+        let processes = try dirs.map {
+            try Client.start(["fetch", "-j", "4", "--url", server.url, "-c", cache.path], in: $0.path)
+        }
         for process in processes { process.waitUntilExit() }
         for process in processes { #expect(process.terminationStatus == 0) }
         for dir in dirs {
@@ -71,7 +79,9 @@ import TestSupport
         }
         let stampFolder = ".verified-\(geteuid())"
         let entries = try FileManager.default.contentsOfDirectory(atPath: cache.path)
-        #expect(Set(entries) == Set(blobs.map(\.digest.hex) + [stampFolder]), "only whole entries, no temp files: \(entries)")
+        #expect(
+            Set(entries) == Set(blobs.map(\.digest.hex) + [stampFolder]),
+            "only whole entries, no temp files: \(entries)")
         for blob in blobs { #expect(Client.holds(cache.path, blob.digest.hex, blob.bytes)) }
         // Each fetch stamps what it left unchanged by the end; whatever got stamped is whole, and no temp is left.
         #expect(try FileManager.default.contentsOfDirectory(atPath: cache.file(stampFolder)) == ["stamps"])

@@ -35,14 +35,19 @@ struct Blob: Sendable {
 /// Runs the real `tooltool` binary the way a CI job would.
 enum Client {
     /// The environment every run gets: no proxy for loopback, a 1 ms backoff base, no inherited URL or cache.
-    static let environment = ["no_proxy": "*", "NO_PROXY": "*", "TOOLTOOL_RETRY_BASE_MS": "1",
-                              "TOOLTOOL_URL": "", "TOOLTOOL_CACHE": ""]
+    static let environment = [
+        "no_proxy": "*", "NO_PROXY": "*", "TOOLTOOL_RETRY_BASE_MS": "1",
+        "TOOLTOOL_URL": "", "TOOLTOOL_CACHE": ""
+    ]
 
     /// Runs `tooltool arguments...` in `directory`.
-    static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:],
-                    timeout: TimeInterval = 120) throws -> ProcessResult {
-        try ProcessRunner.run(Binaries.client, arguments, directory: directory,
-                              environment: Client.environment.merging(environment) { $1 }, timeout: timeout)
+    static func run(
+        _ arguments: [String], in directory: String, environment: [String: String] = [:],
+        timeout: TimeInterval = 120
+    ) throws -> ProcessResult {
+        try ProcessRunner.run(
+            Binaries.client, arguments, directory: directory,
+            environment: Client.environment.merging(environment) { $1 }, timeout: timeout)
     }
 
     /// Starts `tooltool arguments...` in `directory` without waiting (for concurrent runs).
@@ -68,8 +73,9 @@ enum Client {
         let table = Dictionary(blobs.map { ($0.urlPath, $0.bytes) }, uniquingKeysWith: { a, _ in a })
         return try FaultServer { request in
             if let bytes = table[request.path] { return .blob(bytes) }
-            return .respond(status: 404, headers: [("Content-Type", "application/json")],
-                            body: Array(APIError(name: .notFound, description: "no such blob").body.utf8))
+            return .respond(
+                status: 404, headers: [("Content-Type", "application/json")],
+                body: Array(APIError(name: .notFound, description: "no such blob").body.utf8))
         }
     }
 
@@ -85,7 +91,9 @@ enum Client {
     static func holds(_ directory: String, _ name: String, _ bytes: [UInt8]?) -> Bool {
         let actual = file(directory, name)
         if actual == bytes { return true }
-        print("\(directory)/\(name): expected \(bytes.map { "\($0.count) bytes" } ?? "no file"), got \(actual.map { "\($0.count) different bytes" } ?? "no file")")
+        print(
+            "\(directory)/\(name): expected \(bytes.map { "\($0.count) bytes" } ?? "no file"), got \(actual.map { "\($0.count) different bytes" } ?? "no file")"
+        )
         return false
     }
 

@@ -1,7 +1,7 @@
 import ClientCore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The command line: usage errors exit 2, `--help` exits 0, options go before or after the command.
 @Suite struct CommandLineTests {
@@ -15,7 +15,7 @@ import TestSupport
         (["add", "x", "-d", "md5"], "invalid choice: 'md5'"),
         (["add", "x", "--visibility", "secret"], "invalid choice: 'secret'"),
         (["purge", "-s", "lots"], "expected a number of gigabytes"),
-        (["--timeout", "0", "fetch"], "expected a number of seconds > 0"),
+        (["--timeout", "0", "fetch"], "expected a number of seconds > 0")
     ])
     func usageErrorsExit2(arguments: [String], message: String) throws {
         let dir = TemporaryDirectory(prefix: "cli")
@@ -39,8 +39,9 @@ import TestSupport
             Issue.record("an unknown command parsed")
         } catch {
             #expect(error.code == .usage)
-            #expect(error.message == "unknown command \"frobnicate\"; expected one of list, validate, add, fetch, upload, "
-                + "change-visibility, delete, purge")
+            #expect(
+                error.message == "unknown command \"frobnicate\"; expected one of list, validate, add, fetch, upload, "
+                    + "change-visibility, delete, purge")
         }
     }
 
@@ -48,9 +49,11 @@ import TestSupport
         let dir = TemporaryDirectory(prefix: "cli")
         let result = try Client.run(["--help"], in: dir.path)
         #expect(result.status == 0)
-        for option in ["--manifest", "--url", "--cache-folder", "--size", "--overwrite", "--quiet", "--verbose",
-                       "--algorithm", "--visibility", "--unpack", "--version", "--message", "--digest", "--verify-cache",
-                       "--authentication-file", "--jobs", "--retries", "--timeout", "TOOLTOOL_RETRY_BASE_MS"] {
+        for option in [
+            "--manifest", "--url", "--cache-folder", "--size", "--overwrite", "--quiet", "--verbose",
+            "--algorithm", "--visibility", "--unpack", "--version", "--message", "--digest", "--verify-cache",
+            "--authentication-file", "--jobs", "--retries", "--timeout", "TOOLTOOL_RETRY_BASE_MS"
+        ] {
             #expect(result.stdout.contains(option), "help lacks \(option)")
         }
         #expect(try Client.run(["fetch", "-h"], in: dir.path).status == 0)
@@ -60,7 +63,7 @@ import TestSupport
         let dir = TemporaryDirectory(prefix: "cli")
         let blob = Blob("a.bin", size: 100)
         try Fixtures.write(blob.bytes, to: dir.file("a.bin"))
-        let added = try Client.run(["add", "a.bin", "-m", "other.tt", "--visib=public", "--", ], in: dir.path)
+        let added = try Client.run(["add", "a.bin", "-m", "other.tt", "--visib=public", "--"], in: dir.path)
         #expect(added.status == 0, "\(added.stderr)")
         let listed = try Client.run(["list", "--manifest=other.tt"], in: dir.path)
         #expect(listed.stdout == "P\tV\ta.bin\n")
@@ -79,7 +82,8 @@ import TestSupport
         let delete = try Client.run(["delete", "--digest", "abc", "--url", "http://127.0.0.1:9"], in: dir.path)
         #expect(delete.status == 1)
         #expect(delete.stderr.contains("digest must be 128 lowercase hex characters, got 3"))
-        let auth = try Client.run(["fetch", "--authentication-file", "nope", "--url", "http://127.0.0.1:9"], in: dir.path)
+        let auth = try Client.run(
+            ["fetch", "--authentication-file", "nope", "--url", "http://127.0.0.1:9"], in: dir.path)
         #expect(auth.status == 1)
         #expect(auth.stderr.contains("cannot read the authentication file"))
     }

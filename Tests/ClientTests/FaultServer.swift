@@ -58,7 +58,9 @@ final class FaultServer: Sendable {
         address.sin_port = 0
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(listener, 64) == 0 else { close(listener); throw POSIXError(.EADDRINUSE) }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -111,10 +113,12 @@ final class FaultServer: Sendable {
         var headers: [(String, String)] = []
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            headers.append(
+                (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
         let request = log.withLock { log in
-            let request = FaultRequest(method: String(parts[0]), path: String(parts[1]), headers: headers, index: log.count)
+            let request = FaultRequest(
+                method: String(parts[0]), path: String(parts[1]), headers: headers, index: log.count)
             log.append(request)
             return request
         }
@@ -125,9 +129,11 @@ final class FaultServer: Sendable {
         switch action {
         case .blob(let bytes):
             if let range = request.header("Range"), range.hasPrefix("bytes="), range.hasSuffix("-"),
-               let start = Int(range.dropFirst(6).dropLast()), start < bytes.count {
-                send(fd, status: 206, headers: [("Content-Range", "bytes \(start)-\(bytes.count - 1)/\(bytes.count)")],
-                     body: Array(bytes[start...]))
+                let start = Int(range.dropFirst(6).dropLast()), start < bytes.count
+            {
+                send(
+                    fd, status: 206, headers: [("Content-Range", "bytes \(start)-\(bytes.count - 1)/\(bytes.count)")],
+                    body: Array(bytes[start...]))
             } else {
                 send(fd, status: 200, headers: [], body: bytes)
             }
@@ -148,8 +154,11 @@ final class FaultServer: Sendable {
     }
 
     private func send(_ fd: Int32, status: Int, headers: [(String, String)], body: [UInt8], sendOnly: Int? = nil) {
-        var head = "HTTP/1.1 \(status) \(status < 400 ? "OK" : "Error")\r\nContent-Length: \(body.count)\r\nConnection: close\r\n"
-        if !headers.contains(where: { $0.0.lowercased() == "content-type" }) { head += "Content-Type: application/octet-stream\r\n" }
+        var head =
+            "HTTP/1.1 \(status) \(status < 400 ? "OK" : "Error")\r\nContent-Length: \(body.count)\r\nConnection: close\r\n"
+        if !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+            head += "Content-Type: application/octet-stream\r\n"
+        }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         let bytes = Array((head + "\r\n").utf8) + body.prefix(sendOnly ?? body.count)
         var offset = 0
@@ -162,7 +171,8 @@ final class FaultServer: Sendable {
 
     private func headEnd(_ buffer: [UInt8]) -> Int? {
         guard buffer.count >= 4 else { return nil }
-        for i in 0...(buffer.count - 4) where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
+        for i in 0...(buffer.count - 4)
+        where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
             return i + 4
         }
         return nil

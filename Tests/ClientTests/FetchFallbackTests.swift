@@ -1,11 +1,13 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Fetch: server fallback for every kind of failure, retries, Retry-After, resume.
 @Suite struct FetchFallbackTests {
-    private func fetch(_ blob: Blob, urls: [String], extra: [String] = [], dir: TemporaryDirectory) throws -> ProcessResult {
+    private func fetch(
+        _ blob: Blob, urls: [String], extra: [String] = [], dir: TemporaryDirectory
+    ) throws -> ProcessResult {
         try Client.writeManifest([blob.record()], in: dir.path)
         return try Client.run(["fetch"] + urls.flatMap { ["--url", $0] } + extra, in: dir.path)
     }
@@ -209,7 +211,8 @@ import TestSupport
         #expect(result.status == 1)
         #expect(result.stderr.contains("no server URL given (--url or TOOLTOOL_URL)"))
         let server = try Client.blobServer([blob])
-        let fromEnvironment = try Client.run(["fetch"], in: dir.path, environment: ["TOOLTOOL_URL": "\(try Client.deadURL()) \(server.url)"])
+        let fromEnvironment = try Client.run(
+            ["fetch"], in: dir.path, environment: ["TOOLTOOL_URL": "\(try Client.deadURL()) \(server.url)"])
         #expect(fromEnvironment.status == 0, "\(fromEnvironment.stderr)")
     }
 }
@@ -218,6 +221,8 @@ import TestSupport
 enum FileSystemProbe {
     /// Temp files (`.NAME.PID.RANDOM.tmp`) left in `directory`.
     static func strayTemporaries(_ directory: String) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix(".") && $0.hasSuffix(".tmp") }
+        try FileManager.default.contentsOfDirectory(atPath: directory).filter {
+            $0.hasPrefix(".") && $0.hasSuffix(".tmp")
+        }
     }
 }

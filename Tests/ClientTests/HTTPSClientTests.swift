@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `tooltool` over https with a private CA (issue 16): `--cacert` and the CA variables, and certificate failures
 /// reported as such, never retried, with the next `--url` still asked. The https side is our own server
@@ -18,8 +18,9 @@ import TestSupport
         init(_ blobs: [Blob], ca: TestCertificates, hosts: [String] = ["127.0.0.1"], expired: Bool = false) throws {
             for blob in blobs { try Fixtures.write(blob.bytes, to: store.file("sha512/\(blob.digest.hex)")) }
             // days 0: it ends the moment it is made, so it has expired by the time a client sees it.
-            let issued = try ca.issue(name: "site-\(hosts[0])\(expired ? "-expired" : "")", commonName: hosts[0],
-                                      hosts: hosts, days: expired ? 0 : 2)
+            let issued = try ca.issue(
+                name: "site-\(hosts[0])\(expired ? "-expired" : "")", commonName: hosts[0],
+                hosts: hosts, days: expired ? 0 : 2)
             nginx = try NginxServer(certificate: issued.certificate, key: issued.key, content: .folder(store.path))
         }
     }
@@ -36,16 +37,23 @@ import TestSupport
         let server = try ServerProcess(root: root.path, arguments: ["--tls-cert", ca.certificate, "--tls-key", ca.key])
         defer { server.stop() }
         try #require(server.url.hasPrefix("https://"))
-        let token = try ProcessRunner.run(Binaries.server, ["token", "create", "--user", "tls", "--root", root.path,
-                                                            "--permission", "upload.public"])
+        let token = try ProcessRunner.run(
+            Binaries.server,
+            [
+                "token", "create", "--user", "tls", "--root", root.path,
+                "--permission", "upload.public"
+            ])
         try #require(token.status == 0, "\(token.stderr)")
         try Fixtures.write(Array(token.stdout.utf8), to: work.file("token"))
         let blob = Blob("sdk.tar.gz", size: 3_000_000)
         try Fixtures.write(blob.bytes, to: work.file(blob.name))
         #expect(try Client.run(["add", "--visibility", "public", blob.name], in: work.path).status == 0)
 
-        let upload = try Client.run(["upload", "--url", server.url, "--cacert", ca.caFile, "--message", "over TLS",
-                                     "--authentication-file", work.file("token")], in: work.path, environment: Self.noCA)
+        let upload = try Client.run(
+            [
+                "upload", "--url", server.url, "--cacert", ca.caFile, "--message", "over TLS",
+                "--authentication-file", work.file("token")
+            ], in: work.path, environment: Self.noCA)
         #expect(upload.status == 0, "\(upload.stderr)")
         #expect(Client.file(root.path, "public/sha512/\(blob.digest.hex)") == blob.bytes)
 
@@ -56,7 +64,8 @@ import TestSupport
             let environment = Self.noCA.merging([variable: ca.caFile]) { $1 }
             let fetch = try Client.run(["fetch", "--url", server.url], in: dest.path, environment: environment)
             #expect(fetch.status == 0, "\(variable): \(fetch.stderr)")
-            #expect(fetch.stderr.contains("\(blob.name): downloaded from \(server.url)"), "\(variable): \(fetch.stderr)")
+            #expect(
+                fetch.stderr.contains("\(blob.name): downloaded from \(server.url)"), "\(variable): \(fetch.stderr)")
             #expect(Client.holds(dest.path, blob.name, blob.bytes))
         }
     }
@@ -71,13 +80,14 @@ import TestSupport
             ([], ["SSL_CERT_FILE": ca.caFile, "CURL_CA_BUNDLE": other.caFile], true),
             ([], ["SSL_CERT_FILE": other.caFile, "CURL_CA_BUNDLE": ca.caFile], false),
             ([], ["CURL_CA_BUNDLE": ca.caFile, "REQUESTS_CA_BUNDLE": other.caFile], true),
-            ([], ["SSL_CERT_FILE": "", "CURL_CA_BUNDLE": "", "REQUESTS_CA_BUNDLE": ca.caFile], true),
+            ([], ["SSL_CERT_FILE": "", "CURL_CA_BUNDLE": "", "REQUESTS_CA_BUNDLE": ca.caFile], true)
         ]
         for (arguments, environment, trusted) in cases {
             let dir = TemporaryDirectory(prefix: "fetch")
             try Client.writeManifest([blob.record()], in: dir.path)
-            let result = try Client.run(["fetch", "--url", site.nginx.url, "--retries", "0"] + arguments, in: dir.path,
-                                        environment: Self.noCA.merging(environment) { $1 })
+            let result = try Client.run(
+                ["fetch", "--url", site.nginx.url, "--retries", "0"] + arguments, in: dir.path,
+                environment: Self.noCA.merging(environment) { $1 })
             #expect(result.status == (trusted ? 0 : 1), "\(arguments) \(environment): \(result.stderr)")
             #expect(Client.holds(dir.path, blob.name, trusted ? blob.bytes : nil))
         }
@@ -96,10 +106,12 @@ import TestSupport
         // CA file in use and the likely fix, exit 1, in spite of three retries allowed.
         let dir = TemporaryDirectory(prefix: "fetch")
         try Client.writeManifest([blob.record()], in: dir.path)
-        let alone = try Client.run(["fetch", "--url", site.nginx.url, "--retries", "3", "--cacert", other.caFile],
-                                   in: dir.path, environment: Self.noCA)
+        let alone = try Client.run(
+            ["fetch", "--url", site.nginx.url, "--retries", "3", "--cacert", other.caFile],
+            in: dir.path, environment: Self.noCA)
         #expect(alone.status == 1)
-        let expected = "certificate verify failed for \(site.nginx.url): SSL certificate problem: unable to get local "
+        let expected =
+            "certificate verify failed for \(site.nginx.url): SSL certificate problem: unable to get local "
             + "issuer certificate (is --cacert right? trusting \(other.caFile) (from --cacert))"
         #expect(alone.stderr.contains(expected), "\(alone.stderr)")
         #expect(Self.attempts(alone.stderr, site.nginx.url).count == 1, "\(alone.stderr)")
@@ -108,15 +120,20 @@ import TestSupport
         #expect(site.nginx.requests().isEmpty)
 
         // With the system's CAs (no variable): the message says how to trust a private CA.
-        let system = try Client.run(["fetch", "--url", site.nginx.url, "--retries", "3"], in: dir.path, environment: Self.noCA)
+        let system = try Client.run(
+            ["fetch", "--url", site.nginx.url, "--retries", "3"], in: dir.path, environment: Self.noCA)
         #expect(system.status == 1)
-        #expect(system.stderr.contains("trusting the system's CA store; a private CA needs --cacert FILE or SSL_CERT_FILE"),
-                "\(system.stderr)")
+        #expect(
+            system.stderr.contains("trusting the system's CA store; a private CA needs --cacert FILE or SSL_CERT_FILE"),
+            "\(system.stderr)")
         #expect(Self.attempts(system.stderr, site.nginx.url).count == 1, "\(system.stderr)")
 
         // Then the next --url at once: the file comes from the plain server, the https one asked once.
-        let fallback = try Client.run(["fetch", "--url", site.nginx.url, "--url", plain.url, "--retries", "3",
-                                       "--cacert", other.caFile], in: dir.path, environment: Self.noCA)
+        let fallback = try Client.run(
+            [
+                "fetch", "--url", site.nginx.url, "--url", plain.url, "--retries", "3",
+                "--cacert", other.caFile
+            ], in: dir.path, environment: Self.noCA)
         #expect(fallback.status == 0, "\(fallback.stderr)")
         #expect(Client.holds(dir.path, blob.name, blob.bytes))
         #expect(fallback.stderr.contains("a.bin: downloaded from \(plain.url)"), "\(fallback.stderr)")
@@ -131,11 +148,14 @@ import TestSupport
         let site = try Site([blob], ca: ca, hosts: expired ? ["127.0.0.1"] : ["tooltool.example"], expired: expired)
         let dir = TemporaryDirectory(prefix: "fetch")
         try Client.writeManifest([blob.record()], in: dir.path)
-        let result = try Client.run(["fetch", "--url", site.nginx.url, "--retries", "3", "--cacert", ca.caFile],
-                                    in: dir.path, environment: Self.noCA)
+        let result = try Client.run(
+            ["fetch", "--url", site.nginx.url, "--retries", "3", "--cacert", ca.caFile],
+            in: dir.path, environment: Self.noCA)
         #expect(result.status == 1)
         #expect(result.stderr.contains("certificate verify failed for \(site.nginx.url): "), "\(result.stderr)")
-        let hint = expired ? "(the server's certificate (or one in its chain) has expired)"
+        let hint =
+            expired
+            ? "(the server's certificate (or one in its chain) has expired)"
             : "(the certificate is not issued for this host name: use one it names in --url)"
         #expect(result.stderr.contains(hint), "\(result.stderr)")
         #expect(Self.attempts(result.stderr, site.nginx.url).count == 1, "\(result.stderr)")
@@ -170,11 +190,13 @@ import TestSupport
         let dir = TemporaryDirectory(prefix: "fetch")
         try Client.writeManifest([blob.record()], in: dir.path)
         let missing = dir.file("no-such-ca.pem")
-        let result = try Client.run(["fetch", "--url", site.nginx.url, "--url", plain.url, "--retries", "3"], in: dir.path,
-                                    environment: Self.noCA.merging(["CURL_CA_BUNDLE": missing]) { $1 })
+        let result = try Client.run(
+            ["fetch", "--url", site.nginx.url, "--url", plain.url, "--retries", "3"], in: dir.path,
+            environment: Self.noCA.merging(["CURL_CA_BUNDLE": missing]) { $1 })
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("cannot use the CA file \(missing) (from CURL_CA_BUNDLE) for \(site.nginx.url): "),
-                "\(result.stderr)")
+        #expect(
+            result.stderr.contains("cannot use the CA file \(missing) (from CURL_CA_BUNDLE) for \(site.nginx.url): "),
+            "\(result.stderr)")
         #expect(Self.attempts(result.stderr, site.nginx.url).count == 1, "\(result.stderr)")
         #expect(Client.holds(dir.path, blob.name, blob.bytes))
     }
@@ -188,11 +210,15 @@ import TestSupport
         try Fixtures.write(Array("not-a-real-token".utf8), to: work.file("token"))
         try Fixtures.write(Fixtures.randomBytes(1000), to: work.file("a.bin"))
         #expect(try Client.run(["add", "--visibility", "public", "a.bin"], in: work.path).status == 0)
-        let upload = try Client.run(["upload", "--url", server.url, "--message", "m", "--authentication-file",
-                                     work.file("token")], in: work.path, environment: Self.noCA)
+        let upload = try Client.run(
+            [
+                "upload", "--url", server.url, "--message", "m", "--authentication-file",
+                work.file("token")
+            ], in: work.path, environment: Self.noCA)
         #expect(upload.status == 1)
-        #expect(upload.stderr.contains("POST \(server.url)/upload: certificate verify failed for \(server.url): "),
-                "\(upload.stderr)")
+        #expect(
+            upload.stderr.contains("POST \(server.url)/upload: certificate verify failed for \(server.url): "),
+            "\(upload.stderr)")
         #expect(upload.stdout.isEmpty)
         // Not one request reached the server (its access log names each).
         let log = (try? String(contentsOfFile: server.stderrPath, encoding: .utf8)) ?? ""

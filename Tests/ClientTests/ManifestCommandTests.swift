@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// `add`, `list`, `validate` and manifest errors.
 @Suite struct ManifestCommandTests {
@@ -11,9 +11,12 @@ import TestSupport
         try Fixtures.write(a.bytes, to: dir.file("a.bin"))
         try Fixtures.write(b.bytes, to: dir.file("b.tar.gz"))
         #expect(try Client.run(["add", "a.bin"], in: dir.path).status == 0)
-        let second = try Client.run(["add", "--visibility", "internal", "--unpack", "--version", "1.2", "b.tar.gz"], in: dir.path)
+        let second = try Client.run(
+            ["add", "--visibility", "internal", "--unpack", "--version", "1.2", "b.tar.gz"], in: dir.path)
         #expect(second.status == 0, "\(second.stderr)")
-        let expected = Manifest(records: [b.record(unpack: true, visibility: .internal).with(version: "1.2"), a.record()]).serialized()
+        let expected = Manifest(records: [
+            b.record(unpack: true, visibility: .internal).with(version: "1.2"), a.record()
+        ]).serialized()
         #expect(String(decoding: Client.file(dir.path, "manifest.tt") ?? [], as: UTF8.self) == expected)
         #expect(expected.contains("\"unpack\": true,\n    \"version\": \"1.2\",\n    \"visibility\": \"internal\""))
     }
@@ -48,7 +51,9 @@ import TestSupport
         #expect(!validate.stderr.contains("good"))
         try Fixtures.write(bad.bytes, to: dir.file("bad"))
         try Fixtures.write(gone.bytes + [1], to: dir.file("gone"))
-        #expect(try Client.run(["validate"], in: dir.path).stderr.contains("gone is not valid: size is 101 bytes, expected 100"))
+        #expect(
+            try Client.run(["validate"], in: dir.path).stderr.contains(
+                "gone is not valid: size is 101 bytes, expected 100"))
         try Fixtures.write(gone.bytes, to: dir.file("gone"))
         #expect(try Client.run(["validate"], in: dir.path).status == 0)
     }
@@ -63,11 +68,15 @@ import TestSupport
         #expect(malformed.status == 1)
         #expect(malformed.stderr.contains("invalid JSON at byte"))
         let good = Blob("x", size: 3)
-        let text = "[" + JSONWriter.write(good.record().json) + ", {\"filename\": \"y\", \"size\": \"12\", \"algorithm\": \"sha512\", \"digest\": \"\(good.digest.hex)\"}]"
+        let text =
+            "[" + JSONWriter.write(good.record().json)
+            + ", {\"filename\": \"y\", \"size\": \"12\", \"algorithm\": \"sha512\", \"digest\": \"\(good.digest.hex)\"}]"
         try Fixtures.write(Array(text.utf8), to: dir.file("manifest.tt"))
         let badRecord = try Client.run(["fetch"], in: dir.path)
         #expect(badRecord.status == 1)
-        #expect(badRecord.stderr.contains("record 1, field \"size\": must be an integer, got a string"), "\(badRecord.stderr)")
+        #expect(
+            badRecord.stderr.contains("record 1, field \"size\": must be an integer, got a string"),
+            "\(badRecord.stderr)")
     }
 }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Manifests as Mozilla's repositories write them (`"unpack": "True"` in mozharness configurations and friends):
 /// the real `tooltool` reads them as tooltool.py 1.4.0 does, warns once, and writes the documented form back.
@@ -9,7 +9,8 @@ import TestSupport
     /// A tar holding `NAME/hello.txt`, so whether it was unpacked shows as a folder.
     private func archive(_ stem: String, in work: TemporaryDirectory) throws -> Blob {
         try Fixtures.write(Array("hello \(stem)\n".utf8), to: work.file("src/\(stem)/hello.txt"))
-        let run = try ProcessRunner.run("/usr/bin/env", ["tar", "-czf", work.file("\(stem).tar.gz"), stem], directory: work.file("src"))
+        let run = try ProcessRunner.run(
+            "/usr/bin/env", ["tar", "-czf", work.file("\(stem).tar.gz"), stem], directory: work.file("src"))
         #expect(run.status == 0, "\(run.stderr)")
         return Blob("\(stem).tar.gz", bytes: Fixtures.read(work.file("\(stem).tar.gz")) ?? [])
     }
@@ -29,7 +30,7 @@ import TestSupport
 
     /// `unpack` as JSON text, and whether tooltool.py's `if f.unpack:` unpacks it.
     static let unpackValues: [(String, Bool)] = [
-        ("\"True\"", true), ("\"False\"", true), ("\"\"", false), ("1", true), ("0", false), ("null", false),
+        ("\"True\"", true), ("\"False\"", true), ("\"\"", false), ("1", true), ("0", false), ("null", false)
     ]
 
     @Test func unpackIsReadWithPythonTruthinessAndWarnedOnce() throws {
@@ -37,7 +38,9 @@ import TestSupport
         let blobs = try Self.unpackValues.indices.map { try archive("tool\($0)", in: work) }
         let server = try Client.blobServer(blobs)
         let dir = TemporaryDirectory(prefix: "compat")
-        let text = "\n        [\n" + zip(blobs, Self.unpackValues).map { mozharnessRecord($0, unpack: $1.0) }
+        let text =
+            "\n        [\n"
+            + zip(blobs, Self.unpackValues).map { mozharnessRecord($0, unpack: $1.0) }
             .joined(separator: ",\n") + "\n        ] "
         try Fixtures.write(Array(text.utf8), to: dir.file("manifest.tt"))
 
@@ -54,7 +57,9 @@ import TestSupport
         for (index, (blob, value)) in zip(blobs, Self.unpackValues).enumerated() {
             #expect(Client.holds(dir.path, blob.name, blob.bytes))
             let unpacked = Client.file(dir.path, "tool\(index)/hello.txt")
-            #expect((unpacked != nil) == value.1, "unpack \(value.0): tool\(index)/ \(unpacked == nil ? "absent" : "present")")
+            #expect(
+                (unpacked != nil) == value.1,
+                "unpack \(value.0): tool\(index)/ \(unpacked == nil ? "absent" : "present")")
             if value.1 { #expect(unpacked == Array("hello tool\(index)\n".utf8)) }
         }
 
@@ -72,7 +77,8 @@ import TestSupport
         let add = try Client.run(["add", extra.name], in: dir.path)
         #expect(add.status == 0, "\(add.stderr)")
         let written = String(decoding: Client.file(dir.path, "manifest.tt") ?? [], as: UTF8.self)
-        let expected = Manifest(records: [extra.record()] + zip(blobs, Self.unpackValues).map { $0.record(unpack: $1.1) })
+        let expected = Manifest(
+            records: [extra.record()] + zip(blobs, Self.unpackValues).map { $0.record(unpack: $1.1) })
         #expect(written == expected.serialized())
         let again = try Client.run(["list"], in: dir.path)
         #expect(again.status == 0)
@@ -83,11 +89,13 @@ import TestSupport
         let blob = Blob("nosize.bin", size: 70_000)
         let server = try Client.blobServer([blob])
         let dir = TemporaryDirectory(prefix: "compat")
-        let text = #"[{"filename": "nosize.bin", "size": null, "algorithm": "sha512", "digest": "\#(blob.digest.hex)"}]"#
+        let text =
+            #"[{"filename": "nosize.bin", "size": null, "algorithm": "sha512", "digest": "\#(blob.digest.hex)"}]"#
         try Fixtures.write(Array(text.utf8), to: dir.file("manifest.tt"))
         let fetch = try Client.run(["fetch", "--url", server.url], in: dir.path)
         #expect(fetch.status == 0, "\(fetch.stderr)")
-        #expect(fetch.stderr.contains("record 0 (nosize.bin) \"size\": null taken as unknown (only the digest is checked)"))
+        #expect(
+            fetch.stderr.contains("record 0 (nosize.bin) \"size\": null taken as unknown (only the digest is checked)"))
         #expect(Client.holds(dir.path, blob.name, blob.bytes))
         #expect(try Client.run(["validate"], in: dir.path).status == 0)
         #expect(try Client.run(["list"], in: dir.path).stdout == "P\tV\tnosize.bin\n")
@@ -117,12 +125,12 @@ import TestSupport
         // size as a float, version as a number, setup as a list, visibility outside the two names, a duplicate key
         // (the last wins, as in Python), and two elements tooltool.py's decoder drops.
         let text = """
-        [{"filename": "data.bin", "size": 300.0, "algorithm": "sha512", "digest": "\(blob.digest.hex)",
-          "version": 3, "setup": ["a.sh"], "visibility": "Public", "unpack": true, "unpack": false},
-         {"filename": "other.bin", "size": 20, "algorithm": "sha512", "digest": "\(other.digest.hex)", "visibility": null},
-         {"filename": "nodigest.bin", "size": 1, "algorithm": "sha512"},
-         "a string"]
-        """
+            [{"filename": "data.bin", "size": 300.0, "algorithm": "sha512", "digest": "\(blob.digest.hex)",
+              "version": 3, "setup": ["a.sh"], "visibility": "Public", "unpack": true, "unpack": false},
+             {"filename": "other.bin", "size": 20, "algorithm": "sha512", "digest": "\(other.digest.hex)", "visibility": null},
+             {"filename": "nodigest.bin", "size": 1, "algorithm": "sha512"},
+             "a string"]
+            """
         try Fixtures.write(Array(text.utf8), to: dir.file("manifest.tt"))
         let fetch = try Client.run(["fetch", "--url", server.url], in: dir.path)
         #expect(fetch.status == 0, "\(fetch.stderr)")
@@ -132,11 +140,13 @@ import TestSupport
         let warnings = fetch.stderr.split(separator: "\n").filter { $0.hasPrefix("WARNING - ") }
         #expect(warnings.count == 1, "\(fetch.stderr)")
         let warning = String(warnings.first ?? "")
-        for part in ["record 0 (data.bin) \"size\": 300.0 taken as 300", "record 0 (data.bin) \"version\": 3 taken as \"3\"",
-                     "record 0 (data.bin) \"setup\": [\"a.sh\"] kept as written",
-                     "record 0 (data.bin) \"visibility\": \"Public\" kept as written",
-                     "record 1 (other.bin) \"visibility\": null taken as no visibility",
-                     "record 2 (nodigest.bin) skipped: no \"digest\"", "record 3 skipped: not an object but a string"] {
+        for part in [
+            "record 0 (data.bin) \"size\": 300.0 taken as 300", "record 0 (data.bin) \"version\": 3 taken as \"3\"",
+            "record 0 (data.bin) \"setup\": [\"a.sh\"] kept as written",
+            "record 0 (data.bin) \"visibility\": \"Public\" kept as written",
+            "record 1 (other.bin) \"visibility\": null taken as no visibility",
+            "record 2 (nodigest.bin) skipped: no \"digest\"", "record 3 skipped: not an object but a string"
+        ] {
             #expect(warning.contains(part), "\(part) in \(warning)")
         }
         #expect(!warning.contains("unpack"), "the last of two booleans wins, without a warning: \(warning)")
@@ -151,11 +161,14 @@ import TestSupport
         // Upload would send that visibility to the server as it is; the client refuses it before any request.
         let secrets = TemporaryDirectory(prefix: "token")
         try Fixtures.write(Array("t\n".utf8), to: secrets.file("token"))
-        let upload = try Client.run(["upload", "--url", server.url, "--message", "m", "--authentication-file", secrets.file("token")],
-                                    in: dir.path)
+        let upload = try Client.run(
+            ["upload", "--url", server.url, "--message", "m", "--authentication-file", secrets.file("token")],
+            in: dir.path)
         #expect(upload.status != 0)
-        #expect(upload.stderr.contains("data.bin has visibility \"Public\" in the manifest: it must be \"public\" or \"internal\""),
-                "\(upload.stderr)")
+        #expect(
+            upload.stderr.contains(
+                "data.bin has visibility \"Public\" in the manifest: it must be \"public\" or \"internal\""),
+            "\(upload.stderr)")
         #expect(!server.requests.contains { $0.method == "POST" })
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `tooltool fetch --url MIRROR --url PRIMARY` against a real mirror (`serve --upstream`) and a real primary: the
 /// client falls back whichever of them is down, and when the mirror's upstream sends wrong bytes.
@@ -15,7 +15,8 @@ import TestSupport
         // The mirror down: nothing listens at its URL yet.
         let down = TemporaryDirectory(prefix: "fetch")
         try Client.writeManifest(blobs.map { $0.record() }, in: down.path)
-        let first = try Client.run(["fetch", "--url", try Client.deadURL(), "--url", primary.url, "--retries", "0"], in: down.path)
+        let first = try Client.run(
+            ["fetch", "--url", try Client.deadURL(), "--url", primary.url, "--retries", "0"], in: down.path)
         #expect(first.status == 0, "\(first.stderr)")
         for blob in blobs { #expect(Client.holds(down.path, blob.name, blob.bytes)) }
 
@@ -24,7 +25,8 @@ import TestSupport
         defer { mirror.stop() }
         let both = TemporaryDirectory(prefix: "fetch")
         try Client.writeManifest(blobs.map { $0.record() }, in: both.path)
-        let second = try Client.run(["fetch", "--url", mirror.url, "--url", primary.url, "--retries", "0"], in: both.path)
+        let second = try Client.run(
+            ["fetch", "--url", mirror.url, "--url", primary.url, "--retries", "0"], in: both.path)
         #expect(second.status == 0, "\(second.stderr)")
         for blob in blobs {
             #expect(Client.holds(both.path, blob.name, blob.bytes))
@@ -35,7 +37,8 @@ import TestSupport
         primary.kill9()
         let primaryDown = TemporaryDirectory(prefix: "fetch")
         try Client.writeManifest(blobs.map { $0.record() }, in: primaryDown.path)
-        let third = try Client.run(["fetch", "--url", mirror.url, "--url", primary.url, "--retries", "0"], in: primaryDown.path)
+        let third = try Client.run(
+            ["fetch", "--url", mirror.url, "--url", primary.url, "--retries", "0"], in: primaryDown.path)
         #expect(third.status == 0, "\(third.stderr)")
         for blob in blobs { #expect(Client.holds(primaryDown.path, blob.name, blob.bytes)) }
     }
@@ -45,7 +48,8 @@ import TestSupport
     @Test func wrongBytesUpstreamMakeTheClientFallBackAndTheMirrorKeepsNothing() throws {
         let blob = Blob("tool.tar", size: 1_500_000)
         let liar = try FaultServer { request in
-            request.path == blob.urlPath ? .blob(Fixtures.randomBytes(blob.bytes.count)) : .respond(status: 404, headers: [], body: [])
+            request.path == blob.urlPath
+                ? .blob(Fixtures.randomBytes(blob.bytes.count)) : .respond(status: 404, headers: [], body: [])
         }
         defer { liar.stop() }
         let primaryRoot = TemporaryDirectory(prefix: "primary")
@@ -58,7 +62,8 @@ import TestSupport
 
         let dir = TemporaryDirectory(prefix: "fetch")
         try Client.writeManifest([blob.record()], in: dir.path)
-        let result = try Client.run(["fetch", "--url", mirror.url, "--url", primary.url, "--retries", "0"], in: dir.path)
+        let result = try Client.run(
+            ["fetch", "--url", mirror.url, "--url", primary.url, "--retries", "0"], in: dir.path)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(Client.holds(dir.path, blob.name, blob.bytes))
         #expect(Fixtures.read(mirrorRoot.file("public/sha512/\(blob.digest.hex)")) == nil)

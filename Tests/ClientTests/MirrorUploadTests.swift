@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// `tooltool upload --url MIRROR` and `tooltool fetch --url MIRROR` of pvt files, with the real client against a
 /// real mirror (`serve --upstream`) in front of a real primary.
@@ -18,21 +18,26 @@ import TestSupport
         #expect(try Client.run(["add", "--visibility", "public", "a.bin"], in: fixture.work.path).status == 0)
         #expect(try Client.run(["add", "--visibility", "internal", "b.bin"], in: fixture.work.path).status == 0)
 
-        let upload = try Client.run(["upload", "--message", "through the mirror", "--url", mirror.url,
-                                     "--authentication-file", uploader], in: fixture.work.path)
+        let upload = try Client.run(
+            [
+                "upload", "--message", "through the mirror", "--url", mirror.url,
+                "--authentication-file", uploader
+            ], in: fixture.work.path)
         #expect(upload.status == 0, "\(upload.stderr)")
         #expect(Int(upload.stdout.trimmingCharacters(in: .newlines)) != nil, "stdout is the batch id: \(upload.stdout)")
         #expect(Fixtures.read(fixture.root.file("public/sha512/\(a.digest.hex)")) == a.bytes, "landed on the primary")
         #expect(Fixtures.read(fixture.root.file("pvt/sha512/\(b.digest.hex)")) == b.bytes)
-        #expect(Fixtures.read(mirrorRoot.file("public/sha512/\(a.digest.hex)")) == nil, "the mirror took no upload itself")
+        #expect(
+            Fixtures.read(mirrorRoot.file("public/sha512/\(a.digest.hex)")) == nil, "the mirror took no upload itself")
         #expect(Fixtures.read(mirrorRoot.file("pvt/sha512/\(b.digest.hex)")) == nil)
         #expect(mirror.stderr().contains("POST /upload"), "the batch went through the mirror")
 
         // Fetched through the mirror: the pvt file with the token (kept under pvt/ there), not without one.
         let dest = TemporaryDirectory(prefix: "dest")
         try FileManager.default.copyItem(atPath: fixture.work.file("manifest.tt"), toPath: dest.file("manifest.tt"))
-        let fetch = try Client.run(["fetch", "--url", mirror.url, "--authentication-file", uploader, "--retries", "0"],
-                                   in: dest.path)
+        let fetch = try Client.run(
+            ["fetch", "--url", mirror.url, "--authentication-file", uploader, "--retries", "0"],
+            in: dest.path)
         #expect(fetch.status == 0, "\(fetch.stderr)")
         #expect(Client.holds(dest.path, "a.bin", a.bytes))
         #expect(Client.holds(dest.path, "b.bin", b.bytes))
@@ -40,13 +45,15 @@ import TestSupport
         #expect(Fixtures.read(mirrorRoot.file("public/sha512/\(b.digest.hex)")) == nil)
 
         let anonymous = TemporaryDirectory(prefix: "anon")
-        try FileManager.default.copyItem(atPath: fixture.work.file("manifest.tt"), toPath: anonymous.file("manifest.tt"))
+        try FileManager.default.copyItem(
+            atPath: fixture.work.file("manifest.tt"), toPath: anonymous.file("manifest.tt"))
         let denied = try Client.run(["fetch", "--url", mirror.url, "--retries", "0"], in: anonymous.path)
         #expect(denied.status == 1)
         #expect(denied.stderr.contains("failed to fetch: b.bin"))
         #expect(!Client.holds(anonymous.path, "b.bin", b.bytes))
 
-        let token = try String(contentsOfFile: uploader, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = try String(contentsOfFile: uploader, encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         #expect(!mirror.stderr().contains(token), "the token is never logged")
     }
 }

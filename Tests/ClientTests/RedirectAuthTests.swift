@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Redirects are followed; the token goes only to the host and port it was meant for.
 @Suite struct RedirectAuthTests {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ClientCore
 
 /// The client's retry schedule, in process: exponential backoff with jitter, capped, never shorter than a server's
@@ -28,10 +29,11 @@ import Testing
         #expect(slow.delayMilliseconds(retry: 2, retryAfter: 1) >= 8_000)
     }
 
-    @Test(arguments: [
-        ("5", 5), (" 12\t", 12), ("0", 0), (nil, nil), ("", nil), ("-1", nil), ("1.5", nil),
-        ("Wed, 21 Oct 2015 07:28:00 GMT", nil), ("99999999999999999999", nil),
-    ] as [(String?, Int?)])
+    @Test(
+        arguments: [
+            ("5", 5), (" 12\t", 12), ("0", 0), (nil, nil), ("", nil), ("-1", nil), ("1.5", nil),
+            ("Wed, 21 Oct 2015 07:28:00 GMT", nil), ("99999999999999999999", nil)
+        ] as [(String?, Int?)])
     func retryAfterValues(_ value: String?, _ expected: Int?) {
         #expect(RetryPolicy.parseRetryAfter(value) == expected, "\(value ?? "nil")")
     }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Whether the `tooltool-server` binary is more than its placeholder.
 enum ServerBinary {
@@ -22,7 +22,8 @@ struct ServerFetchTests {
         defer { server.stop() }
         let dir = TemporaryDirectory(prefix: "fetch")
         try Client.writeManifest(blobs.map { $0.record() }, in: dir.path)
-        let result = try Client.run(["fetch", "--url", try Client.deadURL(), "--url", server.url, "--retries", "0"], in: dir.path)
+        let result = try Client.run(
+            ["fetch", "--url", try Client.deadURL(), "--url", server.url, "--retries", "0"], in: dir.path)
         #expect(result.status == 0, "\(result.stderr)")
         for blob in blobs { #expect(Client.holds(dir.path, blob.name, blob.bytes)) }
     }

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// A real server with a temp root and tokens for the tests.
 final class UploadFixture {
@@ -15,9 +15,11 @@ final class UploadFixture {
 
     /// Creates a token for `user` with `permissions` and writes it to `work/<file>`; returns the file name.
     func token(_ file: String, permissions: [String]) throws -> String {
-        let result = try ProcessRunner.run(Binaries.server, ["token", "create", "--user", "tester", "--root", root.path]
-                                           + permissions.flatMap { ["--permission", $0] })
-        guard result.status == 0 else { throw TestError( "token create failed: \(result.stderr)") }
+        let result = try ProcessRunner.run(
+            Binaries.server,
+            ["token", "create", "--user", "tester", "--root", root.path]
+                + permissions.flatMap { ["--permission", $0] })
+        guard result.status == 0 else { throw TestError("token create failed: \(result.stderr)") }
         try Fixtures.write(Array(result.stdout.utf8), to: work.file(file))
         return work.file(file)
     }
@@ -36,24 +38,34 @@ struct UploadFlowTests {
         try Fixtures.write(b.bytes, to: fixture.work.file("b.bin"))
         #expect(try Client.run(["add", "--visibility", "public", "a.bin"], in: fixture.work.path).status == 0)
         #expect(try Client.run(["add", "--visibility", "internal", "b.bin"], in: fixture.work.path).status == 0)
-        let upload = try Client.run(["upload", "--message", "first batch", "--url", fixture.server.url,
-                                     "--authentication-file", uploader], in: fixture.work.path)
+        let upload = try Client.run(
+            [
+                "upload", "--message", "first batch", "--url", fixture.server.url,
+                "--authentication-file", uploader
+            ], in: fixture.work.path)
         #expect(upload.status == 0, "\(upload.stderr)")
-        #expect(Int(upload.stdout.trimmingCharacters(in: .newlines)) != nil, "stdout is the batch id alone: \(upload.stdout)")
+        #expect(
+            Int(upload.stdout.trimmingCharacters(in: .newlines)) != nil,
+            "stdout is the batch id alone: \(upload.stdout)")
         #expect(upload.stdout.hasSuffix("\n") && upload.stdout.split(separator: "\n").count == 1)
 
-        let again = try Client.run(["upload", "--message", "again", "--url", fixture.server.url,
-                                    "--authentication-file", uploader], in: fixture.work.path)
+        let again = try Client.run(
+            [
+                "upload", "--message", "again", "--url", fixture.server.url,
+                "--authentication-file", uploader
+            ], in: fixture.work.path)
         #expect(again.status == 0, "\(again.stderr)")
 
         let dest = TemporaryDirectory(prefix: "dest")
         try FileManager.default.copyItem(atPath: fixture.work.file("manifest.tt"), toPath: dest.file("manifest.tt"))
-        let fetch = try Client.run(["fetch", "--url", fixture.server.url, "--authentication-file", uploader], in: dest.path)
+        let fetch = try Client.run(
+            ["fetch", "--url", fixture.server.url, "--authentication-file", uploader], in: dest.path)
         #expect(fetch.status == 0, "\(fetch.stderr)")
         #expect(Client.holds(dest.path, "a.bin", a.bytes))
         #expect(Client.holds(dest.path, "b.bin", b.bytes))
         let anonymous = TemporaryDirectory(prefix: "anon")
-        try FileManager.default.copyItem(atPath: fixture.work.file("manifest.tt"), toPath: anonymous.file("manifest.tt"))
+        try FileManager.default.copyItem(
+            atPath: fixture.work.file("manifest.tt"), toPath: anonymous.file("manifest.tt"))
         let denied = try Client.run(["fetch", "--url", fixture.server.url, "--retries", "0"], in: anonymous.path)
         #expect(denied.status == 1)
         #expect(denied.stderr.contains("failed to fetch: b.bin"))
@@ -64,8 +76,11 @@ struct UploadFlowTests {
         let reader = try fixture.token("reader", permissions: ["download.public"])
         try Fixtures.write(Fixtures.randomBytes(100), to: fixture.work.file("a.bin"))
         #expect(try Client.run(["add", "--visibility", "public", "a.bin"], in: fixture.work.path).status == 0)
-        let upload = try Client.run(["upload", "--message", "m", "--url", fixture.server.url,
-                                     "--authentication-file", reader], in: fixture.work.path)
+        let upload = try Client.run(
+            [
+                "upload", "--message", "m", "--url", fixture.server.url,
+                "--authentication-file", reader
+            ], in: fixture.work.path)
         #expect(upload.status == 1)
         #expect(upload.stderr.contains("HTTP 403"), "\(upload.stderr)")
         #expect(upload.stdout.isEmpty)
@@ -78,30 +93,40 @@ struct UploadFlowTests {
         let blob = Blob("a.bin", size: 10_000)
         try Fixtures.write(blob.bytes, to: fixture.work.file("a.bin"))
         #expect(try Client.run(["add", "--visibility", "public", "a.bin"], in: fixture.work.path).status == 0)
-        #expect(try Client.run(["upload", "--message", "m", "--url", fixture.server.url, "--authentication-file", uploader],
-                               in: fixture.work.path).status == 0)
+        #expect(
+            try Client.run(
+                ["upload", "--message", "m", "--url", fixture.server.url, "--authentication-file", uploader],
+                in: fixture.work.path
+            ).status == 0)
         let common = ["--digest", blob.digest.hex, "--url", fixture.server.url]
 
-        let refused = try Client.run(["change-visibility", "--visibility", "internal", "--authentication-file", uploader] + common,
-                                     in: fixture.work.path)
+        let refused = try Client.run(
+            ["change-visibility", "--visibility", "internal", "--authentication-file", uploader] + common,
+            in: fixture.work.path)
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("HTTP 403"), "\(refused.stderr)")
-        let changed = try Client.run(["change-visibility", "--visibility", "internal", "--authentication-file", manager] + common,
-                                     in: fixture.work.path)
+        let changed = try Client.run(
+            ["change-visibility", "--visibility", "internal", "--authentication-file", manager] + common,
+            in: fixture.work.path)
         #expect(changed.status == 0, "\(changed.stderr)")
 
         let anonymous = TemporaryDirectory(prefix: "anon")
         try Client.writeManifest([blob.record()], in: anonymous.path)
-        #expect(try Client.run(["fetch", "--url", fixture.server.url, "--retries", "0"], in: anonymous.path).status == 1)
-        #expect(try Client.run(["fetch", "--url", fixture.server.url, "--authentication-file", manager], in: anonymous.path).status == 0)
+        #expect(
+            try Client.run(["fetch", "--url", fixture.server.url, "--retries", "0"], in: anonymous.path).status == 1)
+        #expect(
+            try Client.run(["fetch", "--url", fixture.server.url, "--authentication-file", manager], in: anonymous.path)
+                .status == 0)
 
-        #expect(try Client.run(["delete", "--authentication-file", uploader] + common, in: fixture.work.path).status == 1)
+        #expect(
+            try Client.run(["delete", "--authentication-file", uploader] + common, in: fixture.work.path).status == 1)
         let deleted = try Client.run(["delete", "--authentication-file", manager] + common, in: fixture.work.path)
         #expect(deleted.status == 0, "\(deleted.stderr)")
         let gone = TemporaryDirectory(prefix: "gone")
         try Client.writeManifest([blob.record()], in: gone.path)
-        let after = try Client.run(["fetch", "--url", fixture.server.url, "--authentication-file", manager, "--retries", "0"],
-                                   in: gone.path)
+        let after = try Client.run(
+            ["fetch", "--url", fixture.server.url, "--authentication-file", manager, "--retries", "0"],
+            in: gone.path)
         #expect(after.status == 1)
         #expect(after.stderr.contains("HTTP 404"), "\(after.stderr)")
     }
@@ -109,8 +134,11 @@ struct UploadFlowTests {
     @Test func unknownDigestIsReported() throws {
         let fixture = try UploadFixture()
         let manager = try fixture.token("manage", permissions: ["manage"])
-        let result = try Client.run(["delete", "--digest", Blob("x", size: 1).digest.hex, "--url", fixture.server.url,
-                                     "--authentication-file", manager], in: fixture.work.path)
+        let result = try Client.run(
+            [
+                "delete", "--digest", Blob("x", size: 1).digest.hex, "--url", fixture.server.url,
+                "--authentication-file", manager
+            ], in: fixture.work.path)
         #expect(result.status == 1)
         #expect(result.stderr.contains("HTTP 404"))
     }

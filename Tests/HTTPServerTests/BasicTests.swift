@@ -1,7 +1,7 @@
 import Foundation
 import HTTPServer
-import Testing
 import TestSupport
+import Testing
 
 extension HTTPServerSuite {
     /// GET/HEAD, file bodies, keep-alive, pipelining, responders, the access log.
@@ -132,7 +132,9 @@ extension HTTPServerSuite {
             #expect(response.header("X-Query") == "ok")
             #expect(response.header("X-Added") == "later")
             let names = response.headers.map(\.0)
-            let order = ["X-Plain", "X-Literal", "X-Tag", "X-Query", "X-Added", "Content-Length"].compactMap { names.firstIndex(of: $0) }
+            let order = ["X-Plain", "X-Literal", "X-Tag", "X-Query", "X-Added", "Content-Length"].compactMap {
+                names.firstIndex(of: $0)
+            }
             #expect(order.count == 6 && order == order.sorted())
 
             let injected = try client.request("GET", "/block?a%0D%0AX-Injected:%20yes")

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPServer
-import Testing
 import TestSupport
+import Testing
 
 extension HTTPServerSuite {
     /// Streaming request bodies: 100-continue, refusals before the body, stalls, short bodies, a large body.
@@ -48,7 +48,8 @@ extension HTTPServerSuite {
             let server = try TestServer(events: events) { $0.bodyStallTimeout = 0.3 }
             defer { server.stop() }
             let client = try RawHTTPClient(port: server.port, timeout: 3)
-            client.send(Array("PUT /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n".utf8) + patternBlock[0..<10])
+            client.send(
+                Array("PUT /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n".utf8) + patternBlock[0..<10])
             let started = Date()
             #expect(client.isClosedByPeer())
             #expect(Date().timeIntervalSince(started) < 2)
@@ -61,7 +62,8 @@ extension HTTPServerSuite {
             defer { server.stop() }
             do {
                 let client = try RawHTTPClient(port: server.port)
-                client.send(Array("PUT /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n".utf8) + patternBlock[0..<42])
+                client.send(
+                    Array("PUT /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n".utf8) + patternBlock[0..<42])
                 usleep(50_000)
             }  // the client closes here
             #expect(events.wait { $0 == ["abort 42"] })
@@ -73,7 +75,9 @@ extension HTTPServerSuite {
             let client = try RawHTTPClient(port: server.port)
             let blocks = 64
             let before = peakResidentBytes()
-            #expect(client.send("PUT /upload HTTP/1.1\r\nHost: a\r\nContent-Length: \(blocks * patternBlock.count)\r\n\r\n"))
+            #expect(
+                client.send("PUT /upload HTTP/1.1\r\nHost: a\r\nContent-Length: \(blocks * patternBlock.count)\r\n\r\n")
+            )
             for _ in 0..<blocks { #expect(client.send(patternBlock)) }
             let response = try client.readResponse()
             let growth = peakResidentBytes() - before
@@ -91,6 +95,7 @@ extension HTTPServerSuite {
 /// `VmHWM` of this process (the test runs the server in-process).
 func peakResidentBytes() -> Int {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+    else { return 0 }
     return (Int(line.split(separator: " ")[1]) ?? 0) * 1024
 }

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPServer
-import Testing
 import TestSupport
+import Testing
 
 extension HTTPServerSuite {
     /// `HTTPRequestAction.decideLater`: a handler that must ask another thread before it knows what to do with a
@@ -24,14 +24,16 @@ extension HTTPServerSuite {
             let server = try TestServer(events: events)
             defer { server.stop() }
             let refused = try RawHTTPClient(port: server.port)
-            refused.send("PUT /decided?refuse HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n")
+            refused.send(
+                "PUT /decided?refuse HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n")
             let answer = try refused.readResponse()
             #expect(answer.status == 401, "the refusal comes first, not a 100 Continue: \(answer.statusLine)")
             #expect(refused.isClosedByPeer())
 
             let accepted = try RawHTTPClient(port: server.port)
             let length = 3 << 20
-            accepted.send("PUT /decided HTTP/1.1\r\nHost: a\r\nContent-Length: \(length)\r\nExpect: 100-continue\r\n\r\n")
+            accepted.send(
+                "PUT /decided HTTP/1.1\r\nHost: a\r\nContent-Length: \(length)\r\nExpect: 100-continue\r\n\r\n")
             let interim = try accepted.readResponse()
             #expect(interim.status == 100)
             // Recorded before `decide`, so already there if the 100 waited for the decision, as it must.
@@ -60,7 +62,9 @@ extension HTTPServerSuite {
             let held = try RawHTTPClient(port: server.port, timeout: 10)
             held.send("GET /decided?gate HTTP/1.1\r\nHost: a\r\n\r\n")
             // The one loop thread serves others while the first request waits for its decision.
-            for _ in 0..<5 { #expect(try RawHTTPClient(port: server.port).request("GET", "/hello").text == "hello world") }
+            for _ in 0..<5 {
+                #expect(try RawHTTPClient(port: server.port).request("GET", "/hello").text == "hello world")
+            }
             #expect(!events.all.contains("decided GET gate"))
             decisionGate.signal()
             #expect(try held.readResponse().text == "decided")

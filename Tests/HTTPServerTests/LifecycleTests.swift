@@ -1,8 +1,8 @@
 import Foundation
 import HTTPServer
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 extension HTTPServerSuite {
     /// Timeouts, the connection cap, several loops, and graceful stop.

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPServer
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 extension HTTPServerSuite {
     /// Requests the layer itself refuses, each with the JSON error body and a close.
@@ -25,16 +25,29 @@ extension HTTPServerSuite {
             Case("version 1.2", "GET /hello HTTP/1.2\r\nHost: a\r\n\r\n", 400, .badRequest),
             Case("two Host", "GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, .badRequest),
             Case("space before colon", "GET /hello HTTP/1.1\r\nHost : a\r\n\r\n", 400, .badRequest),
-            Case("long header line", "GET /hello HTTP/1.1\r\nHost: a\r\nX-Long: \(longValue)\r\n\r\n", 400, .badRequest),
-            Case("lengths differ", "PUT /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 400, .badRequest),
-            Case("length and chunked", "PUT /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 400, .badRequest),
+            Case(
+                "long header line", "GET /hello HTTP/1.1\r\nHost: a\r\nX-Long: \(longValue)\r\n\r\n", 400, .badRequest),
+            Case(
+                "lengths differ",
+                "PUT /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 400,
+                .badRequest),
+            Case(
+                "length and chunked",
+                "PUT /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                400, .badRequest),
             Case("NUL in value", "GET /hello HTTP/1.1\r\nHost: a\r\nX-A: b\u{0}c\r\n\r\n", 400, .badRequest),
             Case("NUL in target", "GET /he\u{0}llo HTTP/1.1\r\nHost: a\r\n\r\n", 400, .badRequest),
             Case("garbage", "HELLO THERE\r\n\r\n", 400, .badRequest),
-            Case("chunked body", "PUT /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 411, .lengthRequired),
-            Case("too many headers", "GET /hello HTTP/1.1\r\nHost: a\r\n\(manyHeaders)\r\n", 431, .requestHeaderFieldsTooLarge),
-            Case("head too large", "GET /hello HTTP/1.1\r\nHost: a\r\n\(bigHead)\r\n", 431, .requestHeaderFieldsTooLarge),
-            Case("long target", "GET /\(longValue) HTTP/1.1\r\nHost: a\r\n\r\n", 414, .uriTooLong),
+            Case(
+                "chunked body",
+                "PUT /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 411,
+                .lengthRequired),
+            Case(
+                "too many headers", "GET /hello HTTP/1.1\r\nHost: a\r\n\(manyHeaders)\r\n", 431,
+                .requestHeaderFieldsTooLarge),
+            Case(
+                "head too large", "GET /hello HTTP/1.1\r\nHost: a\r\n\(bigHead)\r\n", 431, .requestHeaderFieldsTooLarge),
+            Case("long target", "GET /\(longValue) HTTP/1.1\r\nHost: a\r\n\r\n", 414, .uriTooLong)
         ]
 
         @Test(arguments: cases)
@@ -49,7 +62,9 @@ extension HTTPServerSuite {
             #expect(response.header("Content-Type") == "application/json", "\(name)")
             #expect(response.header("Connection") == "close", "\(name)")
             #expect(response.header("Server") == nil, "\(name)")
-            #expect(response.text.hasPrefix("{\"error\": {\"name\": \"\(errorName.rawValue)\", \"description\": \""), "\(name): \(response.text)")
+            #expect(
+                response.text.hasPrefix("{\"error\": {\"name\": \"\(errorName.rawValue)\", \"description\": \""),
+                "\(name): \(response.text)")
             #expect(client.isClosedByPeer(), "\(name)")
         }
 

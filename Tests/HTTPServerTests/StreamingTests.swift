@@ -1,7 +1,7 @@
 import Foundation
 import HTTPServer
-import Testing
 import TestSupport
+import Testing
 
 extension HTTPServerSuite {
     /// Streamed response bodies (`HTTPBodySource`) and paused request bodies (`HTTPConsumeResult.pause`).
@@ -78,7 +78,8 @@ extension HTTPServerSuite {
             defer { server.stop() }
             let client = try RawHTTPClient(port: server.port, timeout: 10)
             let blocks = 8
-            var bytes = Array("PUT /paused-upload HTTP/1.1\r\nHost: a\r\nContent-Length: \(blocks * patternBlock.count)\r\n\r\n".utf8)
+            var bytes = Array(
+                "PUT /paused-upload HTTP/1.1\r\nHost: a\r\nContent-Length: \(blocks * patternBlock.count)\r\n\r\n".utf8)
             for _ in 0..<blocks { bytes += patternBlock }
             bytes += Array("GET /hello HTTP/1.1\r\nHost: a\r\n\r\n".utf8)
             #expect(client.send(bytes))

@@ -25,8 +25,10 @@ struct TestHandler: HTTPHandler {
             var info = stat()
             fstat(fd, &info)
             let offset = Int64(head.query ?? "0") ?? 0
-            return .respond(HTTPResponse(status: .ok, headers: ["Content-Type": "application/octet-stream"],
-                                         body: .file(fd: fd, offset: offset, length: Int64(info.st_size) - offset)))
+            return .respond(
+                HTTPResponse(
+                    status: .ok, headers: ["Content-Type": "application/octet-stream"],
+                    body: .file(fd: fd, offset: offset, length: Int64(info.st_size) - offset)))
         case (.get, "/block"):
             // Fields in wire form after ordinary ones; a value from the query, which may hold CR or LF.
             var block = HTTPHeaderBlock(maxBytes: 512) { fields in
@@ -35,8 +37,10 @@ struct TestHandler: HTTPHandler {
                 fields.add("X-Query", (head.query ?? "").removingPercentEncoding ?? "")
             }
             block.add("X-Added", "later")
-            return .respond(HTTPResponse(status: .ok, headers: ["X-Plain": "plain"], headerBlock: block,
-                                         body: .bytes(Array("block".utf8))))
+            return .respond(
+                HTTPResponse(
+                    status: .ok, headers: ["X-Plain": "plain"], headerBlock: block,
+                    body: .bytes(Array("block".utf8))))
         case (.put, "/upload"):
             return .readBody(PatternConsumer(events: events))
         case (.put, "/paused-upload"):
@@ -68,7 +72,9 @@ struct TestHandler: HTTPHandler {
                     if query == "drop" { return }
                     events.append("decided \(method) \(query)")
                     decider.decide {
-                        if query == "refuse" { return .respond(.error(status: .unauthorized, name: .unauthorized, description: "refused")) }
+                        if query == "refuse" {
+                            return .respond(.error(status: .unauthorized, name: .unauthorized, description: "refused"))
+                        }
                         if method == .put { return .readBody(PatternConsumer(events: events)) }
                         return .respond(.text(status: .ok, "decided"))
                     }
@@ -125,7 +131,6 @@ final class PatternConsumer: HTTPBodyConsumer {
     func abort() { events.append("abort \(position)") }
 }
 
-
 /// Writes `length` bytes of `patternBlock` repeats into its sink from its own thread, waiting whenever the sink
 /// says so; records how far it got (`written`) and how it ended.
 final class PatternSource: HTTPBodySource {
@@ -153,7 +158,9 @@ final class PatternSource: HTTPBodySource {
             while sent < stopAt, !cancelled.load(ordering: .relaxed) {
                 let at = Int(sent % Int64(patternBlock.count))
                 let count = Int(min(Int64(min(64 << 10, patternBlock.count - at)), stopAt - sent))
-                let room = patternBlock.withUnsafeBytes { sink.write(UnsafeRawBufferPointer(rebasing: $0[at..<(at + count)])) }
+                let room = patternBlock.withUnsafeBytes {
+                    sink.write(UnsafeRawBufferPointer(rebasing: $0[at..<(at + count)]))
+                }
                 sent += Int64(count)
                 written.store(sent, ordering: .relaxed)
                 if !room { wake.wait() }

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPServer
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// Every HTTP-layer suite nests in this one so they run one at a time (the streaming test measures RSS).
 @Suite(.serialized) struct HTTPServerSuite {}
@@ -19,20 +19,23 @@ final class TestServer: Sendable {
 
     /// Starts a server with `TestHandler` (or `handler`) and the defaults changed by `configure`.
     /// With `logLines`, the logger also writes `METHOD PATH STATUS` lines to `accessLogDescriptor`.
-    init(handler: HTTPHandler? = nil, events: Recorder<String> = Recorder(), logLines: Bool = false,
-         configure: (inout HTTPServerConfiguration) -> Void = { _ in }) throws {
+    init(
+        handler: HTTPHandler? = nil, events: Recorder<String> = Recorder(), logLines: Bool = false,
+        configure: (inout HTTPServerConfiguration) -> Void = { _ in }
+    ) throws {
         var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
         configuration.lingerTimeout = 0.5
         configure(&configuration)
         let log = Recorder<HTTPAccessLogEntry>()
         self.log = log
-        server = HTTPServer(configuration: configuration, handler: handler ?? TestHandler(events: events),
-                            accessLog: { entry, lines in
-                                log.append(entry)
-                                guard logLines else { return }
-                                var line = "\(entry.method?.name ?? "-") \(entry.path) \(entry.status)\n"
-                                line.withUTF8 { lines.append(UnsafeRawBufferPointer($0)) }
-                            })
+        server = HTTPServer(
+            configuration: configuration, handler: handler ?? TestHandler(events: events),
+            accessLog: { entry, lines in
+                log.append(entry)
+                guard logLines else { return }
+                var line = "\(entry.method?.name ?? "-") \(entry.path) \(entry.status)\n"
+                line.withUTF8 { lines.append(UnsafeRawBufferPointer($0)) }
+            })
         port = try server.start()
         let server = self.server, finished = self.finished
         Thread.detachNewThread {

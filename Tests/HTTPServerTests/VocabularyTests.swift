@@ -19,12 +19,14 @@ import Testing
     }
 
     @Test func namedStatusesHaveTheParsersReasonPhrases() {
-        let named: [HTTPStatus] = [.continue, .ok, .created, .accepted, .noContent, .partialContent, .movedPermanently,
-                                   .found, .notModified, .temporaryRedirect, .badRequest, .unauthorized, .forbidden,
-                                   .notFound, .methodNotAllowed, .requestTimeout, .conflict, .lengthRequired,
-                                   .preconditionFailed, .contentTooLarge, .uriTooLong, .rangeNotSatisfiable,
-                                   .expectationFailed, .tooManyRequests, .requestHeaderFieldsTooLarge,
-                                   .internalServerError, .notImplemented, .serviceUnavailable, .insufficientStorage]
+        let named: [HTTPStatus] = [
+            .continue, .ok, .created, .accepted, .noContent, .partialContent, .movedPermanently,
+            .found, .notModified, .temporaryRedirect, .badRequest, .unauthorized, .forbidden,
+            .notFound, .methodNotAllowed, .requestTimeout, .conflict, .lengthRequired,
+            .preconditionFailed, .contentTooLarge, .uriTooLong, .rangeNotSatisfiable,
+            .expectationFailed, .tooManyRequests, .requestHeaderFieldsTooLarge,
+            .internalServerError, .notImplemented, .serviceUnavailable, .insufficientStorage
+        ]
         for status in named {
             let parserPhrase = String(cString: http_status_str(http_status(rawValue: UInt32(status.code))))
             // RFC 9110 renamed 413 "Payload Too Large" (http_parser's spelling) to "Content Too Large".

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Uploads dropped at unusual moments, above the size at which the server hashes on a second core (4 MiB): a full
 /// disk, a file-size limit, a client gone, a stop signal, a late 409. Each must end that one request (with its
@@ -14,12 +14,17 @@ import TestSupport
 
     /// After a failed upload: the process still runs, no temp file is left, a stored blob is served and a new upload
     /// of `fresh` works, on the same process.
-    static func expectStillServing(_ store: Store, kept: [UInt8], fresh: [UInt8], _ comment: String = "",
-                                   sourceLocation: SourceLocation = #_sourceLocation) throws {
-        #expect(eventually { store.temporaryFiles().isEmpty }, "\(comment) temp files left: \(store.temporaryFiles())",
-                sourceLocation: sourceLocation)
-        #expect(store.server.isRunning, "\(comment) the server died: \(store.server.ending ?? "")\n\(store.server.stderr().suffix(2000))",
-                sourceLocation: sourceLocation)
+    static func expectStillServing(
+        _ store: Store, kept: [UInt8], fresh: [UInt8], _ comment: String = "",
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        #expect(
+            eventually { store.temporaryFiles().isEmpty }, "\(comment) temp files left: \(store.temporaryFiles())",
+            sourceLocation: sourceLocation)
+        #expect(
+            store.server.isRunning,
+            "\(comment) the server died: \(store.server.ending ?? "")\n\(store.server.stderr().suffix(2000))",
+            sourceLocation: sourceLocation)
         let servesKept = store.serves(kept)  // not inside #expect: a failure would print every byte
         #expect(servesKept, "\(comment) a stored blob is still served", sourceLocation: sourceLocation)
         let put = try store.put(fresh, user: "up")
@@ -30,14 +35,18 @@ import TestSupport
 
     /// Sends a PUT's head and the first `sent` bytes of `bytes`, and waits until the server has written them all to
     /// its temp file (so the upload is mid-slot in the hashing ring when `sent` is not a multiple of 256 KiB).
-    static func startUpload(_ store: Store, _ bytes: [UInt8], sent: Int, visibility: Visibility = .public) throws -> RawHTTPClient {
+    static func startUpload(
+        _ store: Store, _ bytes: [UInt8], sent: Int, visibility: Visibility = .public
+    ) throws -> RawHTTPClient {
         let client = try RawHTTPClient(port: store.port, timeout: 30)
-        let head = ServerFaultTests.putHead(Fixtures.digest(bytes), length: bytes.count, token: store.tokens["up"]!,
-                                            visibility: visibility)
+        let head = ServerFaultTests.putHead(
+            Fixtures.digest(bytes), length: bytes.count, token: store.tokens["up"]!,
+            visibility: visibility)
         #expect(client.send(head + bytes[..<sent]))
         let arrived = eventually(timeout: 20) {
             store.temporaryFiles().contains { name in
-                let size = (try? FileManager.default.attributesOfItem(atPath: "\(store.root)/.tmp/\(name)")[.size]) as? Int
+                let size =
+                    (try? FileManager.default.attributesOfItem(atPath: "\(store.root)/.tmp/\(name)")[.size]) as? Int
                 return size == sent
             }
         }

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Faults on the client's side of the wire, each with the real `tooltool` binary: a server serving a blob that was
 /// corrupted on its disk, a cache entry cut short by a crash, a fetch killed with SIGKILL.
@@ -9,7 +9,9 @@ import TestSupport
 /// Stalls, cuts, wrong bytes from a fault server, 500-then-200 and redirects are in ClientTests/FetchFallbackTests
 /// and RedirectAuthTests.
 @Suite struct ClientFaultTests {
-    static let environment = ["no_proxy": "*", "NO_PROXY": "*", "TOOLTOOL_RETRY_BASE_MS": "1", "TOOLTOOL_URL": "", "TOOLTOOL_CACHE": ""]
+    static let environment = [
+        "no_proxy": "*", "NO_PROXY": "*", "TOOLTOOL_RETRY_BASE_MS": "1", "TOOLTOOL_URL": "", "TOOLTOOL_CACHE": ""
+    ]
 
     /// Runs `tooltool arguments...` in `directory`.
     static func tooltool(_ arguments: [String], in directory: String) throws -> ProcessResult {
@@ -51,7 +53,8 @@ import TestSupport
         #expect(Fixtures.read(work.file("a.bin")) == nil, "wrong bytes never reach the final name")
         #expect(Self.files(in: work.path, prefix: ".a.bin").isEmpty, "no temp file left")
 
-        let result = try Self.tooltool(["fetch", "--url", primary.server.url, "--url", mirror.server.url], in: work.path)
+        let result = try Self.tooltool(
+            ["fetch", "--url", primary.server.url, "--url", mirror.server.url], in: work.path)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("digest is"), "the mismatch is reported: \(result.stderr)")
         #expect(Fixtures.read(work.file("a.bin")) == bytes)
@@ -105,7 +108,9 @@ import TestSupport
         #expect(again.status == 0, "\(again.stderr)")
         #expect(Fixtures.read(work.file("a.bin")) == bytes)
         #expect(try Self.tooltool(["validate"], in: work.path).status == 0)
-        #expect(Self.files(in: work.path, prefix: ".a.bin.").isEmpty, "the killed run's temp file is removed: \(Self.files(in: work.path, prefix: ".a.bin."))")
+        #expect(
+            Self.files(in: work.path, prefix: ".a.bin.").isEmpty,
+            "the killed run's temp file is removed: \(Self.files(in: work.path, prefix: ".a.bin."))")
         #expect(again.stderr.contains("removed 1 temp file(s) left in . by an interrupted fetch"), "\(again.stderr)")
     }
 }
@@ -141,9 +146,14 @@ final class StallServer: Sendable {
                     defer { close(client) }
                     var buffer = [UInt8](repeating: 0, count: 65536)
                     _ = recv(client, &buffer, buffer.count, 0)
-                    let head = Array("HTTP/1.1 200 OK\r\nContent-Length: \(bytes.count)\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+                    let head = Array(
+                        "HTTP/1.1 200 OK\r\nContent-Length: \(bytes.count)\r\nContent-Type: application/octet-stream\r\n\r\n"
+                            .utf8)
                     let out = head + bytes.prefix(sendFirst)
-                    guard out.withUnsafeBytes({ send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == out.count else { return }
+                    guard
+                        out.withUnsafeBytes({ send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) })
+                            == out.count
+                    else { return }
                     for _ in 0..<600 {  // 60 s at most
                         var pfd = pollfd(fd: client, events: Int16(POLLIN), revents: 0)
                         if poll(&pfd, 1, 100) > 0 && recv(client, &buffer, buffer.count, 0) <= 0 { return }

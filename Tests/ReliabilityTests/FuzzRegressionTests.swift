@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Replays every input under `fuzz/regressions/<target>/` (crashes found by `fuzz/run`, kept once fixed) and the
 /// seed corpora under `fuzz/corpus/<target>/seed-*` with the property each fuzz target checks. Shared's parsers
@@ -13,7 +13,9 @@ import TestSupport
     /// The saved inputs of `target`: its regressions and its seeds.
     static func inputs(_ target: String) -> [(String, [UInt8])] {
         var found: [(String, [UInt8])] = []
-        for (folder, keep) in [("regressions", { (_: String) in true }), ("corpus", { (name: String) in name.hasPrefix("seed-") })] {
+        for (folder, keep) in [
+            ("regressions", { (_: String) in true }), ("corpus", { (name: String) in name.hasPrefix("seed-") })
+        ] {
             let path = "\(fuzzFolder)/\(folder)/\(target)"
             for name in ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
             where keep(name) && !name.hasPrefix(".") {
@@ -48,8 +50,11 @@ import TestSupport
     static func target(_ bytes: [UInt8]) -> String {
         var text = bytes.first == UInt8(ascii: "/") ? "" : "/"
         for byte in bytes {
-            if byte > 0x20 && byte < 0x7f && byte != UInt8(ascii: "#") { text.unicodeScalars.append(Unicode.Scalar(byte)) }
-            else { text += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2) }
+            if byte > 0x20 && byte < 0x7f && byte != UInt8(ascii: "#") {
+                text.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                text += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
         }
         return text
     }
@@ -70,7 +75,9 @@ import TestSupport
         for (name, bytes) in signed {
             let query = String(Self.target(bytes).dropFirst())
             let response = try store.request("PUT", "/sha512/\(digest.hex)?\(query)", body: Array("0123456789".utf8))
-            #expect((400..<500).contains(response.status) && response.isJSONError, "\(name): \(response.statusLine) \(response.text)")
+            #expect(
+                (400..<500).contains(response.status) && response.isJSONError,
+                "\(name): \(response.statusLine) \(response.text)")
             #expect(store.serves(blob), "\(name)")
         }
     }

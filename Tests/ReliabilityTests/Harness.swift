@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// A temp store with tokens made by the real `token create` command and a real `tooltool-server serve` on it.
 ///
@@ -29,8 +29,10 @@ final class Store: @unchecked Sendable {
     /// when nil), with `environment` added and through `launcher` (see `ServerProcess`). With `anyBackend`, the
     /// index and blob store are the ones `TOOLTOOL_TEST_INDEX` and `TOOLTOOL_TEST_STORE` choose (see `TestIndex`,
     /// `TestStore`); without, the root's own SQLite file and folders, for tests of the disk store itself.
-    init(root: String? = nil, tokens: [String: [Permission]] = [:], arguments: [String] = [], prefix: String = "rel",
-         environment: [String: String] = [:], launcher: [String] = [], anyBackend: Bool = false) throws {
+    init(
+        root: String? = nil, tokens: [String: [Permission]] = [:], arguments: [String] = [], prefix: String = "rel",
+        environment: [String: String] = [:], launcher: [String] = [], anyBackend: Bool = false
+    ) throws {
         if let root {
             owned = nil
             self.root = root
@@ -62,7 +64,8 @@ final class Store: @unchecked Sendable {
 
     /// Runs `tooltool-server token create` and returns the token it printed.
     static func createToken(root: String, user: String, permissions: [Permission]) throws -> String {
-        let arguments = ["token", "create", "--root", root, "--user", user] + permissions.flatMap { ["--permission", $0.rawValue] }
+        let arguments =
+            ["token", "create", "--root", root, "--user", user] + permissions.flatMap { ["--permission", $0.rawValue] }
         let result = try ServerCommandLine.run(arguments, timeout: 30)
         try #require(result.status == 0, "token create failed: \(result.stderr)")
         return result.stdout.trimmingCharacters(in: .newlines)
@@ -74,8 +77,10 @@ final class Store: @unchecked Sendable {
     }
 
     /// One request on a fresh connection, with `Authorization: Bearer` for `user`'s token when given.
-    func request(_ method: String, _ target: String, user: String? = nil, headers: [(String, String)] = [],
-                 body: [UInt8] = []) throws -> RawHTTPResponse {
+    func request(
+        _ method: String, _ target: String, user: String? = nil, headers: [(String, String)] = [],
+        body: [UInt8] = []
+    ) throws -> RawHTTPResponse {
         let client = try RawHTTPClient(port: port)
         return try client.request(method, target, headers: authorization(user) + headers, body: body)
     }
@@ -88,14 +93,18 @@ final class Store: @unchecked Sendable {
 
     /// `PUT /sha512/<digest of bytes>?visibility=...`.
     func put(_ bytes: [UInt8], visibility: Visibility = .public, user: String?) throws -> RawHTTPResponse {
-        try request("PUT", "/sha512/\(Fixtures.digest(bytes).hex)?visibility=\(visibility.rawValue)", user: user, body: bytes)
+        try request(
+            "PUT", "/sha512/\(Fixtures.digest(bytes).hex)?visibility=\(visibility.rawValue)", user: user, body: bytes)
     }
 
     /// `PUT` of `bytes` whose answer may come before the whole body is sent (a refusal mid-body, then a close): a
     /// send cut short by that close is not an error, the answer is read all the same.
-    func putAllowingAnEarlyAnswer(_ bytes: [UInt8], visibility: Visibility = .public, user: String?) throws -> RawHTTPResponse {
+    func putAllowingAnEarlyAnswer(
+        _ bytes: [UInt8], visibility: Visibility = .public, user: String?
+    ) throws -> RawHTTPResponse {
         let client = try RawHTTPClient(port: port, timeout: 30)
-        var head = "PUT /sha512/\(Fixtures.digest(bytes).hex)?visibility=\(visibility.rawValue) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        var head =
+            "PUT /sha512/\(Fixtures.digest(bytes).hex)?visibility=\(visibility.rawValue) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         for (name, value) in authorization(user) { head += "\(name): \(value)\r\n" }
         head += "Content-Length: \(bytes.count)\r\n\r\n"
         _ = client.send(Array(head.utf8) + bytes)
@@ -121,10 +130,13 @@ final class Store: @unchecked Sendable {
 }
 
 /// Expects the shared JSON error body with `status` and `name`.
-func expectError(_ response: RawHTTPResponse, _ status: Int, _ name: APIErrorName, _ comment: String = "",
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(response.status == status, "\(comment) status line: \(response.statusLine), body: \(response.text)",
-            sourceLocation: sourceLocation)
+func expectError(
+    _ response: RawHTTPResponse, _ status: Int, _ name: APIErrorName, _ comment: String = "",
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(
+        response.status == status, "\(comment) status line: \(response.statusLine), body: \(response.text)",
+        sourceLocation: sourceLocation)
     #expect(response.isJSONError, "\(comment) body: \(response.text)", sourceLocation: sourceLocation)
     #expect(response.errorName == name, "\(comment) body: \(response.text)", sourceLocation: sourceLocation)
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Store folders that go missing while the server runs (an operator's clean-up, a restore), and uploads that cannot
 /// fit (issue 11, item 6): the server makes the folders again instead of answering 500 after a whole body, GETs of a
@@ -47,7 +47,8 @@ import TestSupport
         let head = try store.request("HEAD", "/sha512/\(Fixtures.digest(large).hex)", user: "up")
         #expect(head.status == 200 && head.header("Content-Length") == "\(large.count)", "\(head.statusLine)")
         #expect(store.temporaryFiles().isEmpty, "\(store.temporaryFiles())")
-        #expect(store.server.stderr().contains("ERROR") == false, "no error logged: \(store.server.stderr().suffix(2000))")
+        #expect(
+            store.server.stderr().contains("ERROR") == false, "no error logged: \(store.server.stderr().suffix(2000))")
     }
 
     /// A blob folder removed and then made again by hand, with a blob copied in ("old school" upload): the server
@@ -59,7 +60,8 @@ import TestSupport
         #expect(try store.put(before, user: "up").status == 200)
         #expect(store.serves(before))
         try Self.remove("\(store.root)/public/sha512")
-        try FileManager.default.createDirectory(atPath: "\(store.root)/public/sha512", withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(
+            atPath: "\(store.root)/public/sha512", withIntermediateDirectories: false)
         let copied = Fixtures.randomBytes(5000)
         try Fixtures.write(copied, to: store.blobPath(Fixtures.digest(copied), .public))
         let servesCopied = store.serves(copied)
@@ -91,7 +93,8 @@ import TestSupport
     @Test func anUploadLargerThanTheFreeSpaceIs507BeforeItsBody() throws {
         let mountPoint = TemporaryDirectory(prefix: "tmpfs")
         guard system("mount -t tmpfs -o size=8m tmpfs '\(mountPoint.path)' 2>/dev/null") == 0 else {
-            try Test.cancel("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN); the free-space check not exercised")
+            try Test.cancel(
+                "cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN); the free-space check not exercised")
         }
         defer { _ = system("umount -l '\(mountPoint.path)'") }
         let store = try Store(root: mountPoint.path, tokens: Self.uploader)
@@ -100,7 +103,8 @@ import TestSupport
 
         let big = Fixtures.randomBytes(16 << 20)
         let client = try RawHTTPClient(port: store.port, timeout: 10)
-        let head = "PUT /sha512/\(Fixtures.digest(big).hex)?visibility=public HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        let head =
+            "PUT /sha512/\(Fixtures.digest(big).hex)?visibility=public HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             + "Authorization: Bearer \(token)\r\nContent-Length: \(big.count)\r\nExpect: 100-continue\r\n\r\n"
         #expect(client.send(head))
         let answer = try client.readResponse()

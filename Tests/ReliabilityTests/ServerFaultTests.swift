@@ -1,20 +1,21 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Faults injected into a real `tooltool-server`: clients that vanish, a server killed with SIGKILL, a full disk,
 /// racing writers, a blob corrupted behind the server's back. Each checks what a user or an admin would see.
 @Suite struct ServerFaultTests {
     static let uploader: [String: [Permission]] = [
         "up": [.uploadPublic, .uploadInternal, .downloadInternal],
-        "admin": [.manage, .downloadInternal, .uploadPublic, .uploadInternal],
+        "admin": [.manage, .downloadInternal, .uploadPublic, .uploadInternal]
     ]
 
     /// A PUT's head, for sending a body by hand.
     static func putHead(_ digest: Digest, length: Int, token: String, visibility: Visibility = .public) -> [UInt8] {
-        Array(("PUT /sha512/\(digest.hex)?visibility=\(visibility.rawValue) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            + "Authorization: Bearer \(token)\r\nContent-Length: \(length)\r\n\r\n").utf8)
+        Array(
+            ("PUT /sha512/\(digest.hex)?visibility=\(visibility.rawValue) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Authorization: Bearer \(token)\r\nContent-Length: \(length)\r\n\r\n").utf8)
     }
 
     /// A client that sends half a body and then goes silent (a dead network, not a close) loses its upload once
@@ -25,10 +26,13 @@ import TestSupport
         let bytes = Fixtures.randomBytes(TestStore.sizeSeenInProgress(atLeast: 1 << 20))
         let digest = Fixtures.digest(bytes)
         let client = try RawHTTPClient(port: store.port, timeout: 20)
-        #expect(client.send(Self.putHead(digest, length: bytes.count, token: store.tokens["up"]!) + bytes[..<(bytes.count / 2)]))
+        #expect(
+            client.send(
+                Self.putHead(digest, length: bytes.count, token: store.tokens["up"]!) + bytes[..<(bytes.count / 2)]))
         #expect(eventually { !store.temporaryFiles().isEmpty }, "the upload started")
         // The client stays connected and says nothing more; the server must give up on its own.
-        #expect(eventually(timeout: 20) { store.temporaryFiles().isEmpty }, "temp files left: \(store.temporaryFiles())")
+        #expect(
+            eventually(timeout: 20) { store.temporaryFiles().isEmpty }, "temp files left: \(store.temporaryFiles())")
         #expect(client.isClosedByPeer(), "the stalled connection is closed")
         for visibility in Visibility.allCases { #expect(!store.stored.contains(digest, visibility)) }
         #expect(try store.request("GET", "/sha512/\(digest.hex)").status == 404)
@@ -53,13 +57,16 @@ import TestSupport
         var clients: [RawHTTPClient] = []
         for bytes in inFlight {
             let client = try RawHTTPClient(port: store.port)
-            #expect(client.send(Self.putHead(Fixtures.digest(bytes), length: bytes.count, token: token) + bytes[..<(1 << 20)]))
+            #expect(
+                client.send(
+                    Self.putHead(Fixtures.digest(bytes), length: bytes.count, token: token) + bytes[..<(1 << 20)]))
             clients.append(client)
         }
         // Each upload's temp file has its locked `.upload` name: a kill in the instant between a `.new` file's creation
         // and its rename would leave a `.new` file that the restart rightly keeps for its grace period.
-        #expect(eventually { store.temporaryFiles().filter { $0.hasSuffix(".upload") }.count == inFlight.count },
-                "temp files: \(store.temporaryFiles())")
+        #expect(
+            eventually { store.temporaryFiles().filter { $0.hasSuffix(".upload") }.count == inFlight.count },
+            "temp files: \(store.temporaryFiles())")
 
         store.server.kill9()
         clients.removeAll()
@@ -69,7 +76,8 @@ import TestSupport
         try store.restart()
 
         #expect(store.temporaryFiles().isEmpty, "stale temp files swept: \(store.temporaryFiles())")
-        #expect(store.server.stderr().contains("removed \(inFlight.count) stale temp file(s)"), "\(store.server.stderr())")
+        #expect(
+            store.server.stderr().contains("removed \(inFlight.count) stale temp file(s)"), "\(store.server.stderr())")
         for bytes in inFlight {
             let digest = Fixtures.digest(bytes)
             for visibility in Visibility.allCases { #expect(!exists(store.blobPath(digest, visibility))) }
@@ -87,8 +95,9 @@ import TestSupport
         let fsck = try store.command(["fsck"])
         #expect(fsck.status == 0, "fsck: \(fsck.stdout) \(fsck.stderr)")
         #expect(fsck.stdout.contains("verified \(done.count) blob(s); 0 corrupt, 0 stray; clean"), "\(fsck.stdout)")
-        #expect(!fsck.stdout.contains("indexed") && !fsck.stdout.contains("reconciled"),
-                "the index already agreed with the folders: \(fsck.stdout)")
+        #expect(
+            !fsck.stdout.contains("indexed") && !fsck.stdout.contains("reconciled"),
+            "the index already agreed with the folders: \(fsck.stdout)")
     }
 
     /// A full disk (an 8 MiB tmpfs as the root): 507 with the error body, the temp file removed, GETs still served,
@@ -102,7 +111,8 @@ import TestSupport
         defer { _ = system("umount -l '\(mountPoint.path)'") }
         let store = try Store(root: mountPoint.path, tokens: Self.uploader)
         defer { store.server.stop() }
-        let first = Fixtures.randomBytes(3 << 20), second = Fixtures.randomBytes(3 << 20), third = Fixtures.randomBytes(3 << 20)
+        let first = Fixtures.randomBytes(3 << 20), second = Fixtures.randomBytes(3 << 20),
+            third = Fixtures.randomBytes(3 << 20)
         #expect(try store.put(first, user: "up").status == 200)
         #expect(try store.put(second, user: "up").status == 200)
 
@@ -113,9 +123,10 @@ import TestSupport
         #expect(store.serves(first) && store.serves(second), "GETs keep working on a full disk")
 
         // An admin frees space through the API; the refused upload then goes through.
-        let patch = try store.request("PATCH", "/file/sha512/\(Fixtures.digest(second).hex)", user: "admin",
-                                      headers: [("Content-Type", "application/json")],
-                                      body: Array(#"[{"op": "delete_instances"}]"#.utf8))
+        let patch = try store.request(
+            "PATCH", "/file/sha512/\(Fixtures.digest(second).hex)", user: "admin",
+            headers: [("Content-Type", "application/json")],
+            body: Array(#"[{"op": "delete_instances"}]"#.utf8))
         #expect(patch.status == 200, "\(patch.text)")
         let retry = try store.put(third, user: "up")
         #expect(retry.status == 200, "\(retry.text)")
@@ -150,16 +161,19 @@ import TestSupport
         let bytes = Fixtures.randomBytes(1 << 20)
         let digest = Fixtures.digest(bytes)
         #expect(try store.put(bytes, user: "up").status == 200, "the file is known before the race")
-        let operations = [#"[{"op": "set_visibility", "visibility": "internal"}]"#, #"[{"op": "delete_instances"}]"#,
-                          #"[{"op": "set_visibility", "visibility": "public"}]"#]
+        let operations = [
+            #"[{"op": "set_visibility", "visibility": "internal"}]"#, #"[{"op": "delete_instances"}]"#,
+            #"[{"op": "set_visibility", "visibility": "public"}]"#
+        ]
         let results = inParallel(16 + 6) { index -> (String, Int, APIErrorName?) in
             if index < 16 {
                 let response = try? store.put(bytes, visibility: .public, user: "up")
                 return ("PUT", response?.status ?? 0, response?.errorName)
             }
             let body = operations[index % operations.count]
-            let response = try? store.request("PATCH", "/file/sha512/\(digest.hex)", user: "admin",
-                                              headers: [("Content-Type", "application/json")], body: Array(body.utf8))
+            let response = try? store.request(
+                "PATCH", "/file/sha512/\(digest.hex)", user: "admin",
+                headers: [("Content-Type", "application/json")], body: Array(body.utf8))
             return ("PATCH", response?.status ?? 0, response?.errorName)
         }
         for (kind, status, name) in results {
@@ -200,7 +214,9 @@ import TestSupport
     }
 
     /// At most one whole copy of `bytes`, and the index (`GET /file`) and fsck agree with the folders.
-    static func expectConsistent(_ store: Store, _ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectConsistent(
+        _ store: Store, _ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let digest = Fixtures.digest(bytes)
         let inPublic = store.stored.contains(digest, .public), inPvt = store.stored.contains(digest, .internal)
         #expect(!(inPublic && inPvt), "never in both folders", sourceLocation: sourceLocation)
@@ -209,18 +225,22 @@ import TestSupport
         }
         #expect(eventually { store.temporaryFiles().isEmpty }, sourceLocation: sourceLocation)
         let file = try store.request("GET", "/file/sha512/\(digest.hex)", user: "admin").json()["result"]
-        #expect(file?["has_instances"]?.boolValue == (inPublic || inPvt), "index: \(String(describing: file))",
-                sourceLocation: sourceLocation)
+        #expect(
+            file?["has_instances"]?.boolValue == (inPublic || inPvt), "index: \(String(describing: file))",
+            sourceLocation: sourceLocation)
         if inPublic || inPvt {
-            #expect(file?["visibility"]?.stringValue == (inPublic ? "public" : "internal"), "index: \(String(describing: file))",
-                    sourceLocation: sourceLocation)
+            #expect(
+                file?["visibility"]?.stringValue == (inPublic ? "public" : "internal"),
+                "index: \(String(describing: file))",
+                sourceLocation: sourceLocation)
         }
         let get = try store.request("GET", "/sha512/\(digest.hex)", user: "admin")
         #expect(get.status == (inPublic || inPvt ? 200 : 404), sourceLocation: sourceLocation)
         if get.status == 200 { #expect(get.body == bytes, sourceLocation: sourceLocation) }
         let fsck = try store.command(["fsck"])
         #expect(fsck.status == 0, "\(fsck.stdout)", sourceLocation: sourceLocation)
-        #expect(!fsck.stdout.contains("reconciled") && !fsck.stdout.contains("indexed"), "\(fsck.stdout)",
-                sourceLocation: sourceLocation)
+        #expect(
+            !fsck.stdout.contains("reconciled") && !fsck.stdout.contains("indexed"), "\(fsck.stdout)",
+            sourceLocation: sourceLocation)
     }
 }

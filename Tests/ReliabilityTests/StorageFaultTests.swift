@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Storage failures in the middle of uploads of 1 MiB (hashed inline) and 64 MiB (hashed on a second core), at
 /// several offsets, each followed by GETs and the same upload again on the same server process.
@@ -30,7 +30,8 @@ import TestSupport
 
     /// Every class at 1 MiB and 64 MiB; the write failures between them at 0, mid-slot, 40 % and the last byte.
     static let classes: [FaultClass] = [
-        FaultClass(operation: "write", code: "EIO", status: 500, name: .internalServerError, offsets: [0, 0.004, 0.4, 1]),
+        FaultClass(
+            operation: "write", code: "EIO", status: 500, name: .internalServerError, offsets: [0, 0.004, 0.4, 1]),
         FaultClass(operation: "write", code: "EDQUOT", status: 507, name: .insufficientStorage, offsets: [0, 0.4]),
         FaultClass(operation: "write", code: "ENOSPC", status: 507, name: .insufficientStorage, offsets: [0.004, 1]),
         FaultClass(operation: "write", code: "EFBIG", status: 500, name: .internalServerError, offsets: [0.4, 1]),
@@ -40,7 +41,7 @@ import TestSupport
         FaultClass(operation: "link", code: "EMLINK", status: 500, name: .internalServerError),
         FaultClass(operation: "link", code: "ENOSPC", status: 507, name: .insufficientStorage),
         FaultClass(operation: "open", code: "ENOSPC", status: 507, name: .insufficientStorage),
-        FaultClass(operation: "open", code: "EMFILE", status: 500, name: .internalServerError),
+        FaultClass(operation: "open", code: "EMFILE", status: 500, name: .internalServerError)
     ]
     static let sizes = [1 << 20, 64 << 20]
     /// Random bytes shared by every case (each changes its first byte): making 64 MiB per case was most of the time.
@@ -70,9 +71,11 @@ import TestSupport
             if fault.status == 507 {
                 #expect(answer.text.contains("disk is full"), "\(label) \(answer.text)")
             } else {
-                #expect(store.server.stderr().contains("\(fault.operation)("), "\(label) the log names the failing call")
+                #expect(
+                    store.server.stderr().contains("\(fault.operation)("), "\(label) the log names the failing call")
             }
-            #expect(eventually { store.temporaryFiles().isEmpty }, "\(label) temp files left: \(store.temporaryFiles())")
+            #expect(
+                eventually { store.temporaryFiles().isEmpty }, "\(label) temp files left: \(store.temporaryFiles())")
             for visibility in Visibility.allCases {
                 #expect(!exists(store.blobPath(digest, visibility)), "\(label) nothing under the final name")
             }
@@ -82,7 +85,8 @@ import TestSupport
             #expect(servesKept, "\(label) a stored blob is still served")
             let again = try store.put(bytes, user: "up")
             #expect(again.status == 200, "\(label) the same upload then works: \(again.text)")
-            let stored = Fixtures.read(store.blobPath(digest, .public)).map(Fixtures.digest)  // not a 64 MiB GET: slow in a debug test
+            // not a 64 MiB GET: slow in a debug test
+            let stored = Fixtures.read(store.blobPath(digest, .public)).map(Fixtures.digest)
             #expect(stored == digest, "\(label) and is stored whole")
         }
         // An upload refused at `open` never started, so only the others count as rejected.

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Temp files of uploads cut by a crash (issue 11, item 2): swept at start-up and every `--sweep-interval` while
 /// serving, whatever their age, while no live upload's temp file (of this process or another one on the same root)
@@ -20,7 +20,8 @@ import TestSupport
         init(port: Int, token: String, bytes: [UInt8]) throws {
             self.bytes = bytes
             client = try RawHTTPClient(port: port, timeout: 60)
-            guard client.send(ServerFaultTests.putHead(Fixtures.digest(bytes), length: bytes.count, token: token)) else {
+            guard client.send(ServerFaultTests.putHead(Fixtures.digest(bytes), length: bytes.count, token: token))
+            else {
                 throw SetupError("the server closed the connection before the body")
             }
         }
@@ -41,7 +42,10 @@ import TestSupport
 
     /// The `.tmp/` entries of `root` (heartbeat probes excluded).
     static func temporaryFiles(_ root: String) -> Set<String> {
-        Set(((try? FileManager.default.contentsOfDirectory(atPath: root + "/.tmp")) ?? []).filter { !$0.hasPrefix("heartbeat-") })
+        Set(
+            ((try? FileManager.default.contentsOfDirectory(atPath: root + "/.tmp")) ?? []).filter {
+                !$0.hasPrefix("heartbeat-")
+            })
     }
 
     /// The size of `.tmp/NAME`, nil when it is gone.
@@ -51,7 +55,9 @@ import TestSupport
 
     /// Starts an upload of `bytes` to the server on `port` with the body up to `sent` bytes and returns it with the
     /// name of the temp file it got, once the server has written them all.
-    static func start(port: Int, token: String, _ bytes: [UInt8], root: String, sent: Int) throws -> (TrickledUpload, String) {
+    static func start(
+        port: Int, token: String, _ bytes: [UInt8], root: String, sent: Int
+    ) throws -> (TrickledUpload, String) {
         let before = temporaryFiles(root)
         let upload = try TrickledUpload(port: port, token: token, bytes: bytes)
         #expect(upload.send(upTo: sent))
@@ -95,7 +101,8 @@ import TestSupport
         let partial = base
         base[0] &+= 1
         let whole = base
-        let atForty = try Self.start(port: store.port, token: token, partial, root: store.root, sent: Self.large * 4 / 10)
+        let atForty = try Self.start(
+            port: store.port, token: token, partial, root: store.root, sent: Self.large * 4 / 10)
         let atHundred = try Self.start(port: store.port, token: token, whole, root: store.root, sent: Self.large)
         #expect(store.server.stderr().contains("injecting storage faults"), "the test build read the plan")
 
@@ -107,8 +114,9 @@ import TestSupport
 
         let restarted = try ServerProcess(root: store.root, arguments: ["--sweep-interval", "1"])
         defer { restarted.stop() }
-        #expect(eventually(timeout: 60) { Self.temporaryFiles(store.root).isEmpty },
-                "stale temp files left: \(Self.temporaryFiles(store.root))")
+        #expect(
+            eventually(timeout: 60) { Self.temporaryFiles(store.root).isEmpty },
+            "stale temp files left: \(Self.temporaryFiles(store.root))")
         #expect(Self.removedCount(restarted.stderr()) == 2, "\(restarted.stderr())")
         for bytes in [partial, whole] {
             let digest = Fixtures.digest(bytes)
@@ -122,7 +130,9 @@ import TestSupport
         let (trickle, name) = try Self.start(port: restarted.port, token: token, own, root: store.root, sent: 1 << 20)
         for step in 2...5 {
             #expect(try Self.plantAndAwaitSweep(store.root), "a periodic sweep ran (step \(step))")
-            #expect(Self.size(store.root, name) == trickle.sent, "the live upload's temp file is still there (step \(step))")
+            #expect(
+                Self.size(store.root, name) == trickle.sent, "the live upload's temp file is still there (step \(step))"
+            )
             #expect(trickle.send(upTo: step << 20))
         }
         let answer = try trickle.finish()
@@ -141,25 +151,31 @@ import TestSupport
         let store = try Store(tokens: Self.uploader, arguments: ["--sweep-interval", "1"])
         defer { store.server.stop() }
         let token = try #require(store.tokens["up"])
-        let second = try ServerProcess(root: store.root, arguments: ["--sweep-interval", "1"], logName: "second-stderr.log")
+        let second = try ServerProcess(
+            root: store.root, arguments: ["--sweep-interval", "1"], logName: "second-stderr.log")
         defer { second.stop() }
 
-        let (first, firstName) = try Self.start(port: store.port, token: token, Fixtures.randomBytes(Self.large),
-                                                root: store.root, sent: 3 << 20)
-        let (other, otherName) = try Self.start(port: second.port, token: token, Fixtures.randomBytes(6 << 20),
-                                                root: store.root, sent: 1 << 20)
+        let (first, firstName) = try Self.start(
+            port: store.port, token: token, Fixtures.randomBytes(Self.large),
+            root: store.root, sent: 3 << 20)
+        let (other, otherName) = try Self.start(
+            port: second.port, token: token, Fixtures.randomBytes(6 << 20),
+            root: store.root, sent: 1 << 20)
         // Plant stale files until each server has swept at least one while both uploads were live (bounded).
         var rounds = 0
         while rounds < 30, Self.removedCount(store.server.stderr()) == 0 || Self.removedCount(second.stderr()) == 0 {
             rounds += 1
             #expect(try Self.plantAndAwaitSweep(store.root), "round \(rounds): a sweep ran")
-            #expect(Self.size(store.root, firstName) == first.sent, "round \(rounds): the first server's upload is there")
-            #expect(Self.size(store.root, otherName) == other.sent, "round \(rounds): the second server's upload is there")
+            #expect(
+                Self.size(store.root, firstName) == first.sent, "round \(rounds): the first server's upload is there")
+            #expect(
+                Self.size(store.root, otherName) == other.sent, "round \(rounds): the second server's upload is there")
             #expect(first.send(upTo: min(first.sent + (2 << 20), Self.large - 1)))
             #expect(other.send(upTo: min(other.sent + (1 << 19), other.bytes.count - 1)))
         }
-        #expect(Self.removedCount(store.server.stderr()) > 0 && Self.removedCount(second.stderr()) > 0,
-                "both servers swept while both uploads were live")
+        #expect(
+            Self.removedCount(store.server.stderr()) > 0 && Self.removedCount(second.stderr()) > 0,
+            "both servers swept while both uploads were live")
         for (upload, label) in [(first, "first"), (other, "second")] {
             let answer = try upload.finish()
             #expect(answer.status == 200, "\(label): \(answer.statusLine) \(answer.text)")
@@ -168,12 +184,14 @@ import TestSupport
         }
 
         // The second server dies mid-upload; the first one's periodic sweep takes the leftover while it serves.
-        let (dying, dyingName) = try Self.start(port: second.port, token: token, Fixtures.randomBytes(Self.large),
-                                                root: store.root, sent: Self.large * 4 / 10)
+        let (dying, dyingName) = try Self.start(
+            port: second.port, token: token, Fixtures.randomBytes(Self.large),
+            root: store.root, sent: Self.large * 4 / 10)
         let before = Self.removedCount(store.server.stderr())
         second.kill9()
         withExtendedLifetime(dying) {}
-        #expect(eventually(timeout: 60) { Self.size(store.root, dyingName) == nil }, "the dead server's temp file is swept")
+        #expect(
+            eventually(timeout: 60) { Self.size(store.root, dyingName) == nil }, "the dead server's temp file is swept")
         #expect(eventually { Self.removedCount(store.server.stderr()) > before }, "by the first server")
         #expect(Self.temporaryFiles(store.root).isEmpty, "\(Self.temporaryFiles(store.root))")
         #expect(store.server.isRunning)

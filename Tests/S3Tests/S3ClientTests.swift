@@ -1,8 +1,8 @@
 import Foundation
 import S3
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// The client against a real S3 endpoint (`moto_server` with authentication on).
 @Suite(.serialized) struct S3ClientTests {
@@ -37,7 +37,10 @@ import TestSupport
         #expect(listed?.objects.map(\.key).sorted() == ["a/one two~three", "b/copy"])
         // "b", not "b/": moto 5.2 with authentication on refuses the signature of any query value holding a "/"
         // (boto3's own ListObjectsV2 fails the same way); real S3 takes it.
-        #expect(step("list b") { try client.listObjects(prefix: "b", continuationToken: nil) }?.objects.map(\.size) == [1000])
+        #expect(
+            step("list b") { try client.listObjects(prefix: "b", continuationToken: nil) }?.objects.map(\.size) == [
+                1000
+            ])
         step("delete") { try client.deleteObject(key: "a/one two~three") }
         step("delete again") { try client.deleteObject(key: "a/one two~three") }  // gone already: still fine
         #expect(try moto.keys(bucket) == ["b/copy"])
@@ -45,8 +48,10 @@ import TestSupport
     }
 
     @Test func aWrongSecretIsRefused() throws {
-        let wrong = try S3Client(S3Configuration(bucket: bucket, endpoint: moto.endpoint, pathStyle: true,
-                                                 credentials: S3Credentials(accessKeyID: moto.accessKeyID, secretAccessKey: "wrong")))
+        let wrong = try S3Client(
+            S3Configuration(
+                bucket: bucket, endpoint: moto.endpoint, pathStyle: true,
+                credentials: S3Credentials(accessKeyID: moto.accessKeyID, secretAccessKey: "wrong")))
         #expect {
             try wrong.putObject(key: "x", body: [1, 2, 3])
         } throws: { error in
@@ -61,7 +66,10 @@ import TestSupport
         let id = try client.createMultipartUpload(key: "big")
         var done: [S3CompletedPart] = []
         for (index, part) in parts.enumerated() {
-            done.append(S3CompletedPart(number: index + 1, etag: try client.uploadPart(key: "big", uploadID: id, partNumber: index + 1, body: part)))
+            done.append(
+                S3CompletedPart(
+                    number: index + 1,
+                    etag: try client.uploadPart(key: "big", uploadID: id, partNumber: index + 1, body: part)))
         }
         #expect(try client.listMultipartUploads(prefix: "").map(\.key) == ["big"])
         #expect(try client.headObject(key: "big") == nil)  // nothing under the key before the complete
@@ -82,11 +90,14 @@ import TestSupport
         let body = Self.bytes(6 << 20)
         try client.putObject(key: "source", body: body)
         let id = try client.createMultipartUpload(key: "target")
-        let first = try client.uploadPartCopy(from: "source", range: 0...(5 << 20) - 1, key: "target", uploadID: id, partNumber: 1)
-        let second = try client.uploadPartCopy(from: "source", range: Int64(5 << 20)...Int64(body.count - 1), key: "target",
-                                               uploadID: id, partNumber: 2)
-        try client.completeMultipartUpload(key: "target", uploadID: id,
-                                           parts: [S3CompletedPart(number: 1, etag: first), S3CompletedPart(number: 2, etag: second)])
+        let first = try client.uploadPartCopy(
+            from: "source", range: 0...(5 << 20) - 1, key: "target", uploadID: id, partNumber: 1)
+        let second = try client.uploadPartCopy(
+            from: "source", range: Int64(5 << 20)...Int64(body.count - 1), key: "target",
+            uploadID: id, partNumber: 2)
+        try client.completeMultipartUpload(
+            key: "target", uploadID: id,
+            parts: [S3CompletedPart(number: 1, etag: first), S3CompletedPart(number: 2, etag: second)])
         let same = try read("target") == body
         #expect(same)
     }
@@ -124,8 +135,10 @@ import TestSupport
         let open = try MotoServer(authentication: false)
         defer { open.stop() }
         let bucket = try open.makeBucket()
-        let client = try S3Client(S3Configuration(bucket: bucket, endpoint: open.endpoint, pathStyle: true,
-                                                  credentials: S3Credentials(accessKeyID: "AKIDTEST", secretAccessKey: "secret")))
+        let client = try S3Client(
+            S3Configuration(
+                bucket: bucket, endpoint: open.endpoint, pathStyle: true,
+                credentials: S3Credentials(accessKeyID: "AKIDTEST", secretAccessKey: "secret")))
         let body = Self.bytes(3000)
         try client.putObject(key: "pre signed/file~1", body: body)
         let url = client.presignedGetURL(key: "pre signed/file~1", expires: 60)

@@ -1,7 +1,7 @@
 import Foundation
 import S3
-import Testing
 import TestSupport
+import Testing
 
 /// Where credentials come from: the environment first, then the shared-credentials file and its profiles.
 @Suite struct S3CredentialsTests {
@@ -14,34 +14,39 @@ import TestSupport
     }
 
     static let shared = """
-    # a comment
-    [default]
-    aws_access_key_id = AKIDDEFAULT
-    aws_secret_access_key = secret/default
+        # a comment
+        [default]
+        aws_access_key_id = AKIDDEFAULT
+        aws_secret_access_key = secret/default
 
-    [profile ci]
-    aws_access_key_id=AKIDCI
-    aws_secret_access_key=secret+ci
-    aws_session_token = token-ci
-    """
+        [profile ci]
+        aws_access_key_id=AKIDCI
+        aws_secret_access_key=secret+ci
+        aws_session_token = token-ci
+        """
 
     @Test func theEnvironmentComesFirst() throws {
         let path = try file(Self.shared)
         let credentials = try S3Credentials.resolve(environment: [
             "AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "secret-env", "AWS_SESSION_TOKEN": "t",
-            "AWS_SHARED_CREDENTIALS_FILE": path])
+            "AWS_SHARED_CREDENTIALS_FILE": path
+        ])
         #expect(credentials == S3Credentials(accessKeyID: "AKIDENV", secretAccessKey: "secret-env", sessionToken: "t"))
         #expect(!credentials.description.contains("secret"))
     }
 
     @Test func profilesComeFromTheSharedFile() throws {
         let path = try file(Self.shared)
-        #expect(try S3Credentials.resolve(environment: ["AWS_SHARED_CREDENTIALS_FILE": path])
-            == S3Credentials(accessKeyID: "AKIDDEFAULT", secretAccessKey: "secret/default"))
-        #expect(try S3Credentials.resolve(profile: "ci", environment: ["AWS_SHARED_CREDENTIALS_FILE": path])
-            == S3Credentials(accessKeyID: "AKIDCI", secretAccessKey: "secret+ci", sessionToken: "token-ci"))
-        #expect(try S3Credentials.resolve(environment: ["AWS_SHARED_CREDENTIALS_FILE": path, "AWS_PROFILE": "ci"]).accessKeyID
-            == "AKIDCI")
+        #expect(
+            try S3Credentials.resolve(environment: ["AWS_SHARED_CREDENTIALS_FILE": path])
+                == S3Credentials(accessKeyID: "AKIDDEFAULT", secretAccessKey: "secret/default"))
+        #expect(
+            try S3Credentials.resolve(profile: "ci", environment: ["AWS_SHARED_CREDENTIALS_FILE": path])
+                == S3Credentials(accessKeyID: "AKIDCI", secretAccessKey: "secret+ci", sessionToken: "token-ci"))
+        #expect(
+            try S3Credentials.resolve(environment: ["AWS_SHARED_CREDENTIALS_FILE": path, "AWS_PROFILE": "ci"])
+                .accessKeyID
+                == "AKIDCI")
     }
 
     @Test func whatIsMissingIsSaid() throws {

@@ -1,7 +1,7 @@
 import Foundation
 import S3
-import Testing
 import TestSupport
+import Testing
 
 /// The client's retries and failure reports, through `S3FaultProxy` in front of moto (authentication on).
 @Suite(.serialized) struct S3RetryTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Who may do what through the batch and file API, and what stays hidden from tokens without download.internal.
 @Suite struct APIAccessTests {
@@ -14,8 +14,9 @@ import TestSupport
         let internalFile = APIFile("i.bin", .internal), publicFile = APIFile("p.bin")
 
         // upload.public cannot upload an internal file, even next to a public one; nothing is recorded.
-        let mixed = try harness.send("POST", "/upload", token: publicUploader,
-                                     json: APIHarness.batch("mixed", [publicFile, internalFile]))
+        let mixed = try harness.send(
+            "POST", "/upload", token: publicUploader,
+            json: APIHarness.batch("mixed", [publicFile, internalFile]))
         #expect(mixed.status == 403)
         #expect(harness.errorName(mixed) == .forbidden)
         #expect(mixed.text.contains("upload.internal"))
@@ -31,14 +32,18 @@ import TestSupport
             #expect(post.status == 401)
             #expect(post.header("WWW-Authenticate") == "Bearer realm=\"tooltool\"")
             #expect(harness.errorName(post) == .unauthorized)
-            for path in ["/upload", "/upload?q=x", "/upload/1", "/upload/1/manifest", "/file?q=p",
-                         "/file/sha512/\(publicFile.digest.hex)", "/upload/complete/sha512/\(publicFile.digest.hex)"] {
+            for path in [
+                "/upload", "/upload?q=x", "/upload/1", "/upload/1/manifest", "/file?q=p",
+                "/file/sha512/\(publicFile.digest.hex)", "/upload/complete/sha512/\(publicFile.digest.hex)"
+            ] {
                 let read = try harness.send("GET", path, token: token)
                 #expect(read.status == 401, "\(path) with \(token == nil ? "no token" : "a revoked token")")
             }
         }
         // The same batch with a good token works (so the refusals above were about permissions).
-        #expect(try harness.send("POST", "/upload", token: publicUploader, json: APIHarness.batch("m", [publicFile])).status == 200)
+        #expect(
+            try harness.send("POST", "/upload", token: publicUploader, json: APIHarness.batch("m", [publicFile])).status
+                == 200)
     }
 
     @Test func internalFilesAndTheirBatchesAreHidden() throws {
@@ -48,17 +53,22 @@ import TestSupport
         let pub = APIFile("pub.bin"), pub2 = APIFile("pub2.bin"), secret = APIFile("secret.bin", .internal)
         let later = APIFile("later.bin")
         let a = try #require(try harness.upload(token: admin, message: "A public", files: [pub])["id"]?.intValue)
-        let b = try #require(try harness.upload(token: admin, message: "B mixed", files: [pub2, secret])["id"]?.intValue)
+        let b = try #require(
+            try harness.upload(token: admin, message: "B mixed", files: [pub2, secret])["id"]?.intValue)
         let c = try #require(try harness.upload(token: admin, message: "C switched", files: [later])["id"]?.intValue)
-        #expect(try harness.send("PATCH", "/file/sha512/\(later.digest.hex)", token: admin,
-                                 json: [["op": "set_visibility", "visibility": "internal"]]).status == 200)
+        #expect(
+            try harness.send(
+                "PATCH", "/file/sha512/\(later.digest.hex)", token: admin,
+                json: [["op": "set_visibility", "visibility": "internal"]]
+            ).status == 200)
 
         func ids(_ token: String) throws -> [Int64] {
             try harness.json(try harness.send("GET", "/upload", token: token))["result"]?.arrayValue?
                 .compactMap { $0["id"]?.intValue } ?? []
         }
         func digests(_ query: String, _ token: String) throws -> Set<String> {
-            let files = try harness.json(try harness.send("GET", "/file?q=\(query)", token: token))["result"]?.arrayValue ?? []
+            let files =
+                try harness.json(try harness.send("GET", "/file?q=\(query)", token: token))["result"]?.arrayValue ?? []
             return Set(files.compactMap { $0["digest"]?.stringValue })
         }
         #expect(try ids(reader) == [a])

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// `GET` and `PATCH /file/sha512/<digest>`: switching visibility, deleting instances, and re-uploading.
 @Suite struct APIFileTests {
@@ -13,8 +13,9 @@ import TestSupport
         let blob = "/sha512/\(file.digest.hex)"
         #expect(try harness.send("GET", blob).status == 200)
 
-        let patch = try harness.send("PATCH", "/file/sha512/\(file.digest.hex)", token: admin,
-                                     json: [["op": "set_visibility", "visibility": "internal"]])
+        let patch = try harness.send(
+            "PATCH", "/file/sha512/\(file.digest.hex)", token: admin,
+            json: [["op": "set_visibility", "visibility": "internal"]])
         #expect(patch.status == 200, "\(patch.text)")
         let result = try #require(try harness.json(patch)["result"])
         #expect(result["visibility"] == "internal")
@@ -30,8 +31,9 @@ import TestSupport
         let read = try harness.json(try harness.send("GET", "/file/sha512/\(file.digest.hex)", token: admin))
         #expect(read["result"]?["visibility"] == "internal")
 
-        let back = try harness.send("PATCH", "/file/sha512/\(file.digest.hex)", token: admin,
-                                    json: [["op": "set_visibility", "visibility": "public"]])
+        let back = try harness.send(
+            "PATCH", "/file/sha512/\(file.digest.hex)", token: admin,
+            json: [["op": "set_visibility", "visibility": "public"]])
         #expect(back.status == 200)
         #expect(try harness.send("GET", blob).status == 200)
         #expect(harness.isStored(file.digest, .public) && !harness.isStored(file.digest, .internal))
@@ -43,7 +45,8 @@ import TestSupport
         let file = APIFile("secret.bin", .internal)
         let first = try harness.upload(token: admin, message: "first", files: [file])
 
-        let patch = try harness.send("PATCH", "/file/sha512/\(file.digest.hex)", token: admin, json: [["op": "delete_instances"]])
+        let patch = try harness.send(
+            "PATCH", "/file/sha512/\(file.digest.hex)", token: admin, json: [["op": "delete_instances"]])
         #expect(patch.status == 200, "\(patch.text)")
         #expect(try harness.json(patch)["result"]?["has_instances"] == false)
         #expect(!harness.isStored(file.digest, .internal) && !harness.isStored(file.digest, .public))
@@ -55,11 +58,15 @@ import TestSupport
         #expect(try harness.send("GET", "/upload/\(first["id"]!.intValue!)", token: admin).status == 200)
 
         // Deleting again is harmless.
-        #expect(try harness.send("PATCH", "/file/sha512/\(file.digest.hex)", token: admin,
-                                 json: [["op": "delete_instances"]]).status == 200)
+        #expect(
+            try harness.send(
+                "PATCH", "/file/sha512/\(file.digest.hex)", token: admin,
+                json: [["op": "delete_instances"]]
+            ).status == 200)
 
         let again = try harness.createBatch(token: admin, message: "restore", files: [file])
-        let url = try #require(again["files"]?["secret.bin"]?["put_url"]?.stringValue, "a deleted file needs a new upload")
+        let url = try #require(
+            again["files"]?["secret.bin"]?["put_url"]?.stringValue, "a deleted file needs a new upload")
         #expect(try harness.put(url: url, file.bytes).status == 200)
         #expect(harness.stored.bytes(file.digest, .internal) == file.bytes)
         #expect(try harness.send("GET", "/sha512/\(file.digest.hex)", token: admin).status == 200)
@@ -82,7 +89,7 @@ import TestSupport
             ([["op": "set_visibility"]], .badVisibility),
             ([["visibility": "public"]], .badRequest),
             (["op": "delete_instances"], .badRequest),
-            ([5], .badRequest),
+            ([5], .badRequest)
         ]
         for (body, name) in cases {
             let response = try harness.send("PATCH", path, token: admin, json: body)
@@ -95,8 +102,11 @@ import TestSupport
         #expect(harness.isStored(file.digest, .public))
 
         let unknown = APIFile("never-uploaded.bin")
-        #expect(try harness.send("PATCH", "/file/sha512/\(unknown.digest.hex)", token: admin,
-                                 json: [["op": "delete_instances"]]).status == 404)
+        #expect(
+            try harness.send(
+                "PATCH", "/file/sha512/\(unknown.digest.hex)", token: admin,
+                json: [["op": "delete_instances"]]
+            ).status == 404)
         #expect(try harness.send("GET", "/file/sha512/\(unknown.digest.hex)", token: admin).status == 404)
         let badDigest = try harness.send("PATCH", "/file/sha512/ABC", token: admin, json: [["op": "delete_instances"]])
         #expect(badDigest.status == 400)

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// A real `tooltool-server serve` on a temp root, with helpers for tokens, JSON requests and uploads through the
 /// batch API. Each test makes its own, so tests share nothing and may run in parallel.
@@ -26,7 +26,8 @@ final class APIHarness {
 
     /// Creates a token for `user` with `permissions` through `tooltool-server token create`.
     func token(_ user: String, _ permissions: String...) throws -> String {
-        let arguments = ["token", "create", "--root", root, "--user", user] + permissions.flatMap { ["--permission", $0] }
+        let arguments =
+            ["token", "create", "--root", root, "--user", user] + permissions.flatMap { ["--permission", $0] }
         let result = try ServerCommandLine.run(arguments)
         try #require(result.status == 0, "token create failed: \(result.stderr)")
         let token = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -61,14 +62,18 @@ final class APIHarness {
     }
 
     /// Sends one request on a new connection with `Host: 127.0.0.1:PORT` (as curl and tooltool.py send it).
-    func send(_ method: String, _ target: String, token: String? = nil, json: JSONValue? = nil, body: [UInt8]? = nil,
-              headers: [(String, String)] = [], host: String? = nil) throws -> RawHTTPResponse {
+    func send(
+        _ method: String, _ target: String, token: String? = nil, json: JSONValue? = nil, body: [UInt8]? = nil,
+        headers: [(String, String)] = [], host: String? = nil
+    ) throws -> RawHTTPResponse {
         let payload = body ?? json.map { Array(JSONWriter.write($0).utf8) } ?? []
         var head = "\(method) \(target) HTTP/1.1\r\nHost: \(host ?? "127.0.0.1:\(server.port)")\r\n"
         if let token { head += "Authorization: Bearer \(token)\r\n" }
         if json != nil { head += "Content-Type: application/json\r\n" }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        if !payload.isEmpty || ["POST", "PUT", "PATCH"].contains(method) { head += "Content-Length: \(payload.count)\r\n" }
+        if !payload.isEmpty || ["POST", "PUT", "PATCH"].contains(method) {
+            head += "Content-Length: \(payload.count)\r\n"
+        }
         let client = try RawHTTPClient(port: server.port)
         client.send(Array((head + "\r\n").utf8) + payload)
         return try client.readResponse(isHead: method == "HEAD")
@@ -149,7 +154,9 @@ struct APIFile {
 
     /// The batch entry tooltool.py sends for it.
     var entry: JSONValue {
-        ["size": .int(Int64(bytes.count)), "digest": .string(digest.hex), "algorithm": "sha512",
-         "visibility": .string(visibility.rawValue)]
+        [
+            "size": .int(Int64(bytes.count)), "digest": .string(digest.hex), "algorithm": "sha512",
+            "visibility": .string(visibility.rawValue)
+        ]
     }
 }

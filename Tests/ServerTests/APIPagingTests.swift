@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// `GET /upload?before=ID&limit=N`: paging past the newest 50, the `Link` header, and search within pages.
 @Suite struct APIPagingTests {
@@ -13,7 +13,8 @@ import TestSupport
     /// The target named by a `Link: <...>; rel="next"` header.
     func next(_ response: RawHTTPResponse) -> String? {
         guard let link = response.header("Link"), link.hasSuffix("; rel=\"next\""),
-              let open = link.firstIndex(of: "<"), let close = link.firstIndex(of: ">") else { return nil }
+            let open = link.firstIndex(of: "<"), let close = link.firstIndex(of: ">")
+        else { return nil }
         return String(link[link.index(after: open)..<close])
     }
 
@@ -22,8 +23,9 @@ import TestSupport
         let admin = try harness.token("admin", "upload.public", "download.internal")
         // 60 batches, two files each way round; only POSTs (no blob bytes needed to list them).
         for n in 1...60 {
-            _ = try harness.createBatch(token: admin, message: n % 2 == 0 ? "even build \(n)" : "odd build \(n)",
-                                        files: [APIFile("f\(n).bin", size: 10)])
+            _ = try harness.createBatch(
+                token: admin, message: n % 2 == 0 ? "even build \(n)" : "odd build \(n)",
+                files: [APIFile("f\(n).bin", size: 10)])
         }
         // No parameters: tooltool's answer, the newest 50, and a link to the rest.
         let first = try harness.send("GET", "/upload", token: admin)
@@ -63,8 +65,9 @@ import TestSupport
         let admin = try harness.token("admin", "upload.public", "upload.internal", "download.internal")
         let reader = try harness.token("reader", "download.public")
         for n in 1...6 {
-            _ = try harness.createBatch(token: admin, message: "batch \(n)",
-                                        files: [APIFile("f\(n).bin", size: 10, n % 3 == 0 ? .internal : .public)])
+            _ = try harness.createBatch(
+                token: admin, message: "batch \(n)",
+                files: [APIFile("f\(n).bin", size: 10, n % 3 == 0 ? .internal : .public)])
         }
         let page = try harness.send("GET", "/upload?limit=4", token: reader)
         #expect(try ids(harness, page) == [5, 4])  // 6 and 3 are internal

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Signed `put_url`s: good only as issued and only until they expire.
 @Suite struct APISignatureTests {
@@ -31,7 +31,7 @@ import TestSupport
             ("no signature", altered { $0.remove(at: 2) }, file.bytes),
             // b.bin's own signature on a.bin's URL (and a.bin's on b.bin's): the digest is signed too.
             ("digest", otherURL.replacingOccurrences(of: other.digest.hex, with: file.digest.hex), file.bytes),
-            ("digest 2", url.replacingOccurrences(of: file.digest.hex, with: other.digest.hex), other.bytes),
+            ("digest 2", url.replacingOccurrences(of: file.digest.hex, with: other.digest.hex), other.bytes)
         ]
         for (what, target, body) in cases {
             let response = try harness.put(url: target, body)

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// `GET /auth/whoami` and token management over HTTP: `GET /tokens`, `POST /tokens`, `DELETE /tokens/<id>`.
 @Suite struct APITokenTests {
@@ -30,8 +30,9 @@ import TestSupport
     @Test func manageTokensCreateListAndRevoke() throws {
         let harness = try APIHarness()
         let admin = try harness.token("admin", "manage")
-        let created = try harness.send("POST", "/tokens", token: admin,
-                                       json: ["user": "ci-bot", "permissions": ["upload.public", "tooltool.download.internal"]])
+        let created = try harness.send(
+            "POST", "/tokens", token: admin,
+            json: ["user": "ci-bot", "permissions": ["upload.public", "tooltool.download.internal"]])
         #expect(created.status == 200, "\(created.text)")
         let result = try #require(try harness.json(created)["result"])
         let secret = try #require(result["token"]?.stringValue)
@@ -56,7 +57,8 @@ import TestSupport
         #expect(offline.stdout.contains("ci-bot\tdownload.internal,upload.public"))
         // Only the SHA-256 is stored.
         if let database = TestIndex.postgresDatabase(root: harness.root) {
-            let rows = try PostgresCluster.shared.get().psql("SELECT *, encode(token_hash, 'escape') FROM tokens", database: database)
+            let rows = try PostgresCluster.shared.get().psql(
+                "SELECT *, encode(token_hash, 'escape') FROM tokens", database: database)
             #expect(rows.contains("ci-bot") && !rows.contains(secret))
         } else {
             let database = try Data(contentsOf: URL(fileURLWithPath: harness.root + "/tooltool.sqlite"))
@@ -108,7 +110,7 @@ import TestSupport
             (["user": "x", "permissions": "manage"], .badRequest, "must be a list"),
             (["user": "x", "permissions": ["root"]], .badPermission, "unknown permission \\\"root\\\""),
             (["user": "x\u{1}", "permissions": ["manage"]], .badRequest, "control characters"),
-            ([1, 2], .badRequest, "JSON object"),
+            ([1, 2], .badRequest, "JSON object")
         ]
         for (body, name, text) in cases {
             let response = try harness.send("POST", "/tokens", token: admin, json: body)

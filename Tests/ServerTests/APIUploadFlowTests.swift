@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// The tooltool upload flow end to end: batch, PUT to each `put_url`, complete, and reading the batch back.
 @Suite struct APIUploadFlowTests {
@@ -23,7 +23,10 @@ import TestSupport
             #expect(entry["algorithm"] == "sha512")
             #expect(entry["visibility"] == .string(file.visibility.rawValue))
             let url = try #require(entry["put_url"]?.stringValue)
-            #expect(url.hasPrefix("http://127.0.0.1:\(harness.server.port)/sha512/\(file.digest.hex)?visibility=\(file.visibility.rawValue)&expires="))
+            #expect(
+                url.hasPrefix(
+                    "http://127.0.0.1:\(harness.server.port)/sha512/\(file.digest.hex)?visibility=\(file.visibility.rawValue)&expires="
+                ))
             #expect(url.contains("&signature="))
             #expect(!harness.isStored(file.digest, file.visibility))
 
@@ -54,10 +57,12 @@ import TestSupport
         // The manifest, byte for byte as tooltool.py writes it (json.dumps, indent 2), records sorted by filename.
         let manifest = try harness.send("GET", "/upload/\(id)/manifest", token: token)
         #expect(manifest.status == 200)
-        let expected = "[\n" + files.map { file in
-            "  {\n    \"filename\": \"\(file.name)\",\n    \"size\": \(file.bytes.count),\n    \"algorithm\": \"sha512\",\n"
-                + "    \"digest\": \"\(file.digest.hex)\",\n    \"visibility\": \"\(file.visibility.rawValue)\"\n  }"
-        }.joined(separator: ",\n") + "\n]"
+        let expected =
+            "[\n"
+            + files.map { file in
+                "  {\n    \"filename\": \"\(file.name)\",\n    \"size\": \(file.bytes.count),\n    \"algorithm\": \"sha512\",\n"
+                    + "    \"digest\": \"\(file.digest.hex)\",\n    \"visibility\": \"\(file.visibility.rawValue)\"\n  }"
+            }.joined(separator: ",\n") + "\n]"
         #expect(manifest.text == expected)
         let parsed = try Manifest(parsing: manifest.body)
         #expect(parsed.records.map(\.filename) == ["a.tar.xz", "b.zip"])
@@ -80,21 +85,27 @@ import TestSupport
         let fresh = (0..<200).map { APIFile("fresh-\($0).tar.xz", size: 100 + $0, $0 % 2 == 0 ? .public : .internal) }
 
         // Gone from the store: a new size is a new declaration, and the file needs a PUT again.
-        let redeclared: JSONValue = ["size": .int(401), "digest": .string(removed.digest.hex), "algorithm": "sha512",
-                                     "visibility": "public"]
+        let redeclared: JSONValue = [
+            "size": .int(401), "digest": .string(removed.digest.hex), "algorithm": "sha512",
+            "visibility": "public"
+        ]
         let files: [(String, JSONValue)] = [("removed.bin", redeclared)] + fresh.map { ($0.name, $0.entry) }
-        let again = try harness.send("POST", "/upload", token: token,
-                                     json: ["message": "second", "files": .object(files)])
+        let again = try harness.send(
+            "POST", "/upload", token: token,
+            json: ["message": "second", "files": .object(files)])
         #expect(again.status == 200, "\(again.text)")
         let result = try #require(try harness.json(again)["result"])
         #expect(result["files"]?["removed.bin"]?["put_url"]?.stringValue != nil)
         for file in fresh { #expect(result["files"]?[file.name]?["put_url"]?.stringValue != nil) }
 
         // Copied in by hand: stored now, so a wrong size is refused and the right one needs no PUT.
-        let wrong: JSONValue = ["size": .int(299), "digest": .string(copied.digest.hex), "algorithm": "sha512",
-                                "visibility": "internal"]
-        let refused = try harness.send("POST", "/upload", token: token,
-                                       json: ["message": "third", "files": .object([("copied.bin", wrong)])])
+        let wrong: JSONValue = [
+            "size": .int(299), "digest": .string(copied.digest.hex), "algorithm": "sha512",
+            "visibility": "internal"
+        ]
+        let refused = try harness.send(
+            "POST", "/upload", token: token,
+            json: ["message": "third", "files": .object([("copied.bin", wrong)])])
         #expect(refused.status == 400)
         #expect(harness.errorName(refused) == .sizeConflict)
         let accepted = try harness.createBatch(token: token, message: "fourth", files: [copied] + fresh)
@@ -110,7 +121,8 @@ import TestSupport
         let url = try #require(batch["files"]?["big.bin"]?["put_url"]?.stringValue)
 
         let uploader = try RawHTTPClient(port: harness.server.port)
-        let head = "PUT \(try APIHarness.target(of: url)) HTTP/1.1\r\nHost: 127.0.0.1:\(harness.server.port)\r\n"
+        let head =
+            "PUT \(try APIHarness.target(of: url)) HTTP/1.1\r\nHost: 127.0.0.1:\(harness.server.port)\r\n"
             + "Content-Length: \(file.bytes.count)\r\n\r\n"
         #expect(uploader.send(Array(head.utf8) + file.bytes.prefix(100_000)))
 
@@ -175,7 +187,8 @@ import TestSupport
         let harness = try APIHarness()
         let token = try harness.token("alice", "upload.public")
         let file = APIFile("x.bin")
-        let response = try harness.send("POST", "/upload", token: token, json: APIHarness.batch("m", [file]), host: "127.0.0.1")
+        let response = try harness.send(
+            "POST", "/upload", token: token, json: APIHarness.batch("m", [file]), host: "127.0.0.1")
         let url = try harness.json(response)["result"]?["files"]?["x.bin"]?["put_url"]?.stringValue
         #expect(url?.hasPrefix("http://127.0.0.1:80/sha512/\(file.digest.hex)?") == true, "\(url ?? "none")")
 
@@ -183,7 +196,9 @@ import TestSupport
         let proxiedToken = try proxied.token("alice", "upload.public")
         let batch = try proxied.createBatch(token: proxiedToken, message: "m", files: [file])
         let proxiedURL = batch["files"]?["x.bin"]?["put_url"]?.stringValue
-        #expect(proxiedURL?.hasPrefix("https://tooltool.example.com:443/tt/sha512/\(file.digest.hex)?visibility=public&") == true,
-                "\(proxiedURL ?? "none")")
+        #expect(
+            proxiedURL?.hasPrefix("https://tooltool.example.com:443/tt/sha512/\(file.digest.hex)?visibility=public&")
+                == true,
+            "\(proxiedURL ?? "none")")
     }
 }

@@ -1,14 +1,16 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Who may download: anonymous callers, tokens with and without permissions, unknown and revoked tokens.
 @Suite struct AuthTests {
     static let bearerChallenge = "Bearer realm=\"tooltool\""
 
     @Test func privateBlobNeedsATokenWithDownloadInternal() throws {
-        let harness = try ServerHarness(tokens: ["ci": [.downloadInternal], "public-only": [.downloadPublic, .uploadInternal]])
+        let harness = try ServerHarness(tokens: [
+            "ci": [.downloadInternal], "public-only": [.downloadPublic, .uploadInternal]
+        ])
         let bytes = Fixtures.randomBytes(3000)
         let digest = try harness.storeByHand(bytes, .internal)
         let target = "/sha512/\(digest.hex)"
@@ -41,7 +43,7 @@ import TestSupport
             ("GET", "/sha512/\(privateDigest.hex)"), ("GET", "/sha512/\(missing.hex)"),
             ("PUT", "/sha512/\(missing.hex)"), ("GET", "/sha512/not-a-digest"),
             ("GET", "/__lbheartbeat__"), ("GET", "/__heartbeat__"), ("GET", "/__version__"), ("GET", "/metrics"),
-            ("GET", "/no/such/route"), ("DELETE", "/sha512/\(publicDigest.hex)"),
+            ("GET", "/no/such/route"), ("DELETE", "/sha512/\(publicDigest.hex)")
         ]
         for (method, target) in requests {
             let response = try harness.request(method, target, rawToken: bogus)
@@ -64,15 +66,17 @@ import TestSupport
         #expect(try harness.request("GET", "/sha512/\(privateDigest.hex)", user: "ci").status == 200)
 
         let list = try ServerHarness.command(["token", "list", "--root", harness.root])
-        let line = try #require(list.stdout.split(separator: "\n").first { $0.split(separator: "\t").dropFirst().first == "ci" })
+        let line = try #require(
+            list.stdout.split(separator: "\n").first { $0.split(separator: "\t").dropFirst().first == "ci" })
         let id = String(line.split(separator: "\t")[0])
         let revoke = try ServerHarness.command(["token", "revoke", id, "--root", harness.root])
         #expect(revoke.status == 0, "\(revoke.stderr)")
         let revokedAt = Date()
 
-        #expect(eventually(timeout: 1) {
-            (try? harness.request("GET", "/sha512/\(privateDigest.hex)", user: "ci").status) == 401
-        }, "the revoked token still works after a second")
+        #expect(
+            eventually(timeout: 1) {
+                (try? harness.request("GET", "/sha512/\(privateDigest.hex)", user: "ci").status) == 401
+            }, "the revoked token still works after a second")
         #expect(Date().timeIntervalSince(revokedAt) < 1.5)
         for target in ["/sha512/\(publicDigest.hex)", "/__lbheartbeat__"] {
             let response = try harness.request("GET", target, user: "ci")
@@ -91,8 +95,9 @@ import TestSupport
     }
 
     @Test func noAnonymousPublicRequiresDownloadPublic() throws {
-        let harness = try ServerHarness(tokens: ["reader": [.downloadPublic], "internal-reader": [.downloadInternal]],
-                                        arguments: ["--no-anonymous-public"])
+        let harness = try ServerHarness(
+            tokens: ["reader": [.downloadPublic], "internal-reader": [.downloadInternal]],
+            arguments: ["--no-anonymous-public"])
         let bytes = Fixtures.randomBytes(800)
         let digest = try harness.storeByHand(bytes, .public)
         let target = "/sha512/\(digest.hex)"

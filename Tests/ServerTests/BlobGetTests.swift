@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// `GET` and `HEAD /sha512/<digest>`: bytes, headers, ranges, conditional requests and the 4xx answers.
 @Suite struct BlobGetTests {
@@ -82,9 +82,9 @@ import TestSupport
         ("bytes=100-199", 100, 199),
         ("bytes=990-", 990, 999),
         ("bytes=-25", 975, 999),
-        ("bytes=995-5000", 995, 999),   // an end past the file is clamped
-        ("bytes=-5000", 0, 999),        // a suffix longer than the file is the whole file
-        ("bytes=999-999", 999, 999),
+        ("bytes=995-5000", 995, 999),  // an end past the file is clamped
+        ("bytes=-5000", 0, 999),  // a suffix longer than the file is the whole file
+        ("bytes=999-999", 999, 999)
     ])
     func singleRangeGivesPartialContent(range: String, first: Int, last: Int) throws {
         let harness = try ServerHarness()
@@ -115,9 +115,9 @@ import TestSupport
         ("bytes=0-1,5-6", 200),
         ("bytes=0-1, 5-6", 200),
         ("bytes=-5,0-0", 200),
-        ("bytes=0-1,,5-6,", 200),          // empty list elements are allowed
-        ("bytes=5000-,0-9", 200),          // one unsatisfiable, one satisfiable
-        ("bytes=5000-,1000-,-0", 416),     // none satisfiable
+        ("bytes=0-1,,5-6,", 200),  // empty list elements are allowed
+        ("bytes=5000-,0-9", 200),  // one unsatisfiable, one satisfiable
+        ("bytes=5000-,1000-,-0", 416)  // none satisfiable
     ])
     func multipleRangesGiveTheWholeBodyOr416(range: String, status: Int) throws {
         let harness = try ServerHarness()
@@ -140,7 +140,9 @@ import TestSupport
 
     /// Decisions of `ByteRange.parse`: anything malformed is a 400 (also one bad spec in a list), a unit other than
     /// bytes is ignored.
-    @Test(arguments: ["bytes=abc-", "bytes=5-2", "bytes=-", "bytes=1-x", "0-10", "bytes=,", "bytes=0-1,x", "bytes=0-1,5-2"])
+    @Test(arguments: [
+        "bytes=abc-", "bytes=5-2", "bytes=-", "bytes=1-x", "0-10", "bytes=,", "bytes=0-1,x", "bytes=0-1,5-2"
+    ])
     func malformedRangesGive400(range: String) throws {
         let harness = try ServerHarness()
         let digest = try harness.storeByHand(Fixtures.randomBytes(1000), .public)
@@ -158,13 +160,15 @@ import TestSupport
         #expect(otherUnit.status == 200)
         #expect(otherUnit.body == bytes)
 
-        let stale = try harness.request("GET", "/sha512/\(digest.hex)",
-                                        headers: [("Range", "bytes=0-9"), ("If-Range", "\"\(String(repeating: "0", count: 128))\"")])
+        let stale = try harness.request(
+            "GET", "/sha512/\(digest.hex)",
+            headers: [("Range", "bytes=0-9"), ("If-Range", "\"\(String(repeating: "0", count: 128))\"")])
         #expect(stale.status == 200)
         #expect(stale.body == bytes)
 
-        let current = try harness.request("GET", "/sha512/\(digest.hex)",
-                                          headers: [("Range", "bytes=0-9"), ("If-Range", "\"\(digest.hex)\"")])
+        let current = try harness.request(
+            "GET", "/sha512/\(digest.hex)",
+            headers: [("Range", "bytes=0-9"), ("If-Range", "\"\(digest.hex)\"")])
         #expect(current.status == 206)
         #expect(current.body == Array(bytes[0...9]))
     }
@@ -185,7 +189,8 @@ import TestSupport
             #expect(try client.request("GET", "/__lbheartbeat__").status == 200)
         }
 
-        let other = try harness.request("GET", "/sha512/\(digest.hex)", headers: [("If-None-Match", "\"something-else\"")])
+        let other = try harness.request(
+            "GET", "/sha512/\(digest.hex)", headers: [("If-None-Match", "\"something-else\"")])
         #expect(other.status == 200)
         #expect(other.body == bytes)
     }
@@ -196,7 +201,7 @@ import TestSupport
         (String(repeating: "A", count: 128), "uppercase"),
         (String(repeating: "a", count: 127) + "g", "not hex"),
         (String(repeating: "a", count: 127) + "%", "not hex"),
-        ("", "got 0"),
+        ("", "got 0")
     ])
     func malformedDigestsGive400(digest: String, mentions: String) throws {
         let harness = try ServerHarness()

@@ -1,14 +1,14 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// `PUT /sha512/<digest>`: verified streaming uploads, what is refused before the body, and what a failure leaves.
 @Suite struct BlobPutTests {
     static let uploader: [String: [Permission]] = [
         "up": [.uploadInternal, .uploadPublic, .downloadInternal],
         "internal-only": [.uploadInternal],
-        "reader": [.downloadInternal, .downloadPublic],
+        "reader": [.downloadInternal, .downloadPublic]
     ]
 
     @Test func goodUploadIsStoredInternalByDefault() throws {
@@ -90,7 +90,8 @@ import TestSupport
 
         do {
             let client = try RawHTTPClient(port: harness.port)
-            let head = "PUT /sha512/\(digest.hex)?visibility=public HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            let head =
+                "PUT /sha512/\(digest.hex)?visibility=public HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + "Authorization: Bearer \(harness.tokens["up"]!)\r\nContent-Length: \(bytes.count)\r\n\r\n"
             #expect(client.send(Array(head.utf8) + bytes[..<(bytes.count / 2)]))
             // The upload must be in progress (its temp file exists) before the client goes away.
@@ -109,8 +110,9 @@ import TestSupport
         let harness = try ServerHarness(tokens: Self.uploader)
         let digest = Fixtures.digest(Array("hello".utf8))
         let client = try RawHTTPClient(port: harness.port)
-        client.send("PUT /sha512/\(digest.hex) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.tokens["up"]!)\r\n"
-                    + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+        client.send(
+            "PUT /sha512/\(digest.hex) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.tokens["up"]!)\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
         let response = try client.readResponse()
         expectError(response, 411, .lengthRequired)
         #expect(response.header("Connection") == "close")
@@ -122,7 +124,9 @@ import TestSupport
         let harness = try ServerHarness(tokens: Self.uploader)
         let digest = Fixtures.digest(Array("hello".utf8))
         let client = try RawHTTPClient(port: harness.port)
-        client.send("PUT /sha512/\(digest.hex) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.tokens["up"]!)\r\n\r\n")
+        client.send(
+            "PUT /sha512/\(digest.hex) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.tokens["up"]!)\r\n\r\n"
+        )
         let response = try client.readResponse()
         expectError(response, 411, .lengthRequired)
         #expect(client.isClosedByPeer())
@@ -134,8 +138,9 @@ import TestSupport
         let bytes = Fixtures.randomBytes(5000)
         let digest = Fixtures.digest(bytes)
         let client = try RawHTTPClient(port: harness.port)
-        client.send("PUT /sha512/\(digest.hex) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.tokens["up"]!)\r\n"
-                    + "Content-Length: 5000\r\nExpect: 100-continue\r\n\r\n")
+        client.send(
+            "PUT /sha512/\(digest.hex) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.tokens["up"]!)\r\n"
+                + "Content-Length: 5000\r\nExpect: 100-continue\r\n\r\n")
         // The first thing back is the 413, not a 100 Continue: the client is spared the body.
         let response = try client.readResponse()
         expectError(response, 413, .contentTooLarge)
@@ -156,7 +161,8 @@ import TestSupport
         let cases: [(user: String?, status: Int)] = [(nil, 401), ("reader", 403), ("up", 413)]
         for item in cases {
             let client = try RawHTTPClient(port: harness.port)
-            let response = try client.request("PUT", "/sha512/\(digest.hex)", headers: harness.authorization(user: item.user), body: bytes)
+            let response = try client.request(
+                "PUT", "/sha512/\(digest.hex)", headers: harness.authorization(user: item.user), body: bytes)
             #expect(response.status == item.status, "\(item.user ?? "anonymous"): \(response.statusLine)")
             #expect(response.header("Content-Type") == "application/json")
         }
@@ -171,13 +177,14 @@ import TestSupport
             (nil, "internal", 401, .unauthorized),
             (nil, "public", 401, .unauthorized),
             ("reader", "internal", 403, .forbidden),
-            ("internal-only", "public", 403, .forbidden),
+            ("internal-only", "public", 403, .forbidden)
         ]
         for item in cases {
             let client = try RawHTTPClient(port: harness.port)
             let auth = harness.authorization(user: item.user).map { "\($0.0): \($0.1)\r\n" }.joined()
-            client.send("PUT /sha512/\(digest.hex)?visibility=\(item.visibility) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)"
-                        + "Content-Length: 4000\r\nExpect: 100-continue\r\n\r\n")
+            client.send(
+                "PUT /sha512/\(digest.hex)?visibility=\(item.visibility) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)"
+                    + "Content-Length: 4000\r\nExpect: 100-continue\r\n\r\n")
             let response = try client.readResponse()
             expectError(response, item.status, item.name)
             if item.status == 401 { #expect(response.header("WWW-Authenticate") == "Bearer realm=\"tooltool\"") }
@@ -194,8 +201,9 @@ import TestSupport
         let bytes = Fixtures.randomBytes(100_000)
         let digest = Fixtures.digest(bytes)
         let client = try RawHTTPClient(port: harness.port)
-        client.send("PUT /sha512/\(digest.hex) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.tokens["up"]!)\r\n"
-                    + "Content-Length: \(bytes.count)\r\nExpect: 100-continue\r\n\r\n")
+        client.send(
+            "PUT /sha512/\(digest.hex) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.tokens["up"]!)\r\n"
+                + "Content-Length: \(bytes.count)\r\nExpect: 100-continue\r\n\r\n")
         let interim = try client.readResponse()
         #expect(interim.status == 100)
         client.send(bytes)
@@ -210,7 +218,8 @@ import TestSupport
         let first = Fixtures.randomBytes(30_000), second = Fixtures.randomBytes(40_000)
         let client = try RawHTTPClient(port: harness.port)
         let auth = harness.authorization(user: "up")
-        let put1 = try client.request("PUT", "/sha512/\(Fixtures.digest(first).hex)?visibility=public", headers: auth, body: first)
+        let put1 = try client.request(
+            "PUT", "/sha512/\(Fixtures.digest(first).hex)?visibility=public", headers: auth, body: first)
         #expect(put1.status == 200)
         #expect(put1.header("Connection") != "close")
         let put2 = try client.request("PUT", "/sha512/\(Fixtures.digest(second).hex)", headers: auth, body: second)
@@ -234,7 +243,10 @@ import TestSupport
         let again = try harness.put(bytes, visibility: "public", user: "up")
         #expect(again.status == 200, "\(again.text)")
         #expect(try again.json()["result"]?["new"]?.boolValue == false)
-        if let inode { #expect(try Self.inode(harness.stored.location(digest, .public)) == inode, "the stored file is not replaced") }
+        if let inode {
+            #expect(
+                try Self.inode(harness.stored.location(digest, .public)) == inode, "the stored file is not replaced")
+        }
         #expect(harness.uploadsInProgress().isEmpty)
     }
 
@@ -245,8 +257,9 @@ import TestSupport
         #expect(try harness.put(bytes, user: "up").status == 200)
 
         let client = try RawHTTPClient(port: harness.port)
-        client.send("PUT /sha512/\(digest.hex) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.tokens["up"]!)\r\n"
-                    + "Content-Length: 50000\r\nExpect: 100-continue\r\n\r\n")
+        client.send(
+            "PUT /sha512/\(digest.hex) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.tokens["up"]!)\r\n"
+                + "Content-Length: 50000\r\nExpect: 100-continue\r\n\r\n")
         let response = try client.readResponse()  // no body was sent: the answer must not wait for it
         #expect(response.status == 200, "\(response.text)")
         let result = try response.json()["result"]
@@ -265,8 +278,10 @@ import TestSupport
         try harness.stored.remove(digest, .public)
 
         let client = try RawHTTPClient(port: harness.port)
-        client.send("PUT /sha512/\(digest.hex)?visibility=public HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    + "Authorization: Bearer \(harness.tokens["up"]!)\r\nContent-Length: \(bytes.count)\r\nExpect: 100-continue\r\n\r\n")
+        client.send(
+            "PUT /sha512/\(digest.hex)?visibility=public HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Authorization: Bearer \(harness.tokens["up"]!)\r\nContent-Length: \(bytes.count)\r\nExpect: 100-continue\r\n\r\n"
+        )
         let interim = try client.readResponse()
         #expect(interim.status == 100, "the store no longer holds it: \(interim.statusLine) \(interim.text)")
         client.send(bytes)
@@ -298,8 +313,10 @@ import TestSupport
         #expect(try harness.put(bytes, visibility: "public", user: "up").status == 200)
 
         let client = try RawHTTPClient(port: harness.port)
-        client.send("PUT /sha512/\(digest.hex)?visibility=public HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    + "Authorization: Bearer \(harness.tokens["up"]!)\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n")
+        client.send(
+            "PUT /sha512/\(digest.hex)?visibility=public HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Authorization: Bearer \(harness.tokens["up"]!)\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n"
+        )
         let response = try client.readResponse()
         #expect(response.status == 200, "\(response.text)")
         #expect(try response.json()["result"]?["size"]?.intValue == 50_000, "the file's JSON describes the stored file")
@@ -339,7 +356,9 @@ import TestSupport
 
     /// PUTs `bytes` once per entry of `visibilities`, all at once: every connection sends its head and a first
     /// piece, then all send the rest together, so the uploads overlap. Returns each status and `result.new`.
-    static func uploadInParallel(_ bytes: [UInt8], visibilities: [String], harness: ServerHarness) -> [(status: Int, new: Bool?)] {
+    static func uploadInParallel(
+        _ bytes: [UInt8], visibilities: [String], harness: ServerHarness
+    ) -> [(status: Int, new: Bool?)] {
         let digest = Fixtures.digest(bytes)
         let port = harness.port, token = harness.tokens["up"]!
         let results = ResultBox(count: visibilities.count)
@@ -353,8 +372,9 @@ import TestSupport
                 var readied = false
                 do {
                     let client = try RawHTTPClient(port: port, timeout: 30)
-                    client.send("PUT /sha512/\(digest.hex)?visibility=\(visibility) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                + "Authorization: Bearer \(token)\r\nContent-Length: \(bytes.count)\r\n\r\n")
+                    client.send(
+                        "PUT /sha512/\(digest.hex)?visibility=\(visibility) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            + "Authorization: Bearer \(token)\r\nContent-Length: \(bytes.count)\r\n\r\n")
                     client.send(Array(bytes[..<1000]))
                     ready.leave()
                     readied = true

@@ -1,26 +1,33 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// The admin commands (`token`, `visibility`, `fsck`) and command-line errors, run as the built binary.
 @Suite struct CommandTests {
     @Test func tokenCreatePrintsOnlyTheTokenAndListNeverShowsIt() throws {
         let store = TemporaryDirectory(prefix: "cmd")
-        let create = try ServerHarness.command(["token", "create", "--root", store.path, "--user", "alice",
-                                                "--permission", "upload.internal", "--permission", "download.internal"])
+        let create = try ServerHarness.command([
+            "token", "create", "--root", store.path, "--user", "alice",
+            "--permission", "upload.internal", "--permission", "download.internal"
+        ])
         #expect(create.status == 0, "\(create.stderr)")
         let token = create.stdout.trimmingCharacters(in: .newlines)
-        #expect(create.stdout == token + "\n", "stdout is the token alone on one line: \(create.stdout.debugDescription)")
+        #expect(
+            create.stdout == token + "\n", "stdout is the token alone on one line: \(create.stdout.debugDescription)")
         #expect(token.count >= 43, "at least 256 bits")
         #expect(token.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
-        let second = try ServerHarness.command(["token", "create", "--root", store.path, "--user", "bob", "--permission", "manage"])
+        let second = try ServerHarness.command([
+            "token", "create", "--root", store.path, "--user", "bob", "--permission", "manage"
+        ])
         let secondToken = second.stdout.trimmingCharacters(in: .newlines)
         #expect(secondToken != token)
 
         let list = try ServerHarness.command(["token", "list", "--root", store.path])
         #expect(list.status == 0, "\(list.stderr)")
-        let lines = list.stdout.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
+        let lines = list.stdout.split(separator: "\n").map {
+            $0.split(separator: "\t", omittingEmptySubsequences: false)
+        }
         #expect(lines.count == 3, "\(list.stdout)")
         let alice = try #require(lines.first { $0.count > 1 && $0[1] == "alice" })
         #expect(alice[2] == "download.internal,upload.internal" || alice[2] == "upload.internal,download.internal")
@@ -86,7 +93,8 @@ import TestSupport
         #expect(try harness.request("GET", "/__lbheartbeat__", user: "ci").status == 200)
         #expect(harness.server.stop() == 0)
         let list = try ServerHarness.command(["token", "list", "--root", harness.root])
-        let row = try #require(list.stdout.split(separator: "\n").first { $0.contains("\tci\t") }?.split(separator: "\t"))
+        let row = try #require(
+            list.stdout.split(separator: "\n").first { $0.contains("\tci\t") }?.split(separator: "\t"))
         #expect(row.count == 6, "\(row)")
         #expect(row.count > 4 && row[4] != "-", "LAST USED is set: \(row)")
     }
@@ -159,7 +167,10 @@ import TestSupport
         let maps = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
         #expect(maps.contains("libFoundationEssentials.so"), "the map was not the server's: \(maps.prefix(500))")
         for library in ["libFoundation.so", "libFoundationInternationalization.so", "lib_FoundationICU.so"] {
-            #expect(!maps.contains("/\(library)"), "the server loads \(library) (after an import of Foundation was removed, an incremental build may keep stale objects that still link it: build clean)")
+            #expect(
+                !maps.contains("/\(library)"),
+                "the server loads \(library) (after an import of Foundation was removed, an incremental build may keep stale objects that still link it: build clean)"
+            )
         }
     }
 
@@ -175,7 +186,7 @@ import TestSupport
         ["token", "create", "--user", "alice", "--permission", "download.everything"],
         ["token", "revoke", "not-a-number"],
         ["fsck", "--fix"],
-        ["serve", "--root", "/dev/null/store", "--port", "0"],
+        ["serve", "--root", "/dev/null/store", "--port", "0"]
     ])
     func badArgumentsGiveAnErrorAndANonZeroExit(arguments: [String]) throws {
         let store = TemporaryDirectory(prefix: "cmd")
@@ -185,7 +196,9 @@ import TestSupport
         #expect(result.stdout.isEmpty, "\(arguments): \(result.stdout)")
     }
 
-    @Test(arguments: [["--help"], ["serve", "--help"], ["token", "create", "--help"], ["fsck", "--help"], ["visibility", "--help"]])
+    @Test(arguments: [
+        ["--help"], ["serve", "--help"], ["token", "create", "--help"], ["fsck", "--help"], ["visibility", "--help"]
+    ])
     func helpExitsZero(arguments: [String]) throws {
         let result = try ServerHarness.command(arguments)
         #expect(result.status == 0, "\(arguments): \(result.stderr)")
@@ -195,7 +208,8 @@ import TestSupport
     @Test func serveOnABusyPortFailsWithAnError() throws {
         let harness = try ServerHarness()
         let other = TemporaryDirectory(prefix: "cmd")
-        let result = try ServerHarness.command(["serve", "--root", other.path, "--port", String(harness.port)], timeout: 10)
+        let result = try ServerHarness.command(
+            ["serve", "--root", other.path, "--port", String(harness.port)], timeout: 10)
         #expect(result.status != 0)
         #expect(result.stderr.hasPrefix("error:"), "\(result.stderr)")
         #expect(!result.stdout.contains("listening on"))

@@ -1,9 +1,10 @@
 import Foundation
 import HTTPServer
-@testable import ServerApp
 import Shared
 import Storage
 import Testing
+
+@testable import ServerApp
 
 /// The one table from storage and index errors to answers (`APIFailure+Errors.swift`), in process: every case of
 /// both error types, so a case added to either without a deliberate answer, or a changed answer, fails here.
@@ -13,7 +14,10 @@ import Testing
     /// (error, status code, error name, closes the connection whatever the route asked).
     static let storageCases: [(StorageError, Int, APIErrorName, Bool)] = [
         (.notFound(digest), 404, .notFound, false),
-        (.digestMismatch(expected: digest, actual: digest, expectedSize: 1, actualSize: 2), 400, .digestMismatch, false),
+        (
+            .digestMismatch(expected: digest, actual: digest, expectedSize: 1, actualSize: 2), 400, .digestMismatch,
+            false
+        ),
         (.tooLarge(expectedSize: 1, got: 2), 400, .sizeMismatch, true),
         (.visibilityConflict(digest, stored: .public, requested: .internal), 409, .visibilityConflict, false),
         (.inBothFolders(digest), 409, .inBothFolders, false),
@@ -22,18 +26,21 @@ import Testing
         (.unavailable(operation: "GetObject", detail: "refused"), 503, .storageUnavailable, false),
         (.io(call: "fsync", path: "/x", errno: EIO), 500, .internalServerError, false),
         (.uploadClosed(digest), 500, .internalServerError, false),
-        (.misconfigured("no bucket"), 500, .internalServerError, false),
+        (.misconfigured("no bucket"), 500, .internalServerError, false)
     ]
 
     static let indexCases: [(IndexError, Int, APIErrorName)] = [
         (.invalid("empty message"), 400, .badRequest),
         (.sizeConflict(filename: "a", digest: digest, stored: 1, declared: 2), 400, .sizeConflict),
-        (.visibilityConflict(filename: "a", digest: digest, stored: .public, declared: .internal), 400, .visibilityConflict),
+        (
+            .visibilityConflict(filename: "a", digest: digest, stored: .public, declared: .internal), 400,
+            .visibilityConflict
+        ),
         (.notFound("batch 7"), 404, .notFound),
         (.unavailable("connection refused"), 503, .indexUnavailable),
         (.sqlite(call: "sqlite3_step", code: 10, message: "disk I/O error"), 500, .internalServerError),
         (.postgres(call: "PQexec", state: "XX000", message: "boom"), 500, .internalServerError),
-        (.corrupt("schema 99"), 500, .internalServerError),
+        (.corrupt("schema 99"), 500, .internalServerError)
     ]
 
     @Test func everyStorageErrorHasItsAnswer() throws {

@@ -1,8 +1,8 @@
 import Foundation
 import Shared
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// Three servers on one PostgreSQL index under a round-robin upload load (`FleetLoad`), while the database stops
 /// and starts, or one server is killed with SIGKILL in mid-upload. What must hold: every refusal is a clear,
@@ -48,27 +48,34 @@ import TestSupport
 
     /// Every acknowledged batch is in the index with its files, and every acknowledged PUT is readable with its
     /// bytes and recorded as stored, from each of `ports`.
-    static func expectNothingLost(_ load: FleetLoad, fleet: Fleet, ports: [Int], token: String,
-                                  sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectNothingLost(
+        _ load: FleetLoad, fleet: Fleet, ports: [Int], token: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let auth = [("Authorization", "Bearer \(token)")]
         for port in ports {
             for batch in load.batches {
                 let answer = try RawHTTPClient(port: port).request("GET", "/upload/\(batch.id)", headers: auth)
                 let result = try? JSONParser.parse(answer.body)["result"]
-                #expect(answer.status == 200 && result?["message"]?.stringValue == batch.message,
-                        "batch \(batch.id) on \(port): \(answer.status) \(answer.text)", sourceLocation: sourceLocation)
+                #expect(
+                    answer.status == 200 && result?["message"]?.stringValue == batch.message,
+                    "batch \(batch.id) on \(port): \(answer.status) \(answer.text)", sourceLocation: sourceLocation)
                 for file in batch.files {
-                    #expect(result?["files"]?[file.name]?["digest"]?.stringValue == file.digest.hex,
-                            "batch \(batch.id) lists \(file.name) on \(port)", sourceLocation: sourceLocation)
+                    #expect(
+                        result?["files"]?[file.name]?["digest"]?.stringValue == file.digest.hex,
+                        "batch \(batch.id) lists \(file.name) on \(port)", sourceLocation: sourceLocation)
                 }
             }
             for put in load.puts {
                 let blob = try RawHTTPClient(port: port).request("GET", "/sha512/\(put.file.digest.hex)")
-                #expect(blob.status == 200 && blob.body == put.file.bytes, "\(put.file.name) on \(port): \(blob.status)",
-                        sourceLocation: sourceLocation)
-                let file = try RawHTTPClient(port: port).request("GET", "/file/sha512/\(put.file.digest.hex)", headers: auth)
-                #expect(file.status == 200 && file.text.contains("\"has_instances\":true"),
-                        "\(put.file.name) indexed on \(port): \(file.text)", sourceLocation: sourceLocation)
+                #expect(
+                    blob.status == 200 && blob.body == put.file.bytes, "\(put.file.name) on \(port): \(blob.status)",
+                    sourceLocation: sourceLocation)
+                let file = try RawHTTPClient(port: port).request(
+                    "GET", "/file/sha512/\(put.file.digest.hex)", headers: auth)
+                #expect(
+                    file.status == 200 && file.text.contains("\"has_instances\":true"),
+                    "\(put.file.name) indexed on \(port): \(file.text)", sourceLocation: sourceLocation)
             }
         }
     }
@@ -95,7 +102,8 @@ import TestSupport
         let refused = records.filter { $0.status == 503 }
         let others = records.filter { !$0.succeeded && $0.status != 503 }
         let lastRefusal = refused.map(\.ended).max()
-        print("""
+        print(
+            """
             FleetFaultTests outage: \(records.count) requests, \(refused.count) answered 503 \
             (\(refused.filter { $0.step == .put }.count) PUTs, \(load.refusedPuts.count) kept to retry); \
             database down for \(String(format: "%.1f", resumed.timeIntervalSince(pausing))) s; last 503 ended \
@@ -105,33 +113,43 @@ import TestSupport
               \(records.tally)
             """)
         #expect(others.isEmpty, "every refusal is a 503: \(others.prefix(5).map(\.summary))")
-        #expect(records.filter { $0.step == .post && $0.status == 200 }.count == load.batches.count,
-                "every 200 to POST /upload carried its batch")
+        #expect(
+            records.filter { $0.step == .post && $0.status == 200 }.count == load.batches.count,
+            "every 200 to POST /upload carried its batch")
         #expect(!refused.isEmpty, "the load ran into the outage")
         for record in refused {
-            #expect(record.errorName == .indexUnavailable && record.contentType == "application/json"
+            #expect(
+                record.errorName == .indexUnavailable && record.contentType == "application/json"
                     && record.retryAfter == "5", "the JSON error body and Retry-After: \(record.summary)")
-            #expect(record.ended >= pausing && record.started <= resumed.addingTimeInterval(Self.recoveryWindow),
-                    "503 only while the database was away (or just back): \(record.summary) started \(record.started.timeIntervalSince(resumed)) s after it came back")
+            #expect(
+                record.ended >= pausing && record.started <= resumed.addingTimeInterval(Self.recoveryWindow),
+                "503 only while the database was away (or just back): \(record.summary) started \(record.started.timeIntervalSince(resumed)) s after it came back"
+            )
         }
         let late = records.filter { $0.started > resumed.addingTimeInterval(Self.recoveryWindow) }
         #expect(late.count >= 10 && late.allSatisfy(\.succeeded), "\(late.count) requests after recovery, all answered")
-        #expect(records.contains { $0.step == .post && $0.started > pausing && $0.ended < resumed && $0.status == 503 },
-                "a batch was refused during the gap")
+        #expect(
+            records.contains { $0.step == .post && $0.started > pausing && $0.ended < resumed && $0.status == 503 },
+            "a batch was refused during the gap")
         for server in fleet.servers { #expect(server.isRunning, "server \(server.port) never died") }
 
         // A PUT refused with 503 left its blob stored but not recorded in the index; sent again, it is acknowledged.
         let auth = [("Authorization", "Bearer \(token)")]
         var storedBeforeRetry = 0
         for put in load.refusedPuts {
-            if FileManager.default.fileExists(atPath: "\(fleet.root)/public/sha512/\(put.file.digest.hex)") { storedBeforeRetry += 1 }
+            if FileManager.default.fileExists(atPath: "\(fleet.root)/public/sha512/\(put.file.digest.hex)") {
+                storedBeforeRetry += 1
+            }
             let again = try RawHTTPClient(port: fleet.servers[0].port).request("PUT", put.target, body: put.file.bytes)
             #expect(again.status == 200, "a refused PUT succeeds when sent again: \(again.text)")
-            let file = try RawHTTPClient(port: fleet.servers[1].port).request("GET", "/file/sha512/\(put.file.digest.hex)",
-                                                                               headers: auth)
+            let file = try RawHTTPClient(port: fleet.servers[1].port).request(
+                "GET", "/file/sha512/\(put.file.digest.hex)",
+                headers: auth)
             #expect(file.status == 200 && file.text.contains("\"has_instances\":true"), "\(file.text)")
         }
-        print("FleetFaultTests outage: \(storedBeforeRetry) of \(load.refusedPuts.count) PUTs answered 503 had their blob stored already")
+        print(
+            "FleetFaultTests outage: \(storedBeforeRetry) of \(load.refusedPuts.count) PUTs answered 503 had their blob stored already"
+        )
         try Self.expectNothingLost(load, fleet: fleet, ports: fleet.servers.map(\.port), token: token)
         #expect(Self.misnamedBlobs(in: fleet.root).isEmpty)
         for server in fleet.servers { #expect(!server.stderr().contains(token), "the token is never logged") }
@@ -143,7 +161,8 @@ import TestSupport
         let token = try fleet.token("load", ["upload.public", "download.internal"])
         let (a, b, c) = (fleet.servers[0], fleet.servers[1], fleet.servers[2])
         // Files of 1.5 MB go in 64 KiB pieces 10 ms apart: a quarter of a second mid-body each.
-        let load = FleetLoad(ports: fleet.servers.map(\.port), token: token, sizes: [700, 1_500_000, 20_000], pacing: true)
+        let load = FleetLoad(
+            ports: fleet.servers.map(\.port), token: token, sizes: [700, 1_500_000, 20_000], pacing: true)
         let stop = StopFlag()
         let running = Self.start(load, threads: 3, stop: stop)
         usleep(1_500_000)
@@ -152,14 +171,18 @@ import TestSupport
         let stalled = (0..<2).map { _ in Fixtures.randomBytes(200_000) }
         let stalledClients = try stalled.map { bytes in
             let client = try RawHTTPClient(port: a.port)
-            client.send(Array("PUT /sha512/\(Fixtures.digest(bytes).hex)?visibility=public HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nContent-Length: \(bytes.count)\r\n\r\n".utf8)
-                        + Array(bytes.prefix(20_000)))
+            client.send(
+                Array(
+                    "PUT /sha512/\(Fixtures.digest(bytes).hex)?visibility=public HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nContent-Length: \(bytes.count)\r\n\r\n"
+                        .utf8)
+                    + Array(bytes.prefix(20_000)))
             return client
         }
         let completes = stalled.map { "/upload/complete/sha512/\(Fixtures.digest($0).hex)" }
         for complete in completes {
-            #expect(eventually(timeout: 5) { (try? fleet.send(b, "GET", complete, token: token).status) == 409 },
-                    "B sees A's upload in flight")
+            #expect(
+                eventually(timeout: 5) { (try? fleet.send(b, "GET", complete, token: token).status) == 409 },
+                "B sees A's upload in flight")
         }
 
         // Kill A while the load has a PUT on it too (1.5 MB files send for a quarter of a second).
@@ -174,12 +197,14 @@ import TestSupport
         let unblocked = Date().timeIntervalSince(killed)
         #expect(Self.misnamedBlobs(in: fleet.root).isEmpty, "nothing half-written under a final name")
         for bytes in stalled {
-            #expect(!FileManager.default.fileExists(atPath: "\(fleet.root)/public/sha512/\(Fixtures.digest(bytes).hex)"))
+            #expect(
+                !FileManager.default.fileExists(atPath: "\(fleet.root)/public/sha512/\(Fixtures.digest(bytes).hex)"))
         }
 
         // A comes back on a new port and joins the load.
-        let restarted = try ServerProcess(root: fleet.root, arguments: ["--index", fleet.uri, "--upload-lease", String(lease)],
-                                          logName: "a-restarted.log")
+        let restarted = try ServerProcess(
+            root: fleet.root, arguments: ["--index", fleet.uri, "--upload-lease", String(lease)],
+            logName: "a-restarted.log")
         #expect(restarted.stderr().contains("stale temp file"), "A's partial uploads are swept when it starts again")
         load.replace(server: 0, port: restarted.port)
         let rejoined = Date()
@@ -191,7 +216,8 @@ import TestSupport
         let records = load.records
         let onOldA = records.filter { $0.port == a.port }
         let cut = onOldA.filter { $0.status == nil }
-        print("""
+        print(
+            """
             FleetFaultTests kill: \(records.count) requests; \(cut.count) to the killed A failed at the connection \
             (\(cut.filter { $0.started < killed }.count) of them in flight at the kill, \
             \(cut.filter { $0.step == .put && $0.started < killed }.count) PUTs) and went \
@@ -200,15 +226,17 @@ import TestSupport
               \(records.tally)
             """)
         let onBC = records.filter { $0.port == b.port || $0.port == c.port }
-        #expect(onBC.count > 20 && onBC.allSatisfy(\.succeeded),
-                "B and C answer every request: \(onBC.filter { !$0.succeeded }.prefix(5).map(\.summary))")
+        #expect(
+            onBC.count > 20 && onBC.allSatisfy(\.succeeded),
+            "B and C answer every request: \(onBC.filter { !$0.succeeded }.prefix(5).map(\.summary))")
         #expect(!cut.isEmpty, "requests reached A after the kill")
         #expect(cut.allSatisfy { $0.ended >= killed }, "A refused nothing before its kill")
         let answeredByOldA = onOldA.filter { $0.status != nil }
         #expect(answeredByOldA.allSatisfy { $0.succeeded }, "A answered every request it took before the kill")
         let onNewA = records.filter { $0.port == restarted.port && $0.started >= rejoined }
-        #expect(onNewA.count > 5 && onNewA.allSatisfy(\.succeeded),
-                "the restarted A serves: \(onNewA.filter { !$0.succeeded }.prefix(5).map(\.summary))")
+        #expect(
+            onNewA.count > 5 && onNewA.allSatisfy(\.succeeded),
+            "the restarted A serves: \(onNewA.filter { !$0.succeeded }.prefix(5).map(\.summary))")
         #expect(b.isRunning && c.isRunning && restarted.isRunning)
 
         try Self.expectNothingLost(load, fleet: fleet, ports: [restarted.port, b.port, c.port], token: token)

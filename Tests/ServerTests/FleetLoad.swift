@@ -1,8 +1,8 @@
 import Foundation
 import Shared
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// A bounded upload load spread round-robin over several servers, recording every answer: a few client threads,
 /// each repeating tooltool's flow (POST /upload of one or two small files, PUT each to its `put_url`,
@@ -14,7 +14,8 @@ import TestSupport
 final class FleetLoad: Sendable {
     /// The request kinds of the flow.
     enum Step: String, Sendable, CaseIterable {
-        case post = "POST /upload", put = "PUT blob", complete = "GET /upload/complete", file = "GET /file", blob = "GET blob"
+        case post = "POST /upload", put = "PUT blob", complete = "GET /upload/complete", file = "GET /file", blob =
+            "GET blob"
     }
 
     /// One request and what came back.
@@ -122,19 +123,32 @@ final class FleetLoad: Sendable {
             return File(name: "t\(thread)-i\(iteration)-f\(index).bin", bytes: bytes, digest: Fixtures.digest(bytes))
         }
         let message = "load t\(thread) i\(iteration)"
-        let body: JSONValue = ["message": .string(message), "files": .object(files.map { file in
-            (file.name, ["size": .int(Int64(file.bytes.count)), "digest": .string(file.digest.hex), "algorithm": "sha512",
-                         "visibility": "public"])
-        })]
+        let body: JSONValue = [
+            "message": .string(message),
+            "files": .object(
+                files.map { file in
+                    (
+                        file.name,
+                        [
+                            "size": .int(Int64(file.bytes.count)), "digest": .string(file.digest.hex),
+                            "algorithm": "sha512",
+                            "visibility": "public"
+                        ]
+                    )
+                })
+        ]
         guard let posted = send(.post, "POST", "/upload", body: Array(JSONWriter.write(body).utf8), turn: &turn),
-              posted.status == 200, let result = try? JSONParser.parse(posted.body)["result"],
-              let id = result["id"]?.intValue else {
+            posted.status == 200, let result = try? JSONParser.parse(posted.body)["result"],
+            let id = result["id"]?.intValue
+        else {
             usleep(50_000)  // a refused batch: a short pause, as a client honouring Retry-After would (shortened)
             return
         }
         state.withLock { $0.batches.append(Batch(id: id, message: message, files: files)) }
         for file in files {
-            if let url = result["files"]?[file.name]?["put_url"]?.stringValue, let target = try? APIHarness.target(of: url) {
+            if let url = result["files"]?[file.name]?["put_url"]?.stringValue,
+                let target = try? APIHarness.target(of: url)
+            {
                 let put = Put(file: file, target: target)
                 let answer = send(.put, "PUT", target, body: file.bytes, turn: &turn)
                 state.withLock { state in
@@ -150,8 +164,10 @@ final class FleetLoad: Sendable {
 
     /// Sends one request to the next server; on a connection failure records it and tries the following ones
     /// (each server once at most). nil when none answered.
-    private func send(_ step: Step, _ method: String, _ target: String, body: [UInt8] = [],
-                      turn: inout Int) -> RawHTTPResponse? {
+    private func send(
+        _ step: Step, _ method: String, _ target: String, body: [UInt8] = [],
+        turn: inout Int
+    ) -> RawHTTPResponse? {
         let ports = state.withLock { $0.ports }
         for _ in 0..<ports.count {
             let server = turn % ports.count
@@ -161,14 +177,17 @@ final class FleetLoad: Sendable {
             defer { state.withLock { $0.inFlight[ports[server], default: [:]][step, default: 0] -= 1 } }
             do {
                 let response = try exchange(port: ports[server], method, target, body: body)
-                let record = Record(step: step, server: server, port: ports[server], started: started, ended: Date(), status: response.status,
-                                    errorName: response.errorName, retryAfter: response.header("Retry-After"),
-                                    contentType: response.header("Content-Type"), failure: nil)
+                let record = Record(
+                    step: step, server: server, port: ports[server], started: started, ended: Date(),
+                    status: response.status,
+                    errorName: response.errorName, retryAfter: response.header("Retry-After"),
+                    contentType: response.header("Content-Type"), failure: nil)
                 state.withLock { $0.records.append(record) }
                 return response
             } catch {
-                let record = Record(step: step, server: server, port: ports[server], started: started, ended: Date(), status: nil,
-                                    errorName: nil, retryAfter: nil, contentType: nil, failure: "\(error)")
+                let record = Record(
+                    step: step, server: server, port: ports[server], started: started, ended: Date(), status: nil,
+                    errorName: nil, retryAfter: nil, contentType: nil, failure: "\(error)")
                 state.withLock { $0.records.append(record) }
             }
         }
@@ -178,7 +197,9 @@ final class FleetLoad: Sendable {
     private func exchange(port: Int, _ method: String, _ target: String, body: [UInt8]) throws -> RawHTTPResponse {
         let client = try RawHTTPClient(port: port)
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAuthorization: Bearer \(token)\r\n"
-        if method != "GET" { head += "Content-Type: \(method == "PUT" ? "application/octet-stream" : "application/json")\r\n" }
+        if method != "GET" {
+            head += "Content-Type: \(method == "PUT" ? "application/octet-stream" : "application/json")\r\n"
+        }
         if method != "GET" { head += "Content-Length: \(body.count)\r\n" }
         guard client.send(Array((head + "\r\n").utf8)) else { throw CutOff(at: 0) }
         let piece = pacing && body.count > 256 * 1024 ? 64 * 1024 : max(body.count, 1)
@@ -198,7 +219,9 @@ final class FleetLoad: Sendable {
 /// The server closed the connection while the request was being sent (`at` bytes into its body).
 struct CutOff: Error, CustomStringConvertible {
     let at: Int
-    var description: String { at == 0 ? "connection closed while sending the head" : "connection closed while sending the body at \(at)" }
+    var description: String {
+        at == 0 ? "connection closed while sending the head" : "connection closed while sending the body at \(at)"
+    }
 }
 
 extension FleetLoad.Record {
@@ -214,7 +237,9 @@ extension Array where Element == FleetLoad.Record {
     /// Counts by step and outcome, one line each, for the test's log.
     var tally: String {
         var counts: [String: Int] = [:]
-        for record in self { counts["\(record.step.rawValue) \(record.status.map(String.init) ?? "no answer")", default: 0] += 1 }
+        for record in self {
+            counts["\(record.step.rawValue) \(record.status.map(String.init) ?? "no answer")", default: 0] += 1
+        }
         return counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
     }
 }

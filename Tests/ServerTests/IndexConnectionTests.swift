@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Connection settings of a PostgreSQL index, against a real cluster whose TCP logins need a scram-sha-256 password:
 /// the password reaches libpq from `--index`, `TOOLTOOL_INDEX` or `--index-file` and never shows in a process
@@ -47,12 +47,15 @@ import TestSupport
         let postgres = try PasswordCluster()
         let store = TemporaryDirectory(prefix: "pgpw")
         let uri = postgres.uri()
-        let created = try Self.run(["token", "create", "--root", store.path, "--index", uri, "--user", "alice",
-                                    "--permission", "upload.public", "--permission", "download.internal"])
+        let created = try Self.run([
+            "token", "create", "--root", store.path, "--index", uri, "--user", "alice",
+            "--permission", "upload.public", "--permission", "download.internal"
+        ])
         try #require(created.status == 0, "\(created.stderr)")
         let token = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 
-        let fromEnvironment = try Self.run(["token", "list", "--root", store.path], environment: ["TOOLTOOL_INDEX": uri])
+        let fromEnvironment = try Self.run(
+            ["token", "list", "--root", store.path], environment: ["TOOLTOOL_INDEX": uri])
         #expect(fromEnvironment.status == 0 && fromEnvironment.stdout.contains("alice"), "\(fromEnvironment.stderr)")
         let locationFile = store.file("index-location")
         try Data((uri + "\n").utf8).write(to: URL(fileURLWithPath: locationFile))
@@ -60,17 +63,20 @@ import TestSupport
         let fromFile = try Self.run(["token", "list", "--root", store.path, "--index-file", locationFile])
         #expect(fromFile.status == 0 && fromFile.stdout.contains("alice"), "\(fromFile.stderr)")
         // The same settings in libpq's own `?param=` form, and `sslmode=disable` (this cluster has no TLS).
-        let keywords = "postgresql://127.0.0.1:\(postgres.cluster.port)/tooltool?user=tooltool&password=\(postgres.encodedPassword)&sslmode=disable"
+        let keywords =
+            "postgresql://127.0.0.1:\(postgres.cluster.port)/tooltool?user=tooltool&password=\(postgres.encodedPassword)&sslmode=disable"
         let fromKeywords = try Self.run(["token", "list", "--root", store.path, "--index", keywords])
         #expect(fromKeywords.status == 0 && fromKeywords.stdout.contains("alice"), "\(fromKeywords.stderr)")
-        let disabled = try Self.run(["token", "list", "--root", store.path, "--index", postgres.uri(query: "?sslmode=disable")])
+        let disabled = try Self.run([
+            "token", "list", "--root", store.path, "--index", postgres.uri(query: "?sslmode=disable")
+        ])
         #expect(disabled.status == 0 && disabled.stdout.contains("alice"), "\(disabled.stderr)")
 
         // Two servers, told through the environment and through the file: both serve, and neither's process list
         // entry nor log holds the password.
         let servers = [
             try ServerProcess(root: store.path, environment: ["TOOLTOOL_INDEX": uri], logName: "env.log"),
-            try ServerProcess(root: store.path, arguments: ["--index-file", locationFile], logName: "file.log"),
+            try ServerProcess(root: store.path, arguments: ["--index-file", locationFile], logName: "file.log")
         ]
         let bytes = Fixtures.randomBytes(2000)
         let digest = Fixtures.digest(bytes)
@@ -80,7 +86,8 @@ import TestSupport
             #expect(!commandLine.contains(Self.marker), "no password in /proc/\(server.pid)/cmdline: \(commandLine)")
             if number == 0 {
                 let put = try RawHTTPClient(port: server.port).request(
-                    "PUT", "/sha512/\(digest.hex)?visibility=public", headers: [("Authorization", "Bearer \(token)")], body: bytes)
+                    "PUT", "/sha512/\(digest.hex)?visibility=public", headers: [("Authorization", "Bearer \(token)")],
+                    body: bytes)
                 #expect(put.status == 200, "\(put.text)")
             }
             let file = try RawHTTPClient(port: server.port).request(
@@ -106,34 +113,52 @@ import TestSupport
 
         let runs = [
             ("token --index", try Self.run(["token", "list", "--root", store.path, "--index", wrong])),
-            ("token --index-file", try Self.run(["token", "create", "--root", store.path, "--index-file", locationFile,
-                                                 "--user", "a", "--permission", "manage"])),
-            ("serve TOOLTOOL_INDEX", try Self.run(["serve", "--root", store.path, "--port", "0"],
-                                                 environment: ["TOOLTOOL_INDEX": wrong])),
-            ("serve --index", try Self.run(["serve", "--root", store.path, "--port", "0", "--index", wrong])),
+            (
+                "token --index-file",
+                try Self.run([
+                    "token", "create", "--root", store.path, "--index-file", locationFile,
+                    "--user", "a", "--permission", "manage"
+                ])
+            ),
+            (
+                "serve TOOLTOOL_INDEX",
+                try Self.run(
+                    ["serve", "--root", store.path, "--port", "0"],
+                    environment: ["TOOLTOOL_INDEX": wrong])
+            ),
+            ("serve --index", try Self.run(["serve", "--root", store.path, "--port", "0", "--index", wrong]))
         ]
         for (name, result) in runs {
             #expect(result.status == 1, "\(name): exit \(result.status)")
             #expect(!result.stdout.contains("listening"), "\(name)")
             let lines = result.stderr.split(separator: "\n")
             #expect(lines.count == 1, "\(name): one line, got: \(result.stderr)")
-            #expect(result.stderr.hasPrefix("error: cannot open the index postgresql://tooltool:***@127.0.0.1:"),
-                    "\(name): \(result.stderr)")
-            #expect(result.stderr.contains("password authentication failed for user \"tooltool\""), "\(name): \(result.stderr)")
+            #expect(
+                result.stderr.hasPrefix("error: cannot open the index postgresql://tooltool:***@127.0.0.1:"),
+                "\(name): \(result.stderr)")
+            #expect(
+                result.stderr.contains("password authentication failed for user \"tooltool\""),
+                "\(name): \(result.stderr)")
             #expect(!(result.stdout + result.stderr).contains(Self.marker), "\(name) never echoes the password")
         }
         // No password at all against a host line that wants one: libpq says so.
-        let none = try Self.run(["token", "list", "--root", store.path,
-                                 "--index", "postgresql://tooltool@127.0.0.1:\(postgres.cluster.port)/tooltool"])
+        let none = try Self.run([
+            "token", "list", "--root", store.path,
+            "--index", "postgresql://tooltool@127.0.0.1:\(postgres.cluster.port)/tooltool"
+        ])
         #expect(none.status == 1)
         #expect(none.stderr.contains("no password supplied"), "\(none.stderr)")
         // Nothing listening: libpq's two-line "Connection refused / Is the server running...?" comes out as one.
         let closedPort = try FreePort.pick()
-        let refused = try Self.run(["serve", "--root", store.path, "--port", "0",
-                                    "--index", "postgresql://tooltool:\(postgres.encodedPassword)@127.0.0.1:\(closedPort)/tooltool"])
+        let refused = try Self.run([
+            "serve", "--root", store.path, "--port", "0",
+            "--index", "postgresql://tooltool:\(postgres.encodedPassword)@127.0.0.1:\(closedPort)/tooltool"
+        ])
         #expect(refused.status == 1)
         #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
-        #expect(refused.stderr.contains("port \(closedPort) failed: Connection refused Is the server running"), "\(refused.stderr)")
+        #expect(
+            refused.stderr.contains("port \(closedPort) failed: Connection refused Is the server running"),
+            "\(refused.stderr)")
         #expect(!refused.stderr.contains(Self.marker))
     }
 
@@ -141,28 +166,37 @@ import TestSupport
         let postgres = try PasswordCluster()
         let store = TemporaryDirectory(prefix: "pgssl")
         // `require` against a cluster without TLS: refused before any password is sent, naming the host.
-        let require = try Self.run(["token", "list", "--root", store.path, "--index", postgres.uri(query: "?sslmode=require")])
+        let require = try Self.run([
+            "token", "list", "--root", store.path, "--index", postgres.uri(query: "?sslmode=require")
+        ])
         #expect(require.status == 1)
         #expect(require.stderr.split(separator: "\n").count == 1, "\(require.stderr)")
-        #expect(require.stderr.contains("connection to server at \"127.0.0.1\", port \(postgres.cluster.port) failed"),
-                "\(require.stderr)")
+        #expect(
+            require.stderr.contains("connection to server at \"127.0.0.1\", port \(postgres.cluster.port) failed"),
+            "\(require.stderr)")
         #expect(require.stderr.contains("server does not support SSL, but SSL was required"), "\(require.stderr)")
-        let serve = try Self.run(["serve", "--root", store.path, "--port", "0"],
-                                 environment: ["TOOLTOOL_INDEX": postgres.uri(query: "?sslmode=verify-full")])
+        let serve = try Self.run(
+            ["serve", "--root", store.path, "--port", "0"],
+            environment: ["TOOLTOOL_INDEX": postgres.uri(query: "?sslmode=verify-full")])
         #expect(serve.status == 1 && serve.stderr.contains("SSL"), "\(serve.stderr)")
         #expect(!serve.stdout.contains("listening"))
 
-        let unknown = try Self.run(["token", "list", "--root", store.path, "--index", postgres.uri(query: "?sslmode=sometimes")])
+        let unknown = try Self.run([
+            "token", "list", "--root", store.path, "--index", postgres.uri(query: "?sslmode=sometimes")
+        ])
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("invalid sslmode value: \"sometimes\""), "\(unknown.stderr)")
 
         // `prefer` (libpq's default) falls back to plain TCP here; `disable` never tries TLS.
         for mode in ["prefer", "disable", "allow"] {
-            let result = try Self.run(["token", "list", "--root", store.path, "--index", postgres.uri(query: "?sslmode=\(mode)")])
+            let result = try Self.run([
+                "token", "list", "--root", store.path, "--index", postgres.uri(query: "?sslmode=\(mode)")
+            ])
             #expect(result.status == 0, "sslmode=\(mode): \(result.stderr)")
         }
         for result in [require, serve, unknown] {
-            #expect(!(result.stdout + result.stderr).contains(Self.marker), "never echoes the password: \(result.stderr)")
+            #expect(
+                !(result.stdout + result.stderr).contains(Self.marker), "never echoes the password: \(result.stderr)")
         }
     }
 }

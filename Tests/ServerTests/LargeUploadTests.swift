@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// A 1 GiB upload streams through the server in bounded memory.
 @Suite struct LargeUploadTests {
@@ -18,8 +18,10 @@ import TestSupport
 
         let client = try RawHTTPClient(port: harness.port, timeout: 120)
         let started = Date()
-        #expect(client.send("PUT /sha512/\(digest.hex)?visibility=public HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                            + "Authorization: Bearer \(harness.tokens["up"]!)\r\nContent-Length: \(Self.size)\r\n\r\n"))
+        #expect(
+            client.send(
+                "PUT /sha512/\(digest.hex)?visibility=public HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Authorization: Bearer \(harness.tokens["up"]!)\r\nContent-Length: \(Self.size)\r\n\r\n"))
         var sentAll = true
         pattern.forEachBlock { sentAll = sentAll && client.send($0) }
         #expect(sentAll, "the server closed the connection during the upload: \(harness.server.stderr())")
@@ -34,8 +36,9 @@ import TestSupport
         #expect(stored.size == Int64(Self.size))
         #expect(stored.digest == digest)
         #expect(harness.uploadsInProgress().isEmpty)
-        print("1 GiB upload: \(String(format: "%.1f", seconds)) s, \(String(format: "%.0f", Double(Self.size >> 20) / seconds)) MiB/s, "
-              + "server peak RSS \(peak >> 20) MiB (\(startRSS >> 20) MiB at start)")
+        print(
+            "1 GiB upload: \(String(format: "%.1f", seconds)) s, \(String(format: "%.0f", Double(Self.size >> 20) / seconds)) MiB/s, "
+                + "server peak RSS \(peak >> 20) MiB (\(startRSS >> 20) MiB at start)")
     }
 }
 

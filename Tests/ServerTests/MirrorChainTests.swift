@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Mirrors of mirrors, and many clients on one cold large blob: real servers on 127.0.0.1, real curl clients.
 @Suite struct MirrorChainTests {
@@ -34,14 +34,17 @@ import TestSupport
         #expect(range.body == Array(bytes[1_000_000..<1_000_100]))
 
         #expect(pair.primaryGets(digest) == 1, "the primary served one GET for the whole chain")
-        let innerGets = pair.mirror.stderr().split(separator: "\n").filter { $0.contains(" GET /sha512/\(digest.hex) ") }
+        let innerGets = pair.mirror.stderr().split(separator: "\n").filter {
+            $0.contains(" GET /sha512/\(digest.hex) ")
+        }
         #expect(innerGets.count == 1, "mirror1 served one GET: mirror2 answered the rest from its store")
 
         // A cold Range and a cold HEAD through the chain fetch too.
         let other = Fixtures.randomBytes(700_000)
         let otherDigest = try pair.upload(other)
-        let coldRange = try RawHTTPClient(port: outer.port).request("GET", "/sha512/\(otherDigest.hex)",
-                                                                   headers: [("Range", "bytes=-10")])
+        let coldRange = try RawHTTPClient(port: outer.port).request(
+            "GET", "/sha512/\(otherDigest.hex)",
+            headers: [("Range", "bytes=-10")])
         #expect(coldRange.status == 206)
         #expect(coldRange.body == Array(other.suffix(10)))
         let third = try pair.upload(Fixtures.randomBytes(1000))
@@ -58,10 +61,12 @@ import TestSupport
         let work = TemporaryDirectory(prefix: "fifty")
         let file = work.file("blob")
         let digest = try Self.writeRandomFile(file, size: 256 << 20)
-        let upload = try ProcessRunner.run("/usr/bin/curl", [
-            "-sS", "-f", "-o", "/dev/null", "-T", file, "-H", "Authorization: Bearer \(pair.primary.tokens["up"]!)",
-            "\(pair.primary.server.url)/sha512/\(digest.hex)?visibility=public",
-        ], timeout: 300)
+        let upload = try ProcessRunner.run(
+            "/usr/bin/curl",
+            [
+                "-sS", "-f", "-o", "/dev/null", "-T", file, "-H", "Authorization: Bearer \(pair.primary.tokens["up"]!)",
+                "\(pair.primary.server.url)/sha512/\(digest.hex)?visibility=public"
+            ], timeout: 300)
         try #require(upload.status == 0, "upload: \(upload.stderr)")
         try FileManager.default.removeItem(atPath: file)
 
@@ -72,8 +77,9 @@ import TestSupport
             done
             wait
             """
-        let run = try ProcessRunner.run("/bin/bash", ["-c", script, "fifty", "\(pair.mirror.url)/sha512/\(digest.hex)", work.path],
-                                        timeout: 900)
+        let run = try ProcessRunner.run(
+            "/bin/bash", ["-c", script, "fifty", "\(pair.mirror.url)/sha512/\(digest.hex)", work.path],
+            timeout: 900)
         #expect(run.status == 0, "\(run.stderr)")
         for index in 1...clients {
             let printed = (try? String(contentsOfFile: work.file("out.\(index)"), encoding: .utf8)) ?? ""
@@ -85,7 +91,8 @@ import TestSupport
 
     /// Writes `size` random bytes to `path` in 4 MiB pieces; returns their digest.
     static func writeRandomFile(_ path: String, size: Int) throws -> Digest {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let out = FileHandle(forWritingAtPath: path) else {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let out = FileHandle(forWritingAtPath: path)
+        else {
             throw CocoaError(.fileWriteUnknown)
         }
         defer { try? out.close() }

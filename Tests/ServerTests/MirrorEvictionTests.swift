@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// `serve --upstream ... --max-cache-size`: a real mirror in front of a real primary evicts the least recently used
 /// blobs it fetched, never takes bytes from a request reading one, and fetches an evicted blob again when asked.
@@ -9,12 +9,16 @@ import TestSupport
     /// A `/metrics` sample without labels, or -1.
     static func metric(_ pair: MirrorTests.Pair, _ name: String) throws -> Int64 {
         let text = try pair.get("/metrics").text
-        return text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int64($0.dropFirst(name.count + 1)) } ?? -1
+        return text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap {
+            Int64($0.dropFirst(name.count + 1))
+        } ?? -1
     }
 
     /// GETs `digest` through the mirror and expects `bytes`.
-    static func fetch(_ pair: MirrorTests.Pair, _ digest: Digest, _ bytes: [UInt8],
-                      sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func fetch(
+        _ pair: MirrorTests.Pair, _ digest: Digest, _ bytes: [UInt8],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let response = try pair.get("/sha512/\(digest.hex)")
         #expect(response.status == 200, sourceLocation: sourceLocation)
         #expect(response.body == bytes, "the bytes of \(digest.hex.prefix(12))", sourceLocation: sourceLocation)
@@ -104,11 +108,15 @@ import TestSupport
     }
 
     @Test func maxCacheSizeTakesSuffixesAndNeedsUpstream() throws {
-        let alone = try ServerCommandLine.run(["serve", "--root", "/nonexistent", "--max-cache-size", "10G"], timeout: 30)
+        let alone = try ServerCommandLine.run(
+            ["serve", "--root", "/nonexistent", "--max-cache-size", "10G"], timeout: 30)
         #expect(alone.status != 0)
         #expect(alone.stderr.contains("--max-cache-size needs --upstream"))
-        let bad = try ServerCommandLine.run(["serve", "--root", "/nonexistent", "--upstream", "http://127.0.0.1:1",
-                                             "--max-cache-size", "10X"], timeout: 30)
+        let bad = try ServerCommandLine.run(
+            [
+                "serve", "--root", "/nonexistent", "--upstream", "http://127.0.0.1:1",
+                "--max-cache-size", "10X"
+            ], timeout: 30)
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("--max-cache-size"))
     }
@@ -125,12 +133,17 @@ extension MirrorEvictionTests {
         _ = pair.mirror.stop()
         // Used longest ago first: blob 1, then 0, then 2 (access and modification times both).
         for (index, date) in [(1, "2020-01-01"), (0, "2021-01-01"), (2, "2022-01-01")] {
-            let touched = try ProcessRunner.run("/usr/bin/touch", ["-d", date, pair.mirrorRoot.file("public/sha512/\(digests[index].hex)")])
+            let touched = try ProcessRunner.run(
+                "/usr/bin/touch", ["-d", date, pair.mirrorRoot.file("public/sha512/\(digests[index].hex)")])
             try #require(touched.status == 0)
         }
 
-        let restarted = try ServerProcess(root: pair.mirrorRoot.path, arguments: ["--upstream", pair.primary.server.url,
-                                                                                    "--max-cache-size", "\(2 * size + size / 2)"])
+        let restarted = try ServerProcess(
+            root: pair.mirrorRoot.path,
+            arguments: [
+                "--upstream", pair.primary.server.url,
+                "--max-cache-size", "\(2 * size + size / 2)"
+            ])
         #expect(pair.kept(digests[1]) == nil, "the least recently used went before the server served")
         #expect(pair.kept(digests[0]) == blobs[0])
         #expect(pair.kept(digests[2]) == blobs[2])

@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 import Shared
-import Testing
+import Synchronization
 import TestSupport
+import Testing
 
 /// pvt blobs and visibility through a mirror (`serve --upstream`, `--upstream-auth-ttl`): a real primary with real
 /// tokens and a real mirror in front of it; tokens are revoked and blobs switched on the primary with the real
@@ -16,10 +16,14 @@ import TestSupport
         let mirror: ServerProcess
 
         init(ttl: Int? = nil) throws {
-            primary = try ServerHarness(tokens: ["up": [.uploadPublic, .uploadInternal], "reader": [.downloadInternal],
-                                                 "other": [.downloadPublic]])
-            mirror = try ServerProcess(root: mirrorRoot.path, arguments: ["--upstream", primary.server.url]
-                                       + (ttl.map { ["--upstream-auth-ttl", String($0)] } ?? []))
+            primary = try ServerHarness(tokens: [
+                "up": [.uploadPublic, .uploadInternal], "reader": [.downloadInternal],
+                "other": [.downloadPublic]
+            ])
+            mirror = try ServerProcess(
+                root: mirrorRoot.path,
+                arguments: ["--upstream", primary.server.url]
+                    + (ttl.map { ["--upstream-auth-ttl", String($0)] } ?? []))
         }
 
         /// Uploads `bytes` to the primary.
@@ -31,8 +35,9 @@ import TestSupport
 
         /// A GET of the blob from the mirror with `user`'s primary token (or `rawToken`, or none).
         func get(_ digest: Digest, user: String? = nil, rawToken: String? = nil) throws -> RawHTTPResponse {
-            try RawHTTPClient(port: mirror.port).request("GET", "/sha512/\(digest.hex)",
-                                                         headers: primary.authorization(user: user, rawToken: rawToken))
+            try RawHTTPClient(port: mirror.port).request(
+                "GET", "/sha512/\(digest.hex)",
+                headers: primary.authorization(user: user, rawToken: rawToken))
         }
 
         /// The mirror's copy under `folder` (`public` or `pvt`), if any.
@@ -41,23 +46,30 @@ import TestSupport
         }
 
         /// Files left in the mirror's temp folder.
-        var temporaryFiles: [String] { (try? FileManager.default.contentsOfDirectory(atPath: mirrorRoot.file(".tmp"))) ?? [] }
+        var temporaryFiles: [String] {
+            (try? FileManager.default.contentsOfDirectory(atPath: mirrorRoot.file(".tmp"))) ?? []
+        }
 
         /// Runs a `tooltool-server` command on the primary's store (`--root` goes after the (sub)command's `words`).
         func onPrimary(_ words: Int, _ arguments: [String]) throws {
-            let result = try ServerHarness.command(Array(arguments.prefix(words)) + ["--root", primary.root] + arguments.dropFirst(words))
+            let result = try ServerHarness.command(
+                Array(arguments.prefix(words)) + ["--root", primary.root] + arguments.dropFirst(words))
             try #require(result.status == 0, "\(arguments): \(result.stderr)")
         }
 
         /// The primary's id for `user`'s token (from `token list`).
         func tokenID(_ user: String) throws -> String {
             let result = try ServerHarness.command(["token", "list", "--root", primary.root])
-            let line = try #require(result.stdout.split(separator: "\n").first { $0.split(separator: "\t").dropFirst().first == Substring(user) })
+            let line = try #require(
+                result.stdout.split(separator: "\n").first {
+                    $0.split(separator: "\t").dropFirst().first == Substring(user)
+                })
             return String(line.split(separator: "\t")[0])
         }
 
         /// Asks `get` until `done` holds of its answer or 20 s passed (at most 200 tries); returns the last answer.
-        func poll(_ get: () throws -> RawHTTPResponse, until done: (RawHTTPResponse) -> Bool) throws -> RawHTTPResponse {
+        func poll(_ get: () throws -> RawHTTPResponse, until done: (RawHTTPResponse) -> Bool) throws -> RawHTTPResponse
+        {
             let deadline = Date().addingTimeInterval(20)
             var response = try get()
             var tries = 1
@@ -73,7 +85,9 @@ import TestSupport
         func checks(_ verdict: String) throws -> Int {
             let text = try RawHTTPClient(port: mirror.port).request("GET", "/metrics").text
             let prefix = "tooltool_mirror_checks_total{verdict=\"\(verdict)\"} "
-            return text.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Int($0.dropFirst(prefix.count)) } ?? -1
+            return text.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap {
+                Int($0.dropFirst(prefix.count))
+            } ?? -1
         }
     }
 
@@ -100,7 +114,9 @@ import TestSupport
         let wrong = try pair.get(digest, rawToken: "not-a-token-of-anyone")
         expectError(wrong, 401, .unauthorized)
         #expect(try pair.checks("denied") == 2, "each never-allowed token was asked about upstream")
-        for token in pair.primary.tokens.values { #expect(!pair.mirror.stderr().contains(token), "tokens are never logged") }
+        for token in pair.primary.tokens.values {
+            #expect(!pair.mirror.stderr().contains(token), "tokens are never logged")
+        }
         #expect(!pair.mirror.stderr().contains("not-a-token-of-anyone"))
     }
 
@@ -125,7 +141,9 @@ import TestSupport
         let port = pair.mirror.port
         let results = Mutex<[Int: RawHTTPResponse]>([:])
         DispatchQueue.concurrentPerform(iterations: users.count) { index in
-            if let response = try? RawHTTPClient(port: port).request("GET", "/sha512/\(digest.hex)", headers: headers[index]) {
+            if let response = try? RawHTTPClient(port: port).request(
+                "GET", "/sha512/\(digest.hex)", headers: headers[index])
+            {
                 results.withLock { $0[index] = response }
             }
         }
@@ -165,9 +183,10 @@ import TestSupport
         let digest = try pair.upload(secret, visibility: "internal")
         #expect(try pair.get(digest, user: "reader").body == secret)
         let admin = try ServerHarness.createToken(root: pair.primary.root, user: "admin", permissions: [.manage])
-        let patch = try pair.primary.request("PATCH", "/file/sha512/\(digest.hex)", rawToken: admin,
-                                             headers: [("Content-Type", "application/json")],
-                                             body: Array(#"[{"op": "delete_instances"}]"#.utf8))
+        let patch = try pair.primary.request(
+            "PATCH", "/file/sha512/\(digest.hex)", rawToken: admin,
+            headers: [("Content-Type", "application/json")],
+            body: Array(#"[{"op": "delete_instances"}]"#.utf8))
         try #require(patch.status == 200, "\(patch.text)")
         let gone = try pair.poll({ try pair.get(digest, user: "reader") }, until: { $0.status != 200 })
         expectError(gone, 404, .notFound)

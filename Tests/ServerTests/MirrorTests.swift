@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 import Shared
-import Testing
+import Synchronization
 import TestSupport
+import Testing
 
 /// `serve --upstream`: a real mirror in front of a real primary (or a test double for the faults a primary never
 /// commits), driven over HTTP by a raw client and by curl.
@@ -17,7 +17,8 @@ import TestSupport
         init(upstreams: [String] = [], primaryLast: Bool = true, arguments: [String] = []) throws {
             primary = try ServerHarness(tokens: ["up": [.uploadPublic, .uploadInternal]])
             let list = upstreams + (primaryLast ? [primary.server.url] : [])
-            mirror = try ServerProcess(root: mirrorRoot.path, arguments: list.flatMap { ["--upstream", $0] } + arguments)
+            mirror = try ServerProcess(
+                root: mirrorRoot.path, arguments: list.flatMap { ["--upstream", $0] } + arguments)
         }
 
         /// Uploads `bytes` to the primary.
@@ -36,7 +37,9 @@ import TestSupport
         func kept(_ digest: Digest) -> [UInt8]? { Fixtures.read(mirrorRoot.file("public/sha512/\(digest.hex)")) }
 
         /// Files left in the mirror's temp folder.
-        var temporaryFiles: [String] { (try? FileManager.default.contentsOfDirectory(atPath: mirrorRoot.file(".tmp"))) ?? [] }
+        var temporaryFiles: [String] {
+            (try? FileManager.default.contentsOfDirectory(atPath: mirrorRoot.file(".tmp"))) ?? []
+        }
 
         /// How many GETs of `digest` the primary's access log shows.
         func primaryGets(_ digest: Digest) -> Int {
@@ -47,14 +50,17 @@ import TestSupport
         func fetches(_ outcome: String) throws -> Int {
             let text = try get("/metrics").text
             let prefix = "tooltool_mirror_fetches_total{outcome=\"\(outcome)\"} "
-            return text.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Int($0.dropFirst(prefix.count)) } ?? -1
+            return text.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap {
+                Int($0.dropFirst(prefix.count))
+            } ?? -1
         }
     }
 
     /// curl's exit code and the number of body bytes it got, for a GET of the mirror.
     static func curl(_ url: String) throws -> (exit: Int32, status: String, bytes: Int) {
-        let result = try ProcessRunner.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", url],
-                                           timeout: 60)
+        let result = try ProcessRunner.run(
+            "/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", url],
+            timeout: 60)
         let parts = result.stdout.split(separator: " ")
         return (result.status, parts.first.map(String.init) ?? "", parts.count > 1 ? Int(parts[1]) ?? -1 : -1)
     }
@@ -215,8 +221,9 @@ import TestSupport
         let pair = try Pair()
         let bytes = Fixtures.randomBytes(1000)
         let digest = Fixtures.digest(bytes)
-        let put = try RawHTTPClient(port: pair.mirror.port).request("PUT", "/sha512/\(digest.hex)?visibility=public",
-                                                                     headers: pair.primary.authorization(user: "up"), body: bytes)
+        let put = try RawHTTPClient(port: pair.mirror.port).request(
+            "PUT", "/sha512/\(digest.hex)?visibility=public",
+            headers: pair.primary.authorization(user: "up"), body: bytes)
         #expect(put.status == 307)
         #expect(put.header("Location") == "\(pair.primary.server.url)/sha512/\(digest.hex)?visibility=public")
         #expect(pair.kept(digest) == nil, "the mirror never takes an upload itself")
@@ -228,17 +235,24 @@ import TestSupport
         #expect(api.status == 200)
         #expect(api.body == direct.body)
         #expect(api.header("Content-Type") == direct.header("Content-Type"))
-        expectError(try pair.get("/auth/whoami", headers: [("Authorization", "Bearer nobody-knows-this")]), 401, .unauthorized)
-        expectError(try pair.get("/upload", method: "POST", headers: token + [("Content-Type", "application/json")]), 400, .badJSON)
+        expectError(
+            try pair.get("/auth/whoami", headers: [("Authorization", "Bearer nobody-knows-this")]), 401, .unauthorized)
+        expectError(
+            try pair.get("/upload", method: "POST", headers: token + [("Content-Type", "application/json")]), 400,
+            .badJSON)
         #expect(try pair.get("/ui/").header("Location") == "\(pair.primary.server.url)/ui/")
 
         // A client that follows the 307 with its token (curl --location-trusted) uploads through the mirror.
         let file = pair.mirrorRoot.file("upload.bin")
         try Fixtures.write(bytes, to: file)
         let raw = try #require(pair.primary.tokens["up"])
-        let result = try ProcessRunner.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-L", "--location-trusted",
-                                                              "-X", "PUT", "-H", "Authorization: Bearer \(raw)", "--data-binary", "@\(file)",
-                                                              "\(pair.mirror.url)/sha512/\(digest.hex)?visibility=public"], timeout: 60)
+        let result = try ProcessRunner.run(
+            "/usr/bin/curl",
+            [
+                "-s", "-o", "/dev/null", "-w", "%{http_code}", "-L", "--location-trusted",
+                "-X", "PUT", "-H", "Authorization: Bearer \(raw)", "--data-binary", "@\(file)",
+                "\(pair.mirror.url)/sha512/\(digest.hex)?visibility=public"
+            ], timeout: 60)
         #expect(result.stdout == "200")
         #expect(try pair.primary.request("GET", "/sha512/\(digest.hex)").body == bytes)
     }

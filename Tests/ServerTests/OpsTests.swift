@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Heartbeats, version, metrics, the access log and a graceful stop.
 @Suite struct OpsTests {
@@ -21,7 +21,9 @@ import TestSupport
         #expect(version.status == 200)
         #expect(version.header("Content-Type") == "application/json")
         let text = try #require(try version.json()["version"]?.stringValue)
-        #expect(text.split(separator: ".").count == 3 && text.split(separator: ".").allSatisfy { Int($0) != nil }, "\(text)")
+        #expect(
+            text.split(separator: ".").count == 3 && text.split(separator: ".").allSatisfy { Int($0) != nil }, "\(text)"
+        )
     }
 
     /// Tests run as root, which ignores permission bits, so the store is made unwritable by putting a plain file
@@ -67,8 +69,9 @@ import TestSupport
         #expect(settled, "\(text)")
         #expect(Self.value(text, "tooltool_http_requests_total{method=\"PUT\",status=\"200\"}") == 2)
         #expect(Self.value(text, "tooltool_http_requests_total{method=\"PUT\",status=\"400\"}") == 1)
-        #expect(Self.value(text, "tooltool_http_requests_total{method=\"GET\",status=\"200\"}").map { $0 >= 2 } == true,
-                "the blob GET and the first /metrics")
+        #expect(
+            Self.value(text, "tooltool_http_requests_total{method=\"GET\",status=\"200\"}").map { $0 >= 2 } == true,
+            "the blob GET and the first /metrics")
         #expect(Self.value(text, "tooltool_uploads_total{outcome=\"verified\"}") == 2)
         #expect(Self.value(text, "tooltool_uploads_total{outcome=\"rejected\"}") == 1)
         #expect(Self.value(text, "tooltool_files{visibility=\"public\"}") == 1)
@@ -93,7 +96,9 @@ import TestSupport
         #expect(Self.value(try Self.metrics(harness).text, heartbeats) == nil)
         for n in 0..<60 {
             #expect(try harness.request("HEAD", "/__lbheartbeat__").status == 200)
-            if n % 3 == 0 { #expect(try harness.request("GET", "/sha512/\(Fixtures.digest([UInt8(n)]).hex)").status == 404) }
+            if n % 3 == 0 {
+                #expect(try harness.request("GET", "/sha512/\(Fixtures.digest([UInt8(n)]).hex)").status == 404)
+            }
         }
         var text = ""
         let settled = try eventually {
@@ -115,10 +120,11 @@ import TestSupport
         #expect(try harness.request("GET", "/__lbheartbeat__", rawToken: token + "x").status == 401)
 
         var lines: [Substring] = []
-        #expect(eventually {
-            lines = harness.server.stderr().split(separator: "\n").filter { $0.contains(" ACCESS ") }
-            return lines.count >= 4
-        }, "\(harness.server.stderr())")
+        #expect(
+            eventually {
+                lines = harness.server.stderr().split(separator: "\n").filter { $0.contains(" ACCESS ") }
+                return lines.count >= 4
+            }, "\(harness.server.stderr())")
         #expect(lines.count == 4, "\(lines)")
         let put = lines.first { $0.contains(" PUT ") }
         #expect(put?.contains(" alice PUT /sha512/\(digest.hex) 200 ") == true, "\(put ?? "")")
@@ -141,8 +147,9 @@ import TestSupport
     @Test func accessLogLeavesOutTheQueryString() throws {
         let harness = try ServerHarness(tokens: ["up": [.uploadInternal]])
         let bytes = Fixtures.randomBytes(100)
-        let response = try harness.request("PUT", "/sha512/\(Fixtures.digest(bytes).hex)?visibility=internal&expires=1&signature=SECRETSIG",
-                                           body: bytes)
+        let response = try harness.request(
+            "PUT", "/sha512/\(Fixtures.digest(bytes).hex)?visibility=internal&expires=1&signature=SECRETSIG",
+            body: bytes)
         #expect(response.status == 403)
         #expect(eventually { harness.server.stderr().contains(" ACCESS ") })
         #expect(!harness.server.stderr().contains("SECRETSIG"))
@@ -154,8 +161,9 @@ import TestSupport
         let half = bytes.count / 2
         let digest = Fixtures.digest(bytes)
         let client = try RawHTTPClient(port: harness.port, timeout: 20)
-        client.send("PUT /sha512/\(digest.hex) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.tokens["up"]!)\r\n"
-                    + "Content-Length: \(bytes.count)\r\n\r\n")
+        client.send(
+            "PUT /sha512/\(digest.hex) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.tokens["up"]!)\r\n"
+                + "Content-Length: \(bytes.count)\r\n\r\n")
         client.send(Array(bytes[..<half]))
         #expect(eventually { !harness.uploadsInProgress().isEmpty }, "the upload is in flight")
 
@@ -192,7 +200,9 @@ import TestSupport
         let freshNew = store.file(".tmp/0123456789abcdef-fresh.new")
         for path in [stale, fresh, oldNew, freshNew] { try Fixtures.write(Fixtures.randomBytes(100), to: path) }
         let twoHoursAgo = Date().addingTimeInterval(-7200)
-        for path in [stale, oldNew] { try FileManager.default.setAttributes([.modificationDate: twoHoursAgo], ofItemAtPath: path) }
+        for path in [stale, oldNew] {
+            try FileManager.default.setAttributes([.modificationDate: twoHoursAgo], ofItemAtPath: path)
+        }
 
         let server = try ServerProcess(root: store.path)
         #expect(!ServerHarness.exists(stale), "an old unlocked upload's temp file is removed at start-up")

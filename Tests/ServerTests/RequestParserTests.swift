@@ -1,34 +1,38 @@
 import Shared
 import Storage
 import Testing
+
 @testable import ServerApp
 
 /// The pure parsers of the request path, in process: `Range` headers, query strings and the `POST /upload` body.
 /// (The end-to-end suites send the same inputs over HTTP; these pin the edge cases one by one.)
 @Suite struct RequestParserTests {
-    @Test(arguments: [
-        // (header, size, expected)
-        (nil, 100, ByteRange.whole),
-        ("bytes=0-9", 100, .partial(first: 0, last: 9)),
-        ("  bytes=10-\t", 100, .partial(first: 10, last: 99)),
-        ("bytes=-10", 100, .partial(first: 90, last: 99)),
-        ("bytes=-1000", 100, .partial(first: 0, last: 99)),
-        ("bytes=90-1000", 100, .partial(first: 90, last: 99)),
-        ("BYTES=0-0", 100, .partial(first: 0, last: 0)),
-        ("bytes= 5-6 ,", 100, .partial(first: 5, last: 6)),
-        ("bytes=100-", 100, .unsatisfiable),
-        ("bytes=-0", 100, .unsatisfiable),
-        ("bytes=0-", 0, .unsatisfiable),
-        ("bytes=0-1,5-6", 100, .whole),
-        ("bytes=200-300,400-", 100, .unsatisfiable),
-        ("items=0-9", 100, .whole),
-    ] as [(String?, Int64, ByteRange)])
+    @Test(
+        arguments: [
+            // (header, size, expected)
+            (nil, 100, ByteRange.whole),
+            ("bytes=0-9", 100, .partial(first: 0, last: 9)),
+            ("  bytes=10-\t", 100, .partial(first: 10, last: 99)),
+            ("bytes=-10", 100, .partial(first: 90, last: 99)),
+            ("bytes=-1000", 100, .partial(first: 0, last: 99)),
+            ("bytes=90-1000", 100, .partial(first: 90, last: 99)),
+            ("BYTES=0-0", 100, .partial(first: 0, last: 0)),
+            ("bytes= 5-6 ,", 100, .partial(first: 5, last: 6)),
+            ("bytes=100-", 100, .unsatisfiable),
+            ("bytes=-0", 100, .unsatisfiable),
+            ("bytes=0-", 0, .unsatisfiable),
+            ("bytes=0-1,5-6", 100, .whole),
+            ("bytes=200-300,400-", 100, .unsatisfiable),
+            ("items=0-9", 100, .whole)
+        ] as [(String?, Int64, ByteRange)])
     func rangeHeaders(_ header: String?, _ size: Int64, _ expected: ByteRange) {
         #expect(ByteRange.parse(header, size: size) == expected, "\(header ?? "nil")")
     }
 
-    @Test(arguments: ["bytes", "bytes=", "bytes=,", "bytes=5", "bytes=a-9", "bytes=0-b", "bytes=9-0",
-                      "bytes=--5", "bytes=0-1,x", "bytes=1234567890123456789-", "bytes=+1-2", "bytes=٣-5"])
+    @Test(arguments: [
+        "bytes", "bytes=", "bytes=,", "bytes=5", "bytes=a-9", "bytes=0-b", "bytes=9-0",
+        "bytes=--5", "bytes=0-1,x", "bytes=1234567890123456789-", "bytes=+1-2", "bytes=٣-5"
+    ])
     func malformedRangeHeaders(_ header: String) {
         guard case .invalid = ByteRange.parse(header, size: 100) else {
             Issue.record("\(header) was not refused: \(ByteRange.parse(header, size: 100))")
@@ -62,7 +66,8 @@ import Testing
     }
 
     @Test func aBatchAsTooltoolSendsIt() throws {
-        let document = try Self.batch(#"""
+        let document = try Self.batch(
+            #"""
             {"b.tar.xz": {"size": 10, "digest": "\#(Self.digest)", "algorithm": "sha512", "visibility": "internal",
                           "put_url": "ignored"},
              "a.zip": {"size": 0, "digest": "\#(Self.digest)", "algorithm": "sha512", "visibility": "public"}}
@@ -75,30 +80,43 @@ import Testing
         #expect(request.files.allSatisfy { $0.digest.hex == Self.digest })
     }
 
-    @Test(arguments: [
-        (#"[]"#, APIErrorName.badRequest, "the batch must be a JSON object, got an array"),
-        (#"{"author": "me", "message": "m", "files": {}}"#, .badRequest, "author must not be sent"),
-        (#"{"files": {}}"#, .badRequest, "message is missing"),
-        (#"{"message": 5, "files": {}}"#, .badRequest, "message must be a string, got a number"),
-        (#"{"message": " \t", "files": {}}"#, .badRequest, "message must not be empty"),
-        (#"{"message": "m"}"#, .badRequest, "files is missing"),
-        (#"{"message": "m", "files": []}"#, .badRequest, "files must be an object"),
-        (#"{"message": "m", "files": {}}"#, .badRequest, "files must name at least one file"),
-        (#"{"message": "m", "files": {"../x": {}}}"#, .badFilename, "filename must not contain '/'"),
-        (#"{"message": "m", "files": {"x": 1}}"#, .badRequest, #"files["x"] must be an object"#),
-        (#"{"message": "m", "files": {"x": {"digest": "d", "algorithm": "sha512", "visibility": "public"}}}"#,
-         .badRequest, #"files["x"].size is missing"#),
-        (#"{"message": "m", "files": {"x": {"size": 1.5, "digest": "d", "algorithm": "sha512", "visibility": "public"}}}"#,
-         .badRequest, #"files["x"].size must be an integer"#),
-        (#"{"message": "m", "files": {"x": {"size": -1, "digest": "d", "algorithm": "sha512", "visibility": "public"}}}"#,
-         .badRequest, "must not be negative, got -1"),
-        (#"{"message": "m", "files": {"x": {"size": 1, "digest": "d", "algorithm": "md5", "visibility": "public"}}}"#,
-         .badAlgorithm, #"files["x"]"#),
-        (#"{"message": "m", "files": {"x": {"size": 1, "digest": "abc", "algorithm": "sha512", "visibility": "public"}}}"#,
-         .badDigest, #"files["x"]"#),
-        (#"{"message": "m", "files": {"x": {"size": 1, "digest": 7, "algorithm": "sha512", "visibility": "public"}}}"#,
-         .badRequest, #"files["x"].digest must be a string"#),
-    ] as [(String, APIErrorName, String)])
+    @Test(
+        arguments: [
+            (#"[]"#, APIErrorName.badRequest, "the batch must be a JSON object, got an array"),
+            (#"{"author": "me", "message": "m", "files": {}}"#, .badRequest, "author must not be sent"),
+            (#"{"files": {}}"#, .badRequest, "message is missing"),
+            (#"{"message": 5, "files": {}}"#, .badRequest, "message must be a string, got a number"),
+            (#"{"message": " \t", "files": {}}"#, .badRequest, "message must not be empty"),
+            (#"{"message": "m"}"#, .badRequest, "files is missing"),
+            (#"{"message": "m", "files": []}"#, .badRequest, "files must be an object"),
+            (#"{"message": "m", "files": {}}"#, .badRequest, "files must name at least one file"),
+            (#"{"message": "m", "files": {"../x": {}}}"#, .badFilename, "filename must not contain '/'"),
+            (#"{"message": "m", "files": {"x": 1}}"#, .badRequest, #"files["x"] must be an object"#),
+            (
+                #"{"message": "m", "files": {"x": {"digest": "d", "algorithm": "sha512", "visibility": "public"}}}"#,
+                .badRequest, #"files["x"].size is missing"#
+            ),
+            (
+                #"{"message": "m", "files": {"x": {"size": 1.5, "digest": "d", "algorithm": "sha512", "visibility": "public"}}}"#,
+                .badRequest, #"files["x"].size must be an integer"#
+            ),
+            (
+                #"{"message": "m", "files": {"x": {"size": -1, "digest": "d", "algorithm": "sha512", "visibility": "public"}}}"#,
+                .badRequest, "must not be negative, got -1"
+            ),
+            (
+                #"{"message": "m", "files": {"x": {"size": 1, "digest": "d", "algorithm": "md5", "visibility": "public"}}}"#,
+                .badAlgorithm, #"files["x"]"#
+            ),
+            (
+                #"{"message": "m", "files": {"x": {"size": 1, "digest": "abc", "algorithm": "sha512", "visibility": "public"}}}"#,
+                .badDigest, #"files["x"]"#
+            ),
+            (
+                #"{"message": "m", "files": {"x": {"size": 1, "digest": 7, "algorithm": "sha512", "visibility": "public"}}}"#,
+                .badRequest, #"files["x"].digest must be a string"#
+            )
+        ] as [(String, APIErrorName, String)])
     func refusedBatches(_ body: String, _ name: APIErrorName, _ message: String) throws {
         let document = try JSONParser.parse(body)
         do {
@@ -113,9 +131,11 @@ import Testing
 
     @Test func aVisibilityOtherThanPublicOrInternalIsRefused() throws {
         // tooltool's own names: `pvt` is `internal`.
-        let pvt = try Self.batch(#"{"x": {"size": 1, "digest": "\#(Self.digest)", "algorithm": "sha512", "visibility": "pvt"}}"#)
+        let pvt = try Self.batch(
+            #"{"x": {"size": 1, "digest": "\#(Self.digest)", "algorithm": "sha512", "visibility": "pvt"}}"#)
         #expect(try UploadBatchRequest(pvt).visibilities == [.internal])
-        let document = try Self.batch(#"{"x": {"size": 1, "digest": "\#(Self.digest)", "algorithm": "sha512", "visibility": "secret"}}"#)
+        let document = try Self.batch(
+            #"{"x": {"size": 1, "digest": "\#(Self.digest)", "algorithm": "sha512", "visibility": "secret"}}"#)
         #expect(throws: APIFailure.self) { try UploadBatchRequest(document) }
         do { _ = try UploadBatchRequest(document) } catch {
             #expect(error.name == .badVisibility)

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// The S3 store with a fault proxy between the server and the endpoint: throttling, errors, stalls and cuts on
 /// parts, completes and downloads. What is safe to retry is retried; otherwise the client gets 503 (or a cut
@@ -26,7 +26,8 @@ import TestSupport
     func token(_ permissions: [Permission]) throws -> String { try harness.token("u", permissions) }
 
     func put(_ server: ServerProcess, _ bytes: [UInt8], token: String) throws -> RawHTTPResponse {
-        try S3Harness.request(server, "PUT", "/sha512/\(Fixtures.digest(bytes).hex)?visibility=public", token: token, body: bytes)
+        try S3Harness.request(
+            server, "PUT", "/sha512/\(Fixtures.digest(bytes).hex)?visibility=public", token: token, body: bytes)
     }
 
     @Test func throttlingErrorsAndCutAnswersAreRetried() throws {
@@ -43,7 +44,8 @@ import TestSupport
         let bytes = Fixtures.randomBytes(2 * Self.partSize + 777)
         let stored = try put(server, bytes, token: uploader)
         #expect(stored.status == 200, "\(stored.text)")
-        let fetched = try RawHTTPClient(port: server.port, timeout: 60).request("GET", "/sha512/\(Fixtures.digest(bytes).hex)")
+        let fetched = try RawHTTPClient(port: server.port, timeout: 60).request(
+            "GET", "/sha512/\(Fixtures.digest(bytes).hex)")
         #expect(fetched.status == 200)
         let same = fetched.body == bytes
         #expect(same)
@@ -71,7 +73,8 @@ import TestSupport
         #expect(proxy.log.count == 1 && proxy.log[0].contains("cut"), "\(proxy.log)")
         #expect(try moto.keys(bucket) == [S3Harness.key(Fixtures.digest(bytes), .public)])
         #expect(try eventually(timeout: 15) { try moto.multipartUploads(bucket).isEmpty })
-        let fetched = try RawHTTPClient(port: server.port, timeout: 60).request("GET", "/sha512/\(Fixtures.digest(bytes).hex)")
+        let fetched = try RawHTTPClient(port: server.port, timeout: 60).request(
+            "GET", "/sha512/\(Fixtures.digest(bytes).hex)")
         let same = fetched.status == 200 && fetched.body == bytes
         #expect(same)
     }
@@ -90,17 +93,19 @@ import TestSupport
         for method in ["GET", "HEAD", "PUT", "POST", "DELETE"] {
             proxy.add(.init(method, "/", count: 100_000, .status(503, code: "ServiceUnavailable")))
         }
-        #expect(eventually(timeout: 30) { (try? S3Harness.request(server, "GET", "/__heartbeat__").status) == 503 },
-                "the heartbeat notices within its 5 s cache")
+        #expect(
+            eventually(timeout: 30) { (try? S3Harness.request(server, "GET", "/__heartbeat__").status) == 503 },
+            "the heartbeat notices within its 5 s cache")
         let sick = try S3Harness.request(server, "GET", "/__heartbeat__")
         #expect(sick.text.contains("does not answer"), "\(sick.text)")
         #expect(try S3Harness.request(server, "GET", "/__lbheartbeat__").status == 200)
         let refused = try put(server, Fixtures.randomBytes(1000), token: admin)
         #expect(refused.status == 503 && refused.text.contains("StorageUnavailable"), "\(refused.text)")
         #expect(refused.header("Retry-After") == "5")
-        let patch = try S3Harness.request(server, "PATCH", "/file/sha512/\(Fixtures.digest(kept).hex)", token: admin,
-                                          headers: [("Content-Type", "application/json")],
-                                          body: Array(#"[{"op": "set_visibility", "visibility": "internal"}]"#.utf8))
+        let patch = try S3Harness.request(
+            server, "PATCH", "/file/sha512/\(Fixtures.digest(kept).hex)", token: admin,
+            headers: [("Content-Type", "application/json")],
+            body: Array(#"[{"op": "set_visibility", "visibility": "internal"}]"#.utf8))
         #expect(patch.status == 503 && patch.text.contains("StorageUnavailable"), "\(patch.text)")
         #expect(patch.header("Retry-After") == "5")
         #expect(server.isRunning)
@@ -108,9 +113,10 @@ import TestSupport
         proxy.clear()
         #expect(eventually(timeout: 30) { (try? S3Harness.request(server, "GET", "/__heartbeat__").status) == 200 })
         #expect(try put(server, Fixtures.randomBytes(1000), token: admin).status == 200)
-        let again = try S3Harness.request(server, "PATCH", "/file/sha512/\(Fixtures.digest(kept).hex)", token: admin,
-                                          headers: [("Content-Type", "application/json")],
-                                          body: Array(#"[{"op": "set_visibility", "visibility": "internal"}]"#.utf8))
+        let again = try S3Harness.request(
+            server, "PATCH", "/file/sha512/\(Fixtures.digest(kept).hex)", token: admin,
+            headers: [("Content-Type", "application/json")],
+            body: Array(#"[{"op": "set_visibility", "visibility": "internal"}]"#.utf8))
         #expect(again.status == 200, "the same switch goes through once S3 answers: \(again.text)")
         #expect(try S3Harness.request(server, "GET", "/sha512/\(Fixtures.digest(kept).hex)").status == 401)
         let get = try S3Harness.request(server, "GET", "/sha512/\(Fixtures.digest(kept).hex)", token: admin)
@@ -137,11 +143,13 @@ import TestSupport
             proxy.add(.init("HEAD", "public/sha512/\(digest.hex)", count: 10, .status(404, code: "NoSuchKey")))
             let second = try put(server, bytes, token: uploader)
             #expect(second.status == 200, "\(second.text)")
-            #expect(second.text.contains("\"new\":false"), "the conditional write refused to replace it: \(second.text)")
+            #expect(
+                second.text.contains("\"new\":false"), "the conditional write refused to replace it: \(second.text)")
             proxy.clear()
         }
         #expect(proxy.log.contains { $0.contains("HEAD") }, "the HEAD checks were hidden: \(proxy.log)")
-        #expect(try eventually(timeout: 15) { try moto.multipartUploads(bucket).isEmpty }, "the refused upload was aborted")
+        #expect(
+            try eventually(timeout: 15) { try moto.multipartUploads(bucket).isEmpty }, "the refused upload was aborted")
         #expect(try moto.keys(bucket).count == 2)
     }
 
@@ -159,7 +167,9 @@ import TestSupport
         #expect(refused.text.contains("StorageUnavailable"))
         #expect(refused.header("Retry-After") == "5")
         #expect(try moto.keys(bucket).isEmpty)
-        #expect(try eventually(timeout: 15) { try moto.multipartUploads(bucket).isEmpty }, "the failed upload was not aborted")
+        #expect(
+            try eventually(timeout: 15) { try moto.multipartUploads(bucket).isEmpty },
+            "the failed upload was not aborted")
     }
 
     @Test func aStalledPartFailsTheUploadAndTheServerGoesOn() throws {
@@ -174,7 +184,9 @@ import TestSupport
         let refused = try put(server, bytes, token: uploader)
         #expect(refused.status == 503, "\(refused.text)")
         #expect(try moto.keys(bucket).isEmpty)
-        #expect(try eventually(timeout: 15) { try moto.multipartUploads(bucket).isEmpty }, "the stalled upload was not aborted")
+        #expect(
+            try eventually(timeout: 15) { try moto.multipartUploads(bucket).isEmpty },
+            "the stalled upload was not aborted")
         let small = Fixtures.randomBytes(1000)  // one PutObject: not stalled
         #expect(try put(server, small, token: uploader).status == 200)
     }
@@ -193,7 +205,8 @@ import TestSupport
         client.send("GET /sha512/\(Fixtures.digest(bytes).hex) HTTP/1.1\r\nHost: a\r\n\r\n")
         // The head promised 3 MiB; the connection ends before them, so no client takes the start for the whole.
         #expect(throws: (any Error).self) { try client.readResponse() }
-        let again = try RawHTTPClient(port: server.port, timeout: 30).request("GET", "/sha512/\(Fixtures.digest(bytes).hex)")
+        let again = try RawHTTPClient(port: server.port, timeout: 30).request(
+            "GET", "/sha512/\(Fixtures.digest(bytes).hex)")
         let whole = again.status == 200 && again.body == bytes
         #expect(whole)
     }

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// A store in its own bucket on the shared `moto_server` (authentication on), an index like every harness's, and the
 /// flags that point `tooltool-server` at them; `endpoint` may be a fault proxy in front of moto.
@@ -21,11 +21,15 @@ struct S3Harness {
 
     /// The store flags every command takes (5 MiB parts, S3's smallest, so tests reach multipart cheaply).
     var storeFlags: [String] {
-        ["--blob-store", "s3://\(bucket)/tt", "--s3-endpoint", endpoint, "--s3-path-style", "--s3-part-size", String(Self.partSize)]
+        [
+            "--blob-store", "s3://\(bucket)/tt", "--s3-endpoint", endpoint, "--s3-path-style", "--s3-part-size",
+            String(Self.partSize)
+        ]
     }
 
     func serve(_ extra: [String] = []) throws -> ServerProcess {
-        let server = try ServerProcess(root: directory.path, arguments: storeFlags + extra, environment: moto.environment)
+        let server = try ServerProcess(
+            root: directory.path, arguments: storeFlags + extra, environment: moto.environment)
         servers.add(server)
         return server
     }
@@ -37,7 +41,8 @@ struct S3Harness {
     /// running server started by `serve` accepts it: they learn of it by NOTIFY, later than a test's next request
     /// on a loaded machine.
     func token(_ user: String, _ permissions: [Permission]) throws -> String {
-        let result = try command(["token", "create", "--user", user] + permissions.flatMap { ["--permission", $0.rawValue] })
+        let result = try command(
+            ["token", "create", "--user", user] + permissions.flatMap { ["--permission", $0.rawValue] })
         try #require(result.status == 0, "token create failed: \(result.stderr)")
         let token = result.stdout.trimmingCharacters(in: .newlines)
         if TestIndex.usesPostgres {
@@ -53,17 +58,23 @@ struct S3Harness {
 
     /// `tooltool-server ARGUMENTS --root ROOT` with the store flags and the index.
     func command(_ arguments: [String]) throws -> ProcessResult {
-        try ProcessRunner.run(Binaries.server, TestIndex.withIndex(arguments + ["--root", directory.path] + storeFlags),
-                              environment: moto.environment, timeout: 120)
+        try ProcessRunner.run(
+            Binaries.server, TestIndex.withIndex(arguments + ["--root", directory.path] + storeFlags),
+            environment: moto.environment, timeout: 120)
     }
 
-    static func key(_ digest: Digest, _ visibility: Visibility) -> String { "tt/\(visibility.folderName)/sha512/\(digest.hex)" }
+    static func key(_ digest: Digest, _ visibility: Visibility) -> String {
+        "tt/\(visibility.folderName)/sha512/\(digest.hex)"
+    }
 
     /// One request on a fresh connection, with a bearer token when given.
-    static func request(_ server: ServerProcess, _ method: String, _ target: String, token: String? = nil,
-                        headers: [(String, String)] = [], body: [UInt8] = []) throws -> RawHTTPResponse {
+    static func request(
+        _ server: ServerProcess, _ method: String, _ target: String, token: String? = nil,
+        headers: [(String, String)] = [], body: [UInt8] = []
+    ) throws -> RawHTTPResponse {
         let auth = token.map { [("Authorization", "Bearer \($0)")] } ?? []
-        return try RawHTTPClient(port: server.port, timeout: 90).request(method, target, headers: auth + headers, body: body)
+        return try RawHTTPClient(port: server.port, timeout: 90).request(
+            method, target, headers: auth + headers, body: body)
     }
 }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// A temp store with tokens made by the real `token create` command and a real `tooltool-server serve` on it.
 ///
@@ -34,7 +34,8 @@ final class ServerHarness {
 
     /// Runs `tooltool-server token create` and returns the token it printed.
     static func createToken(root: String, user: String, permissions: [Permission]) throws -> String {
-        let arguments = ["token", "create", "--root", root, "--user", user]
+        let arguments =
+            ["token", "create", "--root", root, "--user", user]
             + permissions.flatMap { ["--permission", $0.rawValue] }
         let result = try ServerCommandLine.run(arguments, timeout: 30)
         try #require(result.status == 0, "token create failed: \(result.stderr)")
@@ -48,10 +49,13 @@ final class ServerHarness {
 
     /// One request on a fresh connection; `token` (a user name in `tokens`, or a raw token with `rawToken`) adds
     /// `Authorization: Bearer`.
-    func request(_ method: String, _ target: String, user: String? = nil, rawToken: String? = nil,
-                 headers: [(String, String)] = [], body: [UInt8] = []) throws -> RawHTTPResponse {
+    func request(
+        _ method: String, _ target: String, user: String? = nil, rawToken: String? = nil,
+        headers: [(String, String)] = [], body: [UInt8] = []
+    ) throws -> RawHTTPResponse {
         let client = try RawHTTPClient(port: port)
-        return try client.request(method, target, headers: authorization(user: user, rawToken: rawToken) + headers, body: body)
+        return try client.request(
+            method, target, headers: authorization(user: user, rawToken: rawToken) + headers, body: body)
     }
 
     /// The `Authorization` header for a user's token (or a raw token), or none.
@@ -66,8 +70,10 @@ final class ServerHarness {
     }
 
     /// `PUT /sha512/<digest of bytes>[?visibility=...]` with `bytes` as the body.
-    func put(_ bytes: [UInt8], digest: Digest? = nil, visibility: String? = nil, user: String?,
-             headers: [(String, String)] = []) throws -> RawHTTPResponse {
+    func put(
+        _ bytes: [UInt8], digest: Digest? = nil, visibility: String? = nil, user: String?,
+        headers: [(String, String)] = []
+    ) throws -> RawHTTPResponse {
         let digest = digest ?? Fixtures.digest(bytes)
         let query = visibility.map { "?visibility=\($0)" } ?? ""
         return try request("PUT", "/sha512/\(digest.hex)\(query)", user: user, headers: headers, body: bytes)
@@ -90,10 +96,13 @@ final class ServerHarness {
 }
 
 /// Expects the shared JSON error body with `status`, `name` and `Content-Type: application/json` exactly.
-func expectError(_ response: RawHTTPResponse, _ status: Int, _ name: APIErrorName,
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(response.status == status, "status line: \(response.statusLine), body: \(response.text)",
-            sourceLocation: sourceLocation)
+func expectError(
+    _ response: RawHTTPResponse, _ status: Int, _ name: APIErrorName,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(
+        response.status == status, "status line: \(response.statusLine), body: \(response.text)",
+        sourceLocation: sourceLocation)
     #expect(response.header("Content-Type") == "application/json", sourceLocation: sourceLocation)
     #expect(response.errorName == name, "body: \(response.text)", sourceLocation: sourceLocation)
     #expect(!(response.errorDescription ?? "").isEmpty, "body: \(response.text)", sourceLocation: sourceLocation)

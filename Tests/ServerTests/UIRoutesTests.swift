@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// The web page's files as the real server serves them: the redirect, security headers, ETags, and that the
 /// compiled-in copy matches `ui/` byte for byte (it fails when `scripts/embed-ui` was not run after a change).
@@ -18,7 +18,9 @@ import TestSupport
         while let relative = walker.nextObject() as? String {
             var isFolder: ObjCBool = false
             let path = base + "/" + relative
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue else { continue }
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue else {
+                continue
+            }
             files[relative] = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
         }
         return files
@@ -27,7 +29,9 @@ import TestSupport
     static func checkSecurityHeaders(_ response: RawHTTPResponse, _ what: String) {
         let csp = response.header("Content-Security-Policy") ?? ""
         #expect(csp.contains("default-src 'self'"), "\(what)")
-        #expect(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "\(what)")
+        #expect(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+            "\(what)")
         #expect(csp.contains("frame-ancestors 'none'"), "\(what)")
         #expect(response.header("X-Content-Type-Options") == "nosniff", "\(what)")
         #expect(response.header("Referrer-Policy") == "no-referrer", "\(what)")
@@ -45,8 +49,10 @@ import TestSupport
             #expect(response.body == bytes, "\(path) differs from ui/\(path): run scripts/embed-ui")
             Self.checkSecurityHeaders(response, path)
         }
-        let types = ["index.html": "text/html; charset=utf-8", "app.css": "text/css; charset=utf-8",
-                     "js/main.js": "text/javascript; charset=utf-8", "favicon.svg": "image/svg+xml"]
+        let types = [
+            "index.html": "text/html; charset=utf-8", "app.css": "text/css; charset=utf-8",
+            "js/main.js": "text/javascript; charset=utf-8", "favicon.svg": "image/svg+xml"
+        ]
         for (path, type) in types {
             #expect(try harness.send("GET", "/ui/\(path)").header("Content-Type") == type, "\(path)")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import ServerApp
 
 /// The worker queue, in process: no more than its width of jobs at once, serial jobs in order, a wait for idle

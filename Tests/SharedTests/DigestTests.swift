@@ -1,18 +1,26 @@
 import Foundation
 import Testing
+
 @testable import Shared
 
 @Suite("SHA-512 and digests")
 struct DigestTests {
     @Test("known answers from FIPS 180-2")
     func knownAnswers() {
-        #expect(StreamingHasher.digest(of: "").hex ==
-            "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e")
-        #expect(StreamingHasher.digest(of: "abc").hex ==
-            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f")
-        let twoBlock = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu"
-        #expect(StreamingHasher.digest(of: twoBlock).hex ==
-            "8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909")
+        #expect(
+            StreamingHasher.digest(of: "").hex
+                == "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"
+        )
+        #expect(
+            StreamingHasher.digest(of: "abc").hex
+                == "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+        )
+        let twoBlock =
+            "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu"
+        #expect(
+            StreamingHasher.digest(of: twoBlock).hex
+                == "8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909"
+        )
     }
 
     @Test("streaming equals one-shot for random chunkings", arguments: [0, 1, 127, 128, 4096, 1_000_003])
@@ -56,15 +64,23 @@ struct DigestTests {
     @Test("the parser says what was wrong")
     func parserRejections() {
         let good = String(repeating: "ab", count: 64)
-        #expect(throws: DigestError.wrongLength(expected: 128, got: 127)) { try Digest(parsing: String(good.dropLast())) }
+        #expect(throws: DigestError.wrongLength(expected: 128, got: 127)) {
+            try Digest(parsing: String(good.dropLast()))
+        }
         #expect(throws: DigestError.wrongLength(expected: 128, got: 129)) { try Digest(parsing: good + "a") }
         #expect(throws: DigestError.wrongLength(expected: 128, got: 0)) { try Digest(parsing: "") }
-        #expect(throws: DigestError.invalidCharacter(index: 0, character: "A")) { try Digest(parsing: "A" + good.dropFirst()) }
+        #expect(throws: DigestError.invalidCharacter(index: 0, character: "A")) {
+            try Digest(parsing: "A" + good.dropFirst())
+        }
         #expect(throws: DigestError.invalidCharacter(index: 5, character: "g")) {
             try Digest(parsing: "ababa" + "g" + good.dropFirst(6))
         }
-        #expect(throws: DigestError.invalidCharacter(index: 127, character: "/")) { try Digest(parsing: good.dropLast() + "/") }
-        #expect(DigestError.wrongLength(expected: 128, got: 127).description == "digest must be 128 lowercase hex characters, got 127")
+        #expect(throws: DigestError.invalidCharacter(index: 127, character: "/")) {
+            try Digest(parsing: good.dropLast() + "/")
+        }
+        #expect(
+            DigestError.wrongLength(expected: 128, got: 127).description
+                == "digest must be 128 lowercase hex characters, got 127")
         #expect(throws: DigestError.unsupportedAlgorithm("md5")) { try HashAlgorithm(name: "md5") }
         // A multi-byte character must not sneak a wrong length past the check.
         #expect(throws: DigestError.self) { try Digest(parsing: String(good.dropLast(2)) + "é") }

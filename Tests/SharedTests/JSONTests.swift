@@ -1,12 +1,15 @@
 import Testing
+
 @testable import Shared
 
 @Suite("JSON parser and writer")
 struct JSONTests {
-    @Test("strict parsing refuses what RFC 8259 refuses", arguments: [
-        "", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "+1", "'a'", "[1 2]", "{\"a\" 1}", "nul", "\"\\x\"", "\"a\nb\"",
-        "{\"a\":1,\"a\":2}", "\"\\ud800\"", "[] []", "NaN", "1e999",
-    ])
+    @Test(
+        "strict parsing refuses what RFC 8259 refuses",
+        arguments: [
+            "", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "+1", "'a'", "[1 2]", "{\"a\" 1}", "nul", "\"\\x\"", "\"a\nb\"",
+            "{\"a\":1,\"a\":2}", "\"\\ud800\"", "[] []", "NaN", "1e999"
+        ])
     func refuses(text: String) {
         #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
     }
@@ -21,12 +24,15 @@ struct JSONTests {
 
     @Test("values and escapes")
     func values() throws {
-        let value = try JSONParser.parse(#"{"s":"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00","i":-12,"d":1.5e3,"b":[true,false,null]}"#)
+        let value = try JSONParser.parse(
+            #"{"s":"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00","i":-12,"d":1.5e3,"b":[true,false,null]}"#)
         #expect(value["s"] == .string("a\"\\/\u{8}\u{c}\n\r\té😀"))
         #expect(value["i"] == .int(-12))
         #expect(value["d"] == .double(1500))
         #expect(value["b"] == [true, false, nil])
-        #expect(JSONWriter.write(value) == #"{"s":"a\"\\/\b\f\n\r\t\u00e9\ud83d\ude00","i":-12,"d":1500.0,"b":[true,false,null]}"#)
+        #expect(
+            JSONWriter.write(value)
+                == #"{"s":"a\"\\/\b\f\n\r\t\u00e9\ud83d\ude00","i":-12,"d":1500.0,"b":[true,false,null]}"#)
     }
 
     @Test("floats are written as Python's repr writes them")

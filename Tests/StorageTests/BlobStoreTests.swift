@@ -1,6 +1,8 @@
 import Shared
 import Testing
+
 @testable import Storage
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -39,7 +41,9 @@ import Darwin
         let writer = try store.beginUpload(claimed.digest, visibility: .internal, expectedSize: 1000)
         try writer.write(all: sent.bytes)
         let error = #expect(throws: StorageError.self) { try writer.commit() }
-        #expect(error == .digestMismatch(expected: claimed.digest, actual: sent.digest, expectedSize: 1000, actualSize: 1000))
+        #expect(
+            error
+                == .digestMismatch(expected: claimed.digest, actual: sent.digest, expectedSize: 1000, actualSize: 1000))
         #expect(error.map { "\($0)" }?.contains(sent.digest.hex) == true)
         #expect(error.map { "\($0)" }?.contains(claimed.digest.hex) == true)
         #expect(try store.locate(claimed.digest) == nil)
@@ -111,7 +115,9 @@ import Darwin
                 group.addTask { _ = try? upload(blob, to: store, visibility: index % 2 == 0 ? .public : .internal) }
             }
         }
-        let found = Visibility.allCases.filter { entries(store.directory(for: $0, algorithm: .sha512)) == [blob.digest.hex] }
+        let found = Visibility.allCases.filter {
+            entries(store.directory(for: $0, algorithm: .sha512)) == [blob.digest.hex]
+        }
         #expect(found.count == 1)
     }
 

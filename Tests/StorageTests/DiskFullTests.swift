@@ -1,6 +1,8 @@
 import Shared
 import Testing
+
 @testable import Storage
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,5 +1,7 @@
 import Shared
+
 @testable import Storage
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,6 +1,8 @@
 import Shared
 import Testing
+
 @testable import Storage
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -30,16 +32,20 @@ import Darwin
         #expect(dry.verified == 3)
         #expect(dry.corrupt.map(\.path) == [store.path(for: corrupted.digest, visibility: .internal)])
         #expect(dry.corrupt.first?.reason.contains(corrupted.digest.hex) == true)
-        #expect(Set(dry.stray.map(\.path)) == [
-            store.directory(for: .public, algorithm: .sha512) + "/notes.txt",
-            store.directory(for: .internal, algorithm: .sha512) + "/subdir",
-            store.path(for: both.digest, visibility: .public),
-        ])
+        #expect(
+            Set(dry.stray.map(\.path)) == [
+                store.directory(for: .public, algorithm: .sha512) + "/notes.txt",
+                store.directory(for: .internal, algorithm: .sha512) + "/subdir",
+                store.path(for: both.digest, visibility: .public)
+            ])
         #expect(!dry.isClean)
         #expect(Set(dry.indexed) == [handCopied.digest, both.digest])
-        #expect(try index.file(handCopied.digest) == FileRecord(digest: handCopied.digest, size: 123, visibility: .public,
-                                                                 firstSeen: try #require(try index.file(handCopied.digest)).firstSeen,
-                                                                 hasInstances: true))
+        #expect(
+            try index.file(handCopied.digest)
+                == FileRecord(
+                    digest: handCopied.digest, size: 123, visibility: .public,
+                    firstSeen: try #require(try index.file(handCopied.digest)).firstSeen,
+                    hasInstances: true))
         #expect(try store.locate(corrupted.digest) == .internal)  // a dry run moves nothing
 
         let repaired = try StoreChecker(store: store, index: index, repair: true).run()

@@ -1,7 +1,8 @@
 import Foundation
-import Synchronization
 import Shared
+import Synchronization
 import Testing
+
 @testable import Storage
 
 /// `GroupCommit`: writers arriving together share one write, a lone writer writes at once, and one bad item in a
@@ -35,8 +36,10 @@ import Testing
 
     /// Runs each of `bodies` on a thread of its own (not the two-thread cooperative pool: the writers block on the
     /// lock, as worker threads do) and waits for them all, the first started 50 ms before the others.
-    private static func onThreads<T: Sendable>(_ first: @escaping @Sendable () -> T,
-                                               _ others: [@Sendable () -> T]) -> (T, [T]) {
+    private static func onThreads<T: Sendable>(
+        _ first: @escaping @Sendable () -> T,
+        _ others: [@Sendable () -> T]
+    ) -> (T, [T]) {
         let results = Mutex<[Int: T]>([:])
         let done = DispatchGroup()
         for (index, body) in ([first] + others).enumerated() {
@@ -56,8 +59,9 @@ import Testing
     @Test func writersArrivingDuringAWriteShareTheNextOne() throws {
         let store = Store()
         // The first writer holds the lock for 300 ms; the 16 arriving meanwhile share the next write.
-        let (first, others) = Self.onThreads({ try? store.write(1000, pause: 0.3) },
-                                             (0..<16).map { i in { try? store.write(i) } })
+        let (first, others) = Self.onThreads(
+            { try? store.write(1000, pause: 0.3) },
+            (0..<16).map { i in { try? store.write(i) } })
         #expect(first == 2000)
         #expect(others == (0..<16).map { $0 * 2 })
         let writes = store.lock.withLock { $0 }
@@ -67,8 +71,9 @@ import Testing
 
     @Test func oneBadItemInAGroupFailsOnlyItsOwnWriter() throws {
         let store = Store()
-        let (first, others) = Self.onThreads({ try? store.write(1, pause: 0.3) },
-                                             [2, -3, 4].map { i in { try? store.write(i) } })
+        let (first, others) = Self.onThreads(
+            { try? store.write(1, pause: 0.3) },
+            [2, -3, 4].map { i in { try? store.write(i) } })
         #expect(first == 2)
         #expect(others == [4, nil, 8])
         let writes = store.lock.withLock { $0 }

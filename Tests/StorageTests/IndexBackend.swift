@@ -1,6 +1,7 @@
 import Shared
-@testable import Storage
 import TestSupport
+
+@testable import Storage
 
 /// The index implementations the shared suite (`MetadataIndexTests`) runs against.
 enum IndexBackend: String, CaseIterable, Sendable, CustomStringConvertible {

@@ -1,5 +1,6 @@
 import Shared
 import Testing
+
 @testable import Storage
 
 /// Uploads large enough to hash on a second core (`FileSystemUpload.pipelineThreshold`) verify exactly like
@@ -38,8 +39,11 @@ import Testing
         let writer = try store.beginUpload(blob.digest, visibility: .internal, expectedSize: Int64(sent.count))
         try write(sent, to: writer, pieces: [262_144])
         let error = #expect(throws: StorageError.self) { try writer.commit() }
-        #expect(error == .digestMismatch(expected: blob.digest, actual: StreamingHasher.digest(of: sent),
-                                         expectedSize: Int64(sent.count), actualSize: Int64(sent.count)))
+        #expect(
+            error
+                == .digestMismatch(
+                    expected: blob.digest, actual: StreamingHasher.digest(of: sent),
+                    expectedSize: Int64(sent.count), actualSize: Int64(sent.count)))
         #expect(try store.locate(blob.digest) == nil)
         #expect(entries(store.temporaryDirectory).isEmpty)
     }

@@ -2,9 +2,10 @@ import Dispatch
 import Foundation
 import Shared
 import Synchronization
-import Testing
-@testable import Storage
 import TestSupport
+import Testing
+
+@testable import Storage
 
 /// The index contract, run against every backend (`IndexBackend`): the same calls, the same answers.
 @Suite struct MetadataIndexTests {
@@ -85,10 +86,12 @@ import TestSupport
         defer { fixture.remove() }
         let index = try fixture.open(clock: { 1_700_000_000 })
         let a = Blob(size: 10), b = Blob(size: 20)
-        let first = try index.createBatch(author: "alice", message: "Add clang 17 toolchain", files: [
-            BatchFile(filename: "clang.tar.xz", digest: a.digest, size: 10, visibility: .internal),
-            BatchFile(filename: "README", digest: b.digest, size: 20, visibility: .public),
-        ])
+        let first = try index.createBatch(
+            author: "alice", message: "Add clang 17 toolchain",
+            files: [
+                BatchFile(filename: "clang.tar.xz", digest: a.digest, size: 10, visibility: .internal),
+                BatchFile(filename: "README", digest: b.digest, size: 20, visibility: .public)
+            ])
         #expect(first.uploaded == "2023-11-14T22:13:20Z")
         #expect(first.files.map(\.filename) == ["README", "clang.tar.xz"])
         #expect(try index.batch(id: first.id) == first)
@@ -98,18 +101,28 @@ import TestSupport
         // Not stored yet: a new declaration replaces the old one. Stored: it must agree.
         try index.recordStored(a.digest, size: 10, visibility: .internal)
         #expect(throws: IndexError.sizeConflict(filename: "x", digest: a.digest, stored: 10, declared: 11)) {
-            try index.createBatch(author: "bob", message: "m", files: [BatchFile(filename: "x", digest: a.digest, size: 11, visibility: .internal)])
+            try index.createBatch(
+                author: "bob", message: "m",
+                files: [BatchFile(filename: "x", digest: a.digest, size: 11, visibility: .internal)])
         }
-        #expect(throws: IndexError.visibilityConflict(filename: "x", digest: a.digest, stored: .internal, declared: .public)) {
-            try index.createBatch(author: "bob", message: "m", files: [BatchFile(filename: "x", digest: a.digest, size: 10, visibility: .public)])
+        #expect(
+            throws: IndexError.visibilityConflict(filename: "x", digest: a.digest, stored: .internal, declared: .public)
+        ) {
+            try index.createBatch(
+                author: "bob", message: "m",
+                files: [BatchFile(filename: "x", digest: a.digest, size: 10, visibility: .public)])
         }
         #expect(throws: IndexError.self) { try index.createBatch(author: "bob", message: "", files: []) }
         #expect(throws: IndexError.self) {
-            try index.createBatch(author: "bob", message: "m", files: [BatchFile(filename: "../x", digest: a.digest, size: 10, visibility: .internal)])
+            try index.createBatch(
+                author: "bob", message: "m",
+                files: [BatchFile(filename: "../x", digest: a.digest, size: 10, visibility: .internal)])
         }
-        let second = try index.createBatch(author: "bob", message: "gcc rebuild", files: [
-            BatchFile(filename: "gcc-clang-wrapper.sh", digest: a.digest, size: 10, visibility: .internal),
-        ])
+        let second = try index.createBatch(
+            author: "bob", message: "gcc rebuild",
+            files: [
+                BatchFile(filename: "gcc-clang-wrapper.sh", digest: a.digest, size: 10, visibility: .internal)
+            ])
 
         #expect(try index.searchBatches("CLANG").map(\.id) == [first.id])
         #expect(try index.searchBatches("bob").map(\.id) == [second.id])
@@ -144,10 +157,15 @@ import TestSupport
         // Each word of the long text is in two or three names; the whole text is in one. (PostgreSQL gives its
         // trigram index one word and must check the whole text on what that word finds.)
         let whole = Blob(size: 1), sameBuild = Blob(size: 2), otherTool = Blob(size: 3)
-        for (name, blob) in [("lld-18.0.0-android-arm-r311146.tar.xz", whole), ("lld-18.0.0-linux-r311146.tar.xz", sameBuild),
-                             ("clang-18.0.0-android-arm-r311146.zip", otherTool)] {
-            _ = try index.createBatch(author: "alice", message: "m",
-                                      files: [BatchFile(filename: name, digest: blob.digest, size: Int64(blob.bytes.count), visibility: .public)])
+        for (name, blob) in [
+            ("lld-18.0.0-android-arm-r311146.tar.xz", whole), ("lld-18.0.0-linux-r311146.tar.xz", sameBuild),
+            ("clang-18.0.0-android-arm-r311146.zip", otherTool)
+        ] {
+            _ = try index.createBatch(
+                author: "alice", message: "m",
+                files: [
+                    BatchFile(filename: name, digest: blob.digest, size: Int64(blob.bytes.count), visibility: .public)
+                ])
         }
         #expect(try index.searchFiles("LLD-18.0.0-android-arm-r311146").map(\.digest) == [whole.digest])
         #expect(try index.searchFiles("18.0.0-android-arm").map(\.digest) == [otherTool.digest, whole.digest])
@@ -166,13 +184,18 @@ import TestSupport
             let blob = Blob(size: 8)
             let visibility: Visibility = n % 4 == 3 ? .public : .internal
             if visibility == .public { publicDigests.append(blob.digest) }
-            _ = try index.createBatch(author: "bob", message: "m", files: [
-                BatchFile(filename: "sdk-part-\(n).zip", digest: blob.digest, size: 8, visibility: visibility),
-            ])
+            _ = try index.createBatch(
+                author: "bob", message: "m",
+                files: [
+                    BatchFile(filename: "sdk-part-\(n).zip", digest: blob.digest, size: 8, visibility: visibility)
+                ])
         }
         let found = try index.searchFiles("sdk-part", visibilities: [.public], limit: 5)
         #expect(found.map(\.digest) == Array(publicDigests.reversed().prefix(5)))
-        #expect(try index.searchFiles("sdk-part", visibilities: [.internal], limit: 7).allSatisfy { $0.visibility == .internal })
+        #expect(
+            try index.searchFiles("sdk-part", visibilities: [.internal], limit: 7).allSatisfy {
+                $0.visibility == .internal
+            })
         #expect(try index.searchFiles("sdk-part", visibilities: Set(Visibility.allCases), limit: 100).count == 40)
     }
 
@@ -184,8 +207,10 @@ import TestSupport
         var made: [BatchRecord] = []
         for n in 0..<4 {
             let files = (0..<(n + 1) * 2).map { k in
-                BatchFile(filename: "tool-\(n)-part-\(k % 2 == 0 ? "B" : "a")\(k).tar.xz", digest: Blob(size: 30 + n * 10 + k).digest,
-                          size: Int64(30 + n * 10 + k), visibility: k % 3 == 0 ? .internal : .public)
+                BatchFile(
+                    filename: "tool-\(n)-part-\(k % 2 == 0 ? "B" : "a")\(k).tar.xz",
+                    digest: Blob(size: 30 + n * 10 + k).digest,
+                    size: Int64(30 + n * 10 + k), visibility: k % 3 == 0 ? .internal : .public)
             }
             made.append(try index.createBatch(author: "builder\(n % 2)", message: "toolchain \(n)", files: files))
         }
@@ -198,7 +223,9 @@ import TestSupport
         for batch in made { #expect(try index.batch(id: batch.id) == batch) }
         // Filename matches, newest first (a batch's files were added in filename order), with the records they name.
         let found = try index.searchFiles("part-a")
-        let named = newestFirst.flatMap { batch in batch.files.filter { $0.filename.contains("part-a") }.sorted { $0.filename > $1.filename } }
+        let named = newestFirst.flatMap { batch in
+            batch.files.filter { $0.filename.contains("part-a") }.sorted { $0.filename > $1.filename }
+        }
         #expect(found.map(\.digest) == named.map(\.digest))
         #expect(found.count == 10)
         #expect(try index.searchFiles("part-a", visibilities: [.internal]).allSatisfy { $0.visibility == .internal })
@@ -219,12 +246,15 @@ import TestSupport
             BatchFile(filename: name, digest: Blob(size: 10 + k).digest, size: Int64(10 + k), visibility: .public)
         }
         files += (0..<1000).map { k in
-            BatchFile(filename: "file-\(k)", digest: Blob(size: 100 + k).digest, size: Int64(100 + k),
-                      visibility: k % 4 == 0 ? .internal : .public)
+            BatchFile(
+                filename: "file-\(k)", digest: Blob(size: 100 + k).digest, size: Int64(100 + k),
+                visibility: k % 4 == 0 ? .internal : .public)
         }
-        files += [BatchFile(filename: "stored.bin", digest: stored.digest, size: 5, visibility: .public),
-                  BatchFile(filename: "twice-a", digest: twice.digest, size: 7, visibility: .internal),
-                  BatchFile(filename: "twice-b", digest: twice.digest, size: 8, visibility: .public)]
+        files += [
+            BatchFile(filename: "stored.bin", digest: stored.digest, size: 5, visibility: .public),
+            BatchFile(filename: "twice-a", digest: twice.digest, size: 7, visibility: .internal),
+            BatchFile(filename: "twice-b", digest: twice.digest, size: 8, visibility: .public)
+        ]
         let batch = try index.createBatch(author: "alice", message: "a big one", files: files.shuffled())
         #expect(batch.files == files.sorted { $0.filename < $1.filename })
         #expect(try index.batch(id: batch.id) == batch)
@@ -235,14 +265,17 @@ import TestSupport
         #expect(records[unknown] == nil)
         #expect(records[stored.digest]?.hasInstances == true)
         let declaredTwice = try #require(records[twice.digest])
-        #expect(declaredTwice.size == 8 && declaredTwice.visibility == .public && !declaredTwice.hasInstances,
-                "named twice, the later name's declaration stands")
+        #expect(
+            declaredTwice.size == 8 && declaredTwice.visibility == .public && !declaredTwice.hasInstances,
+            "named twice, the later name's declaration stands")
         for file in files where file.digest != twice.digest {
             #expect(records[file.digest]?.size == file.size && records[file.digest]?.visibility == file.visibility)
         }
         #expect(try index.files([]).isEmpty)
         for name in awkward where name.count >= 3 {
-            #expect(try index.searchFiles(name).map(\.digest) == files.filter { $0.filename == name }.map(\.digest), "\(name)")
+            #expect(
+                try index.searchFiles(name).map(\.digest) == files.filter { $0.filename == name }.map(\.digest),
+                "\(name)")
         }
         // Newest first: a batch's files are added in filename order.
         let nineties = files.filter { $0.filename.hasPrefix("file-99") }.sorted { $0.filename > $1.filename }
@@ -313,7 +346,9 @@ import TestSupport
             let index = try SQLiteMetadataIndex(root: root.path)
             try index.withConnection { (db) throws(IndexError) in try db.execute("PRAGMA user_version = 99") }
         }
-        #expect(throws: IndexError.corrupt("schema version 99 is newer than this server's \(SQLiteSchema.currentVersion)")) {
+        #expect(
+            throws: IndexError.corrupt("schema version 99 is newer than this server's \(SQLiteSchema.currentVersion)")
+        ) {
             _ = try SQLiteMetadataIndex(root: root.path)
         }
     }
@@ -336,7 +371,9 @@ func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         let uri = try PostgresCluster.freshDatabase()
         let opened = Mutex<[Result<[UInt8], IndexError>]>([])
         DispatchQueue.concurrentPerform(iterations: 6) { _ in
-            let result = Result { () throws(IndexError) -> [UInt8] in try PostgresMetadataIndex(uri: uri, poolSize: 2).secret() }
+            let result = Result { () throws(IndexError) -> [UInt8] in
+                try PostgresMetadataIndex(uri: uri, poolSize: 2).secret()
+            }
             opened.withLock { $0.append(result) }
         }
         let secrets = try opened.withLock { try $0.map { try $0.get() } }
@@ -344,8 +381,9 @@ func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         #expect(Set(secrets).count == 1, "one schema, one secret for every server")
         let cluster = try PostgresCluster.shared.get()
         let database = String(uri.split(separator: "/").last!)
-        #expect(try cluster.psql("SELECT version FROM schema_version", database: database)
-                    .trimmingCharacters(in: .whitespacesAndNewlines) == String(PostgresSchema.currentVersion))
+        #expect(
+            try cluster.psql("SELECT version FROM schema_version", database: database)
+                .trimmingCharacters(in: .whitespacesAndNewlines) == String(PostgresSchema.currentVersion))
     }
 
     @Test func aNewerSchemaIsRefused() throws {
@@ -353,7 +391,9 @@ func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         _ = try PostgresMetadataIndex(uri: uri)
         let database = String(uri.split(separator: "/").last!)
         try PostgresCluster.shared.get().psql("UPDATE schema_version SET version = 99", database: database)
-        #expect(throws: IndexError.corrupt("schema version 99 is newer than this server's \(PostgresSchema.currentVersion)")) {
+        #expect(
+            throws: IndexError.corrupt("schema version 99 is newer than this server's \(PostgresSchema.currentVersion)")
+        ) {
             _ = try PostgresMetadataIndex(uri: uri)
         }
     }
@@ -361,7 +401,8 @@ func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     @Test func anUnreachableDatabaseIsUnavailableNotAnInternalError() throws {
         let cluster = try PostgresCluster.shared.get()
         do {
-            _ = try PostgresMetadataIndex(uri: "postgresql://postgres@127.0.0.1:\(cluster.port + 1)/x?connect_timeout=2")
+            _ = try PostgresMetadataIndex(
+                uri: "postgresql://postgres@127.0.0.1:\(cluster.port + 1)/x?connect_timeout=2")
             Issue.record("opening a database nobody serves succeeded")
         } catch {
             guard case .unavailable = error else { Issue.record("expected .unavailable, got \(error)"); return }
@@ -381,13 +422,17 @@ func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         #expect(sample.narrowingWord(for: "win64") == nil)
         #expect(sample.narrowingWord(for: "12.2") == nil)
         #expect(FilenameSample.words(of: "lld-18.0.0_Android+arm") == ["lld", "18", "0", "0", "Android", "arm"])
-        #expect(sample.namesHolding("linux") == 1_000 && sample.namesHolding("100042") == 1 && sample.namesHolding("10004") == 10)
+        #expect(
+            sample.namesHolding("linux") == 1_000 && sample.namesHolding("100042") == 1
+                && sample.namesHolding("10004") == 10)
         #expect(FilenameSample(names: [], tableRows: 0, taken: 0).narrowingWord(for: "a-b-cde") == nil)
     }
 
     @Test func theSampleChoosesHowAFilenameSearchRuns() {
         // 2,000 sampled names of a 1,000,000-row table: 1 in 2 holds "linux", 1 in 10 "gcc-12.", 1 in 2,000 "100042".
-        let names = (0..<2_000).map { "\($0 % 2 == 0 ? "gcc" : "clang")-1\($0 % 10).\($0 % 3).0-\($0 % 2 == 0 ? "linux" : "win64")-\(100_000 + $0).tar.xz" }
+        let names = (0..<2_000).map {
+            "\($0 % 2 == 0 ? "gcc" : "clang")-1\($0 % 10).\($0 % 3).0-\($0 % 2 == 0 ? "linux" : "win64")-\(100_000 + $0).tar.xz"
+        }
         let sample = FilenameSample(names: names, tableRows: 1_000_000, taken: 0)
         // Half of the newest 20,000 rows match: walk them.
         #expect(sample.plan(for: "LINUX", fetch: 400) == .newest(window: FilenameSample.newestWindow))

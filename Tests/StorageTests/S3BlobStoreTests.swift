@@ -1,7 +1,8 @@
 import S3
 import Shared
-import Testing
 import TestSupport
+import Testing
+
 @testable import Storage
 
 /// `S3BlobStore` on its own against a real S3 endpoint (`moto_server`, authentication on).
@@ -11,9 +12,12 @@ import TestSupport
     @Test func aSwitchAboveTheCopyLimitCopiesInPiecesThenDeletes() throws {
         let moto = try MotoServer.shared.get()
         let bucket = try moto.makeBucket()
-        let client = try S3Client(S3Configuration(bucket: bucket, endpoint: moto.endpoint, pathStyle: true,
-            credentials: S3Credentials(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey)))
-        let store = S3BlobStore(client: client, prefix: "big", partSize: 5 << 20, copyLimit: 5 << 20, copyPieceSize: 5 << 20)
+        let client = try S3Client(
+            S3Configuration(
+                bucket: bucket, endpoint: moto.endpoint, pathStyle: true,
+                credentials: S3Credentials(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey)))
+        let store = S3BlobStore(
+            client: client, prefix: "big", partSize: 5 << 20, copyLimit: 5 << 20, copyPieceSize: 5 << 20)
         let bytes = Fixtures.randomBytes(12 << 20 + 321)
         let digest = Fixtures.digest(bytes)
         let upload = try store.beginUpload(digest, visibility: .public, expectedSize: Int64(bytes.count))
@@ -37,7 +41,8 @@ extension S3BlobStoreTests {
     /// S3 takes at most 10,000 parts: a body that would need more gets parts just large enough (whole MiB).
     @Test func aBodyOverTenThousandPartsGetsLargerParts() throws {
         let credentials = S3Credentials(accessKeyID: "AKID", secretAccessKey: "secret")
-        let client = try S3Client(S3Configuration(bucket: "b", endpoint: "http://127.0.0.1:9", pathStyle: true, credentials: credentials))
+        let client = try S3Client(
+            S3Configuration(bucket: "b", endpoint: "http://127.0.0.1:9", pathStyle: true, credentials: credentials))
         let store = S3BlobStore(client: client, prefix: "", partSize: 8 << 20)
         #expect(store.partSize(for: 1 << 30) == 8 << 20)
         #expect(store.partSize(for: 10_000 * (8 << 20)) == 8 << 20, "exactly 10,000 parts still fit")

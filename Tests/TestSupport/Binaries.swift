@@ -4,7 +4,8 @@ import Foundation
 public enum Binaries {
     /// The products folder (`.build/<triple>/debug` or the scratch path's equivalent).
     public static var productsDirectory: URL {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var url = URL(fileURLWithPath: exe).deletingLastPathComponent()
         // The runner may live inside `<name>.xctest/` on some platforms.
         while url.pathExtension == "xctest" { url = url.deletingLastPathComponent() }

@@ -33,14 +33,18 @@ public final class MotoServer: @unchecked Sendable {
 
     /// The environment that points the AWS CLI, boto3 and the server at this endpoint with its key.
     public var environment: [String: String] {
-        ["AWS_ACCESS_KEY_ID": accessKeyID, "AWS_SECRET_ACCESS_KEY": secretAccessKey, "AWS_DEFAULT_REGION": "us-east-1",
-         "AWS_ENDPOINT_URL": endpoint]
+        [
+            "AWS_ACCESS_KEY_ID": accessKeyID, "AWS_SECRET_ACCESS_KEY": secretAccessKey,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": endpoint
+        ]
     }
 
     /// Starts moto; with `authentication` (the default) every request after the IAM set-up must be signed.
     public init(authentication: Bool = true) throws {
         guard let executable = Self.which("moto_server") else {
-            throw MotoServerError(message: "moto_server is not installed (pip install 'moto[server]'); run scripts/install-deps")
+            throw MotoServerError(
+                message: "moto_server is not installed (pip install 'moto[server]'); run scripts/install-deps")
         }
         port = try FreePort.pick()
         process = Process()
@@ -48,7 +52,9 @@ public final class MotoServer: @unchecked Sendable {
         process.arguments = ["-H", "127.0.0.1", "-p", String(port)]
         var environment = ProcessInfo.processInfo.environment
         if authentication { environment["INITIAL_NO_AUTH_ACTION_COUNT"] = "3" }
-        for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] { environment[name] = nil }
+        for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] {
+            environment[name] = nil
+        }
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -62,15 +68,15 @@ public final class MotoServer: @unchecked Sendable {
             usleep(50_000)
         }
         let setup = """
-        import boto3, json
-        iam = boto3.client("iam", endpoint_url="http://127.0.0.1:\(port)", region_name="us-east-1",
-                           aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
-        iam.create_user(UserName="tooltool")
-        iam.put_user_policy(UserName="tooltool", PolicyName="s3", PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
-        key = iam.create_access_key(UserName="tooltool")["AccessKey"]
-        print(key["AccessKeyId"], key["SecretAccessKey"])
-        """
+            import boto3, json
+            iam = boto3.client("iam", endpoint_url="http://127.0.0.1:\(port)", region_name="us-east-1",
+                               aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
+            iam.create_user(UserName="tooltool")
+            iam.put_user_policy(UserName="tooltool", PolicyName="s3", PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+            key = iam.create_access_key(UserName="tooltool")["AccessKey"]
+            print(key["AccessKeyId"], key["SecretAccessKey"])
+            """
         guard authentication else {
             accessKeyID = "AKIDTEST"
             secretAccessKey = "secret"
@@ -101,26 +107,29 @@ public final class MotoServer: @unchecked Sendable {
     public func python(_ code: String) throws -> String {
         var environment = ProcessInfo.processInfo.environment
         environment.merge(self.environment) { $1 }
-        let result = try ProcessRunner.run("/usr/bin/env", ["python3", "-c", "import boto3\n" + code], environment: environment,
-                                           timeout: 60)
+        let result = try ProcessRunner.run(
+            "/usr/bin/env", ["python3", "-c", "import boto3\n" + code], environment: environment,
+            timeout: 60)
         guard result.status == 0 else { throw MotoServerError(message: "boto3 failed: \(result.stderr)") }
         return result.stdout
     }
 
     /// The keys under `prefix` in `bucket`, sorted (listed with boto3).
     public func keys(_ bucket: String, prefix: String = "") throws -> [String] {
-        let out = try python("""
-        for page in boto3.client('s3').get_paginator('list_objects_v2').paginate(Bucket='\(bucket)', Prefix='\(prefix)'):
-            for item in page.get('Contents', []): print(item['Key'])
-        """)
+        let out = try python(
+            """
+            for page in boto3.client('s3').get_paginator('list_objects_v2').paginate(Bucket='\(bucket)', Prefix='\(prefix)'):
+                for item in page.get('Contents', []): print(item['Key'])
+            """)
         return out.split(separator: "\n").map(String.init).sorted()
     }
 
     /// Multipart uploads in progress in `bucket` (keys).
     public func multipartUploads(_ bucket: String) throws -> [String] {
-        let out = try python("""
-        for upload in boto3.client('s3').list_multipart_uploads(Bucket='\(bucket)').get('Uploads', []): print(upload['Key'])
-        """)
+        let out = try python(
+            """
+            for upload in boto3.client('s3').list_multipart_uploads(Bucket='\(bucket)').get('Uploads', []): print(upload['Key'])
+            """)
         return out.split(separator: "\n").map(String.init).sorted()
     }
 

@@ -26,7 +26,8 @@ public final class NginxServer: @unchecked Sendable {
     /// Starts nginx with `certificate` and `key` serving `content` on `port` (nil: a free one), and waits until it
     /// accepts connections. (A port picked beforehand lets a proxied server be told its public URL.)
     public init(certificate: String, key: String, content: Content, port: Int? = nil) throws {
-        guard let executable = ["/usr/sbin/nginx", "/usr/bin/nginx"].first(where: FileManager.default.isExecutableFile) else {
+        guard let executable = ["/usr/sbin/nginx", "/usr/bin/nginx"].first(where: FileManager.default.isExecutableFile)
+        else {
             throw NginxServerError(message: "nginx is not installed (Debian nginx-light); run scripts/install-deps")
         }
         workDirectory = TemporaryDirectory(prefix: "nginx")
@@ -39,36 +40,37 @@ public final class NginxServer: @unchecked Sendable {
         switch content {
         case .folder(let root): location = "root \(root);"
         case .proxy(let upstream):
-            location = "proxy_pass \(upstream); proxy_http_version 1.1; proxy_request_buffering off; "
+            location =
+                "proxy_pass \(upstream); proxy_http_version 1.1; proxy_request_buffering off; "
                 + "proxy_buffering off; proxy_set_header Host $http_host; proxy_set_header Connection \"\";"
         }
         // As root, nginx's workers would run as nobody, who cannot read the tests' 0700 temp folders.
         let config = """
-        daemon off;
-        worker_processes 1;
-        \(geteuid() == 0 ? "user root;" : "")
-        error_log \(work)/error.log info;
-        pid \(work)/nginx.pid;
-        events { worker_connections 256; }
-        http {
-            log_format requests '$request_method $uri $status';
-            access_log \(accessLog) requests;
-            client_body_temp_path \(work)/body;
-            proxy_temp_path \(work)/proxy;
-            fastcgi_temp_path \(work)/fastcgi;
-            uwsgi_temp_path \(work)/uwsgi;
-            scgi_temp_path \(work)/scgi;
-            client_max_body_size 0;
-            types { }
-            default_type application/octet-stream;
-            server {
-                listen 127.0.0.1:\(port) ssl;
-                ssl_certificate \(certificate);
-                ssl_certificate_key \(key);
-                location / { \(location) }
+            daemon off;
+            worker_processes 1;
+            \(geteuid() == 0 ? "user root;" : "")
+            error_log \(work)/error.log info;
+            pid \(work)/nginx.pid;
+            events { worker_connections 256; }
+            http {
+                log_format requests '$request_method $uri $status';
+                access_log \(accessLog) requests;
+                client_body_temp_path \(work)/body;
+                proxy_temp_path \(work)/proxy;
+                fastcgi_temp_path \(work)/fastcgi;
+                uwsgi_temp_path \(work)/uwsgi;
+                scgi_temp_path \(work)/scgi;
+                client_max_body_size 0;
+                types { }
+                default_type application/octet-stream;
+                server {
+                    listen 127.0.0.1:\(port) ssl;
+                    ssl_certificate \(certificate);
+                    ssl_certificate_key \(key);
+                    location / { \(location) }
+                }
             }
-        }
-        """
+            """
         try Data(config.utf8).write(to: URL(fileURLWithPath: work + "/nginx.conf"))
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

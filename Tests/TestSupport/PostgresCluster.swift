@@ -48,8 +48,10 @@ public final class PostgresCluster: @unchecked Sendable {
         self.password = password
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
         guard let version = versions.sorted().last,
-              FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/initdb") else {
-            throw PostgresClusterError(message: "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); run scripts/install-deps")
+            FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/initdb")
+        else {
+            throw PostgresClusterError(
+                message: "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); run scripts/install-deps")
         }
         binaries = "/usr/lib/postgresql/\(version)/bin"
         var template = Array("/tmp/tooltool-pg-XXXXXX".utf8CString)
@@ -70,23 +72,27 @@ public final class PostgresCluster: @unchecked Sendable {
             chmod(passwordFile, 0o600)
             authentication = ["--auth-local=trust", "--auth-host=scram-sha-256", "--pwfile=\(passwordFile)"]
         }
-        let initdb = try Self.asPostgres(["\(binaries)/initdb", "-D", "\(directory)/data", "-U", "postgres"] + authentication
-                                         + ["-E", "UTF8", "--locale=C", "--no-sync"])
+        let initdb = try Self.asPostgres(
+            ["\(binaries)/initdb", "-D", "\(directory)/data", "-U", "postgres"] + authentication
+                + ["-E", "UTF8", "--locale=C", "--no-sync"])
         guard initdb.status == 0 else {
             throw PostgresClusterError(message: "initdb failed: \(initdb.stdout) \(initdb.stderr)")
         }
         var lastError = ""
         for _ in 0..<5 {
             let candidate = try FreePort.pick()
-            let start = try Self.asPostgres(daemon: ["\(binaries)/pg_ctl", "-D", "\(directory)/data", "-l", "\(directory)/log", "-w",
-                                             "-t", "60", "-o",
-                                             "-p \(candidate) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off",
-                                             "start"])
+            let start = try Self.asPostgres(daemon: [
+                "\(binaries)/pg_ctl", "-D", "\(directory)/data", "-l", "\(directory)/log", "-w",
+                "-t", "60", "-o",
+                "-p \(candidate) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off",
+                "start"
+            ])
             if start.status == 0 {
                 port = candidate
                 return
             }
-            lastError = start.stdout + start.stderr + ((try? String(contentsOfFile: "\(directory)/log", encoding: .utf8)) ?? "")
+            lastError =
+                start.stdout + start.stderr + ((try? String(contentsOfFile: "\(directory)/log", encoding: .utf8)) ?? "")
         }
         try? FileManager.default.removeItem(atPath: directory)
         throw PostgresClusterError(message: "pg_ctl start failed: \(lastError)")
@@ -111,10 +117,14 @@ public final class PostgresCluster: @unchecked Sendable {
     /// if any, goes through `PGPASSWORD`.
     @discardableResult
     public func psql(_ sql: String, database: String = "postgres") throws -> String {
-        let result = try ProcessRunner.run("\(binaries)/psql", ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
-                                                               "-h", "127.0.0.1", "-p", String(port), "-U", "postgres",
-                                                               "-d", database, "-c", sql],
-                                         environment: password.map { ["PGPASSWORD": $0] }, timeout: 60)
+        let result = try ProcessRunner.run(
+            "\(binaries)/psql",
+            [
+                "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
+                "-h", "127.0.0.1", "-p", String(port), "-U", "postgres",
+                "-d", database, "-c", sql
+            ],
+            environment: password.map { ["PGPASSWORD": $0] }, timeout: 60)
         guard result.status == 0 else { throw PostgresClusterError(message: "psql \(sql): \(result.stderr)") }
         return result.stdout
     }
@@ -127,9 +137,11 @@ public final class PostgresCluster: @unchecked Sendable {
 
     /// Starts the server again on the same port after `pause()`.
     public func resume() throws {
-        let start = try Self.asPostgres(daemon: ["\(binaries)/pg_ctl", "-D", "\(directory)/data", "-l", "\(directory)/log", "-w",
-                                         "-t", "60", "-o",
-                                         "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off", "start"])
+        let start = try Self.asPostgres(daemon: [
+            "\(binaries)/pg_ctl", "-D", "\(directory)/data", "-l", "\(directory)/log", "-w",
+            "-t", "60", "-o",
+            "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off", "start"
+        ])
         guard start.status == 0 else { throw PostgresClusterError(message: "pg_ctl start failed: \(start.stderr)") }
     }
 
@@ -152,9 +164,12 @@ public final class PostgresCluster: @unchecked Sendable {
     /// Foundation's `Process` learns that a child ended when the descriptors it gave it close, and a daemon that
     /// inherited one would keep `pg_ctl` looking alive for ever.
     private static func asPostgres(daemon command: [String]) throws -> ProcessResult {
-        let closeAndExec = #"for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec "$@""#
-        return try ProcessRunner.run("/bin/bash", ["-c", closeAndExec, "bash", "/usr/sbin/runuser", "-u", "postgres", "--"]
-                                     + command, timeout: 120)
+        let closeAndExec =
+            #"for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec "$@""#
+        return try ProcessRunner.run(
+            "/bin/bash",
+            ["-c", closeAndExec, "bash", "/usr/sbin/runuser", "-u", "postgres", "--"]
+                + command, timeout: 120)
     }
 }
 

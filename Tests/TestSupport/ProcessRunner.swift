@@ -13,9 +13,11 @@ public struct ProcessResult: Sendable {
 /// Runs executables to completion and captures their output.
 public enum ProcessRunner {
     /// Runs `executable` with `arguments` in `directory`, bounded by `timeout` seconds (then SIGKILL).
-    public static func run(_ executable: String, _ arguments: [String], directory: String? = nil,
-                           environment: [String: String]? = nil, stdin: [UInt8]? = nil,
-                           timeout: TimeInterval = 120) throws -> ProcessResult {
+    public static func run(
+        _ executable: String, _ arguments: [String], directory: String? = nil,
+        environment: [String: String]? = nil, stdin: [UInt8]? = nil,
+        timeout: TimeInterval = 120
+    ) throws -> ProcessResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -36,7 +38,8 @@ public enum ProcessRunner {
         while process.isRunning && Date() < deadline { usleep(5_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        let status =
+            process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
         return ProcessResult(status: status, stdout: outFile.contents(), stderr: errFile.contents())
     }
 }

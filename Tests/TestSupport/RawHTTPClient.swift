@@ -42,7 +42,9 @@ public final class RawHTTPClient {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else {
             let error = errno
@@ -75,10 +77,14 @@ public final class RawHTTPClient {
     public func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
     /// Sends a request with `Host` and, when there is a body, `Content-Length` added.
-    public func request(_ method: String, _ target: String, headers: [(String, String)] = [], body: [UInt8] = []) throws -> RawHTTPResponse {
+    public func request(
+        _ method: String, _ target: String, headers: [(String, String)] = [], body: [UInt8] = []
+    ) throws -> RawHTTPResponse {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        if !body.isEmpty || method == "PUT" || method == "POST" || method == "PATCH" { head += "Content-Length: \(body.count)\r\n" }
+        if !body.isEmpty || method == "PUT" || method == "POST" || method == "PATCH" {
+            head += "Content-Length: \(body.count)\r\n"
+        }
         head += "\r\n"
         guard send(Array(head.utf8) + body) else { throw RawHTTPError(description: "connection closed while sending") }
         return try readResponse(isHead: method == "HEAD")
@@ -92,15 +98,22 @@ public final class RawHTTPClient {
         var lines = headText.components(separatedBy: "\r\n")
         let statusLine = lines.removeFirst()
         let parts = statusLine.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, let status = Int(parts[1]) else { throw RawHTTPError(description: "bad status line \(statusLine)") }
+        guard parts.count >= 2, let status = Int(parts[1]) else {
+            throw RawHTTPError(description: "bad status line \(statusLine)")
+        }
         var headers: [(String, String)] = []
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            headers.append(
+                (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
-        let response = { (body: [UInt8]) in RawHTTPResponse(status: status, statusLine: statusLine, headers: headers, body: body) }
+        let response = { (body: [UInt8]) in
+            RawHTTPResponse(status: status, statusLine: statusLine, headers: headers, body: body)
+        }
         if isHead || status == 204 || status == 304 || (100..<200).contains(status) { return response([]) }
-        if let lengthText = headers.first(where: { $0.0.lowercased() == "content-length" })?.1, let length = Int(lengthText) {
+        if let lengthText = headers.first(where: { $0.0.lowercased() == "content-length" })?.1,
+            let length = Int(lengthText)
+        {
             _ = try fill(until: { $0.count >= length ? length : nil })
             let body = Array(buffer[..<length])
             buffer.removeFirst(length)
@@ -150,7 +163,8 @@ public final class RawHTTPClient {
 extension Array where Element == UInt8 {
     fileprivate func firstRange(of needle: [UInt8]) -> Range<Int>? {
         guard count >= needle.count else { return nil }
-        for start in 0...(count - needle.count) where self[start] == needle[0] && Array(self[start..<start + needle.count]) == needle {
+        for start in 0...(count - needle.count)
+        where self[start] == needle[0] && Array(self[start..<start + needle.count]) == needle {
             return start..<start + needle.count
         }
         return nil

@@ -6,7 +6,9 @@ extension RawHTTPResponse {
     /// The body parsed as JSON.
     public func json() throws -> JSONValue { try JSONParser.parse(body) }
     /// `error.name` of the shared JSON error body; nil also for a name that is not an `APIErrorName`.
-    public var errorName: APIErrorName? { (try? json())?["error"]?["name"]?.stringValue.flatMap(APIErrorName.init(rawValue:)) }
+    public var errorName: APIErrorName? {
+        (try? json())?["error"]?["name"]?.stringValue.flatMap(APIErrorName.init(rawValue:))
+    }
     /// `error.description` of the shared JSON error body.
     public var errorDescription: String? { (try? json())?["error"]?["description"]?.stringValue }
     /// True when this is the shared JSON error body with `Content-Type: application/json` exactly.

@@ -45,7 +45,9 @@ public final class S3FaultProxy: @unchecked Sendable {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var address = FreePort.loopback(port: 0)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(fd, 64) == 0 else { throw MotoServerError(message: "the fault proxy cannot listen") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -83,7 +85,10 @@ public final class S3FaultProxy: @unchecked Sendable {
 
     private func fault(for method: String, _ target: String) -> Fault? {
         lock.withLock {
-            guard let index = rules.firstIndex(where: { $0.count > 0 && $0.method == method && target.contains($0.targetContains) })
+            guard
+                let index = rules.firstIndex(where: {
+                    $0.count > 0 && $0.method == method && target.contains($0.targetContains)
+                })
             else { return nil }
             rules[index].count -= 1
             applied.append("\(method) \(target) \(rules[index].fault)")
@@ -107,11 +112,12 @@ public final class S3FaultProxy: @unchecked Sendable {
         let parts = lines[0].split(separator: " ")
         guard parts.count >= 2 else { return }
         let method = String(parts[0]), target = String(parts[1])
-        let length = lines.compactMap { line -> Int? in
-            let pieces = line.split(separator: ":", maxSplits: 1)
-            guard pieces.count == 2, pieces[0].lowercased() == "content-length" else { return nil }
-            return Int(pieces[1].trimmingCharacters(in: .whitespaces))
-        }.first ?? 0
+        let length =
+            lines.compactMap { line -> Int? in
+                let pieces = line.split(separator: ":", maxSplits: 1)
+                guard pieces.count == 2, pieces[0].lowercased() == "content-length" else { return nil }
+                return Int(pieces[1].trimmingCharacters(in: .whitespaces))
+            }.first ?? 0
         while request.count < headEnd! + length {
             let n = read(client, &buffer, buffer.count)
             if n <= 0 { return }
@@ -120,8 +126,10 @@ public final class S3FaultProxy: @unchecked Sendable {
         let fault = fault(for: method, target)
         switch fault {
         case .status(let status, let code)?:
-            let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>\(code)</Code><Message>injected</Message></Error>"
-            let answer = "HTTP/1.1 \(status) Injected\r\nContent-Type: application/xml\r\nContent-Length: \(body.utf8.count)\r\n"
+            let body =
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>\(code)</Code><Message>injected</Message></Error>"
+            let answer =
+                "HTTP/1.1 \(status) Injected\r\nContent-Type: application/xml\r\nContent-Length: \(body.utf8.count)\r\n"
                 + "Connection: close\r\n\r\n" + (method == "HEAD" ? "" : body)
             Self.writeAll(client, Array(answer.utf8))
             return
@@ -138,7 +146,9 @@ public final class S3FaultProxy: @unchecked Sendable {
         defer { close(upstream) }
         var address = FreePort.loopback(port: upstreamPort)
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else { return }
         Self.writeAll(upstream, Array((rewritten.joined(separator: "\r\n") + "\r\n\r\n").utf8) + request[headEnd!...])
@@ -168,7 +178,8 @@ public final class S3FaultProxy: @unchecked Sendable {
 
     private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
-        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] && Array(haystack[i..<(i + needle.count)]) == needle {
+        for i in 0...(haystack.count - needle.count)
+        where haystack[i] == needle[0] && Array(haystack[i..<(i + needle.count)]) == needle {
             return i
         }
         return nil

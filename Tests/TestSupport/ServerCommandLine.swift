@@ -11,7 +11,8 @@ public enum ServerCommandLine {
     public static func arguments(_ arguments: [String]) -> [String] {
         var result = TestIndex.withIndex(arguments)
         if let root = root(of: arguments), let command = arguments.first, storeCommands.contains(command),
-           !arguments.contains("--blob-store") {
+            !arguments.contains("--blob-store")
+        {
             result += TestStore.arguments(root: root)
         }
         return result
@@ -25,7 +26,8 @@ public enum ServerCommandLine {
 
     /// Runs `tooltool-server` with `arguments` completed as above.
     public static func run(_ arguments: [String], timeout: TimeInterval = 60) throws -> ProcessResult {
-        try ProcessRunner.run(Binaries.server, Self.arguments(arguments), environment: environment(arguments), timeout: timeout)
+        try ProcessRunner.run(
+            Binaries.server, Self.arguments(arguments), environment: environment(arguments), timeout: timeout)
     }
 
     private static func root(of arguments: [String]) -> String? {

@@ -25,9 +25,11 @@ public final class ServerProcess: @unchecked Sendable {
     /// `environment` is added to the test's own; `launcher` runs the server through a command that execs it (e.g.
     /// `["/usr/bin/prlimit", "--fsize=N"]`), so `pid` is still the server's. stderr goes to `root/logName` (give two
     /// servers sharing a root two names).
-    public init(root: String, arguments: [String] = [], executable: String = Binaries.server,
-                environment: [String: String] = [:], launcher: [String] = [], timeout: TimeInterval = 20,
-                logName: String = "server-stderr.log") throws {
+    public init(
+        root: String, arguments: [String] = [], executable: String = Binaries.server,
+        environment: [String: String] = [:], launcher: [String] = [], timeout: TimeInterval = 20,
+        logName: String = "server-stderr.log"
+    ) throws {
         self.root = root
         let process = Process()
         let given = ["serve", "--root", root, "--host", "127.0.0.1", "--port", "0"] + arguments
@@ -67,7 +69,8 @@ public final class ServerProcess: @unchecked Sendable {
             if text.hasPrefix("listening on http") {
                 listening = text.dropFirst("listening on ".count).split(separator: " ").compactMap { url in
                     guard let scheme = url.split(separator: ":").first, let colon = url.lastIndex(of: ":"),
-                          let port = Int(url[url.index(after: colon)...]) else { return nil }
+                        let port = Int(url[url.index(after: colon)...])
+                    else { return nil }
                     return (String(scheme), port)
                 }
                 break

@@ -10,7 +10,11 @@ public final class TemporaryDirectory: Sendable {
         var template = Array("\(NSTemporaryDirectory())/tooltool-test-\(prefix)-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(made != nil, "mkdtemp failed: \(errno)")
-        path = URL(fileURLWithPath: String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)).standardizedFileURL.path
+        path =
+            URL(
+                fileURLWithPath: String(
+                    decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            ).standardizedFileURL.path
     }
 
     deinit { try? FileManager.default.removeItem(atPath: path) }

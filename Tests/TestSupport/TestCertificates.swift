@@ -20,20 +20,26 @@ public final class TestCertificates: Sendable {
         directory = TemporaryDirectory(prefix: "tls")
         caFile = directory.file("ca.pem")
         let caKey = directory.file("ca.key")
-        try Self.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                          "-keyout", caKey, "-out", caFile, "-days", "2", "-subj", "/CN=tooltool test CA"])
-        let issued = try Self.issue(in: directory, caFile: caFile, caKey: caKey, name: "server", commonName: "localhost",
-                                    hosts: hosts, days: 2)
+        try Self.openssl([
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", caKey, "-out", caFile, "-days", "2", "-subj", "/CN=tooltool test CA"
+        ])
+        let issued = try Self.issue(
+            in: directory, caFile: caFile, caKey: caKey, name: "server", commonName: "localhost",
+            hosts: hosts, days: 2)
         certificate = issued.certificate
         key = issued.key
     }
 
     /// Issues another certificate signed by this CA: `NAME.pem` and `NAME.key` in `directory`. `days: 0` makes one
     /// that expires the moment it is made (notAfter = notBefore = now), for the expired-certificate checks.
-    public func issue(name: String, commonName: String, hosts: [String] = ["localhost", "127.0.0.1"],
-                      days: Int = 2) throws -> (certificate: String, key: String) {
-        try Self.issue(in: directory, caFile: caFile, caKey: directory.file("ca.key"), name: name, commonName: commonName,
-                       hosts: hosts, days: days)
+    public func issue(
+        name: String, commonName: String, hosts: [String] = ["localhost", "127.0.0.1"],
+        days: Int = 2
+    ) throws -> (certificate: String, key: String) {
+        try Self.issue(
+            in: directory, caFile: caFile, caKey: directory.file("ca.key"), name: name, commonName: commonName,
+            hosts: hosts, days: days)
     }
 
     /// A fresh P-256 key that matches no certificate (`NAME.key`).
@@ -43,16 +49,22 @@ public final class TestCertificates: Sendable {
         return path
     }
 
-    private static func issue(in directory: TemporaryDirectory, caFile: String, caKey: String, name: String,
-                              commonName: String, hosts: [String], days: Int) throws -> (certificate: String, key: String) {
+    private static func issue(
+        in directory: TemporaryDirectory, caFile: String, caKey: String, name: String,
+        commonName: String, hosts: [String], days: Int
+    ) throws -> (certificate: String, key: String) {
         let key = directory.file("\(name).key"), request = directory.file("\(name).csr")
         let certificate = directory.file("\(name).pem"), extensions = directory.file("\(name).ext")
         let names = hosts.map { $0.allSatisfy { $0.isNumber || $0 == "." } ? "IP:\($0)" : "DNS:\($0)" }
         try Array("subjectAltName=\(names.joined(separator: ","))\n".utf8).write(to: extensions)
-        try openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
-                     "-out", request, "-subj", "/CN=\(commonName)"])
-        try openssl(["x509", "-req", "-in", request, "-CA", caFile, "-CAkey", caKey, "-CAcreateserial",
-                     "-out", certificate, "-days", String(days), "-extfile", extensions])
+        try openssl([
+            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+            "-out", request, "-subj", "/CN=\(commonName)"
+        ])
+        try openssl([
+            "x509", "-req", "-in", request, "-CA", caFile, "-CAkey", caKey, "-CAcreateserial",
+            "-out", certificate, "-days", String(days), "-extfile", extensions
+        ])
         return (certificate, key)
     }
 
@@ -60,7 +72,8 @@ public final class TestCertificates: Sendable {
     public static func openssl(_ arguments: [String]) throws {
         let result = try ProcessRunner.run("/usr/bin/openssl", arguments, timeout: 60)
         guard result.status == 0 else {
-            throw ServerProcessError(message: "openssl \(arguments.prefix(2).joined(separator: " ")) failed: \(result.stderr)")
+            throw ServerProcessError(
+                message: "openssl \(arguments.prefix(2).joined(separator: " ")) failed: \(result.stderr)")
         }
     }
 }

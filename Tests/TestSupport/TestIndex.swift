@@ -29,7 +29,8 @@ public enum TestIndex {
     /// A `tooltool-server` command line with `--index URI` added when it names a registered `--root` and no index.
     public static func withIndex(_ arguments: [String]) -> [String] {
         guard !arguments.contains("--index"), !arguments.contains("--index-file"),
-              let at = arguments.firstIndex(of: "--root"), at + 1 < arguments.count else { return arguments }
+            let at = arguments.firstIndex(of: "--root"), at + 1 < arguments.count
+        else { return arguments }
         return arguments + Self.arguments(root: arguments[at + 1])
     }
 }

@@ -26,8 +26,10 @@ public enum TestStore {
             let moto = try MotoServer.shared.get()
             let name = try moto.makeBucket()
             let credentials = S3Credentials(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey)
-            let client = try S3Client(S3Configuration(bucket: name, endpoint: moto.endpoint, pathStyle: true,
-                                                      credentials: credentials))
+            let client = try S3Client(
+                S3Configuration(
+                    bucket: name, endpoint: moto.endpoint, pathStyle: true,
+                    credentials: credentials))
             return .success(SharedBucket(moto: moto, name: name, client: client))
         } catch let error as MotoServerError {
             return .failure(error)
@@ -56,8 +58,10 @@ public enum TestStore {
     /// The `--blob-store` and `--s3-*` flags for a registered root, else nothing.
     public static func arguments(root: String) -> [String] {
         guard let prefix = prefixes.get(root), case .success(let shared) = bucket else { return [] }
-        return ["--blob-store", "s3://\(shared.name)/\(prefix)", "--s3-endpoint", shared.moto.endpoint, "--s3-path-style",
-                "--s3-part-size", String(partSize)]
+        return [
+            "--blob-store", "s3://\(shared.name)/\(prefix)", "--s3-endpoint", shared.moto.endpoint, "--s3-path-style",
+            "--s3-part-size", String(partSize)
+        ]
     }
 
     /// The credentials a server or command on a registered root needs, else nothing.
@@ -153,7 +157,9 @@ public struct StoredBlobs: Sendable {
         case .bucket(let client, let prefix):
             // The prefix is given without its `/`: moto 5.2 checks the signature of a query value holding `/`
             // wrongly (the server's own listings work around it the same way).
-            return ((try? client.listMultipartUploads(prefix: prefix)) ?? []).map(\.key).filter { $0.hasPrefix(prefix + "/") }
+            return ((try? client.listMultipartUploads(prefix: prefix)) ?? []).map(\.key).filter {
+                $0.hasPrefix(prefix + "/")
+            }
         }
     }
 
@@ -170,7 +176,9 @@ public struct StoredBlobs: Sendable {
             var token: String?
             repeat {
                 let page = try client.listObjects(prefix: prefix, continuationToken: token)
-                names += page.objects.filter { $0.key.hasPrefix(prefix + "/") }.map { String($0.key.dropFirst(prefix.count + 1)) }
+                names += page.objects.filter { $0.key.hasPrefix(prefix + "/") }.map {
+                    String($0.key.dropFirst(prefix.count + 1))
+                }
                 token = page.nextToken
             } while token != nil
             return names.filter { $0.hasPrefix("public/") || $0.hasPrefix("pvt/") }.sorted()

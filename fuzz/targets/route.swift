@@ -16,7 +16,9 @@ public func fuzzRoute(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     _ = try? Digest(parsing: text)
     if let query = QueryString(head.query) {
-        for (name, value) in query.pairs { precondition(query.count(name) >= 1 && query[name] != nil, "lost \(name)=\(value)") }
+        for (name, value) in query.pairs {
+            precondition(query.count(name) >= 1 && query[name] != nil, "lost \(name)=\(value)")
+        }
     }
     if let decoded = Hex.decode(text) { precondition(Hex.encode(decoded) == text.lowercased(), "hex round trip") }
     let fileSize = Int64(bytes.first ?? 0) * 37

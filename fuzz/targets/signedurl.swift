@@ -14,7 +14,8 @@ public func fuzzSignedURL(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let signature = query["signature"] ?? ""
     let expected = signer.signature(digest: digest, visibility: visibility, expires: expires)
     let verified = signer.verify(digest: digest, visibility: visibility, expires: expires, signature: signature)
-    precondition(verified == (Hex.decode(signature) == Hex.decode(expected)), "verify disagrees with the signer for \(text)")
+    precondition(
+        verified == (Hex.decode(signature) == Hex.decode(expected)), "verify disagrees with the signer for \(text)")
     precondition(signer.verify(digest: digest, visibility: visibility, expires: expires, signature: expected))
     return 0
 }

@@ -28,7 +28,9 @@ final class ServerContext: Sendable {
     /// The read-through cache of the upstreams (`--upstream`); nil on a primary.
     let mirror: Mirror?
 
-    init(configuration: ServerConfiguration, store: any BlobStore, index: any MetadataIndex, authIndex: any MetadataIndex) throws {
+    init(
+        configuration: ServerConfiguration, store: any BlobStore, index: any MetadataIndex, authIndex: any MetadataIndex
+    ) throws {
         self.configuration = configuration
         self.store = store
         self.index = index
@@ -36,11 +38,14 @@ final class ServerContext: Sendable {
         self.authenticator = Authenticator(index: authIndex)
         self.inFlight = InFlightUploads(index: index, leaseSeconds: configuration.uploadLease)
         self.signer = UploadSigner(secret: try index.secret())
-        self.mirror = configuration.upstreams.isEmpty ? nil
-            : try Mirror(upstreams: configuration.upstreams, connectTimeout: configuration.upstreamConnectTimeout,
-                         stallTimeout: configuration.upstreamStallTimeout,
-                         authTTL: configuration.upstreamAuthTTL, maxCacheSize: configuration.maxCacheSize,
-                         catalog: catalog, worker: worker, metrics: metrics)
+        self.mirror =
+            configuration.upstreams.isEmpty
+            ? nil
+            : try Mirror(
+                upstreams: configuration.upstreams, connectTimeout: configuration.upstreamConnectTimeout,
+                stallTimeout: configuration.upstreamStallTimeout,
+                authTTL: configuration.upstreamAuthTTL, maxCacheSize: configuration.maxCacheSize,
+                catalog: catalog, worker: worker, metrics: metrics)
     }
 }
 

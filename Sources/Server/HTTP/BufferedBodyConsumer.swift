@@ -20,7 +20,9 @@ public final class BufferedBodyConsumer: HTTPBodyConsumer {
     }
 
     /// The action for `head`: 413 before reading when `Content-Length` is already over `limit`, else read the body.
-    public static func action(for head: HTTPRequestHead, limit: Int, completion: @escaping Completion) -> HTTPRequestAction {
+    public static func action(
+        for head: HTTPRequestHead, limit: Int, completion: @escaping Completion
+    ) -> HTTPRequestAction {
         if let length = head.contentLength, length > Int64(limit) {
             return .respond(tooLarge(limit))
         }

@@ -19,8 +19,10 @@ extension Connection {
         request.url.appendBytes(bytes)
         request.headBytes += bytes.count
         if request.url.count > loop.configuration.maxHeaderLineBytes {
-            return refuse(.error(status: .uriTooLong, name: .uriTooLong,
-                                 description: "the request line is longer than \(loop.configuration.maxHeaderLineBytes) bytes"))
+            return refuse(
+                .error(
+                    status: .uriTooLong, name: .uriTooLong,
+                    description: "the request line is longer than \(loop.configuration.maxHeaderLineBytes) bytes"))
         }
         return checkHead(bytes)
     }
@@ -86,8 +88,9 @@ extension Connection {
             request.inValue = false
         }
         if request.headers.count >= loop.configuration.maxHeaderCount {
-            return .error(status: .requestHeaderFieldsTooLarge, name: .requestHeaderFieldsTooLarge,
-                          description: "more than \(loop.configuration.maxHeaderCount) header fields")
+            return .error(
+                status: .requestHeaderFieldsTooLarge, name: .requestHeaderFieldsTooLarge,
+                description: "more than \(loop.configuration.maxHeaderCount) header fields")
         }
         let name: String? = request.field.withUnsafeBufferPointer { bytes in
             for index in 0..<bytes.count where bytes[index] == 0x20 || bytes[index] == 0x09 { return nil }
@@ -110,7 +113,9 @@ extension Connection {
     private func checkLine(_ bytes: UnsafeRawBufferPointer) -> Int32 {
         let limit = loop.configuration.maxHeaderLineBytes
         if request.field.count + request.value.count > limit {
-            return refuse(.error(status: .badRequest, name: .badRequest, description: "a header line is longer than \(limit) bytes"))
+            return refuse(
+                .error(
+                    status: .badRequest, name: .badRequest, description: "a header line is longer than \(limit) bytes"))
         }
         return checkHead(bytes)
     }
@@ -119,10 +124,13 @@ extension Connection {
     private func checkHead(_ bytes: UnsafeRawBufferPointer) -> Int32 {
         let limit = loop.configuration.maxHeaderBytes
         if request.headBytes + 4 * request.headers.count > limit {
-            return refuse(.error(status: .requestHeaderFieldsTooLarge, name: .requestHeaderFieldsTooLarge,
-                                 description: "the request head is longer than \(limit) bytes"))
+            return refuse(
+                .error(
+                    status: .requestHeaderFieldsTooLarge, name: .requestHeaderFieldsTooLarge,
+                    description: "the request head is longer than \(limit) bytes"))
         }
-        if let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil {  // memchr: a byte loop cost 800 instructions a request
+        // memchr: a byte loop cost 800 instructions a request
+        if let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil {
             return refuse(.error(status: .badRequest, name: .badRequest, description: "NUL byte in the request head"))
         }
         return 0

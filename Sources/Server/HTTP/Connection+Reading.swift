@@ -42,7 +42,11 @@ extension Connection {
             request.bytesIn += Int64(parsed)
             let error = parser.errno
             if error == HPE_OK {
-                if parsed == 0 { reject(.error(status: .badRequest, name: .badRequest, description: "the request could not be parsed")); return offset }
+                if parsed == 0 {
+                    reject(
+                        .error(status: .badRequest, name: .badRequest, description: "the request could not be parsed"));
+                    return offset
+                }
                 continue
             }
             if error == HPE_PAUSED {
@@ -96,7 +100,9 @@ extension Connection {
     /// The response for what http_parser rejected.
     private func parserRejection(_ error: http_errno) -> HTTPResponse {
         if error == HPE_HEADER_OVERFLOW {
-            return .error(status: .requestHeaderFieldsTooLarge, name: .requestHeaderFieldsTooLarge, description: "the request head is too large")
+            return .error(
+                status: .requestHeaderFieldsTooLarge, name: .requestHeaderFieldsTooLarge,
+                description: "the request head is too large")
         }
         let reason = String(cString: http_errno_description(error))
         return .error(status: .badRequest, name: .badRequest, description: "malformed request: \(reason)")

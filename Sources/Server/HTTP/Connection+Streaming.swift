@@ -15,7 +15,9 @@ final class ResponseStream {
 extension Connection {
     /// A consumer that paused the request body resumes it: parse what waited in the stash, then read again.
     func resumeBody(sequence: UInt64) {
-        guard sequence == self.sequence, state == .readingBody, request.bodyPaused, !request.decisionPending else { return }
+        guard sequence == self.sequence, state == .readingBody, request.bodyPaused, !request.decisionPending else {
+            return
+        }
         request.bodyPaused = false
         lastReadProgress = monotonicNow()
         resumeFromStash()

@@ -142,7 +142,8 @@ extension Connection {
     private func refusePlainHTTP() {
         _ = recv(fd, loop.readBuffer, loop.readBufferSize, 0)  // the request, so the close sends no reset for it
         let body = "400 Bad Request: a plain HTTP request was sent to the HTTPS port; use https://\n"
-        let text = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n"
+        let text =
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n"
             + "Connection: close\r\n\r\n" + body
         var bytes = Array(text.utf8)
         _ = bytes.withUnsafeMutableBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

@@ -25,7 +25,8 @@ extension Connection {
             return
         }
         if state == .readingHead && request.started {
-            reject(.error(status: .requestTimeout, name: .requestTimeout, description: "the request head took too long"))
+            reject(
+                .error(status: .requestTimeout, name: .requestTimeout, description: "the request head took too long"))
         } else {
             close()
         }

@@ -1,9 +1,10 @@
+import Glibc
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import FoundationEssentials
 #endif
-import Glibc
 
 extension Connection {
     /// File bodies up to this size are read into the output buffer rather than sent with sendfile: one `pread`
@@ -15,8 +16,9 @@ extension Connection {
     func startResponse(_ response: HTTPResponse) {
         let isHead = request.isHead
         closeAfterResponse = request.forceClose || response.closeConnection || !keepAlive || loop.stopping
-        let headBytes = response.serializedHead(isHead: isHead, close: closeAfterResponse,
-                                                keepAliveHeader: keepAlive && request.version == .http10)
+        let headBytes = response.serializedHead(
+            isHead: isHead, close: closeAfterResponse,
+            keepAliveHeader: keepAlive && request.version == .http10)
         output.append(headBytes)
         var bodyBytes: Int64 = 0
         var streamed: (source: any HTTPBodySource, length: Int64)?
@@ -147,10 +149,11 @@ extension Connection {
         guard let log = loop.accessLog else { return }
         let started = request.started ? request.startTime : headStart
         let path = request.path ?? String(decoding: request.url.prefix { $0 != 0x3F }, as: UTF8.self)
-        let entry = HTTPAccessLogEntry(time: Date(timeIntervalSince1970: request.started ? request.startDate : wallClockNow()),
-                                       remoteAddress: remoteAddress, user: responseUser, method: request.method,
-                                       path: path, status: responseStatus, bytesSent: max(bytesSent, 0),
-                                       bytesReceived: request.bytesIn, duration: monotonicNow() - started)
+        let entry = HTTPAccessLogEntry(
+            time: Date(timeIntervalSince1970: request.started ? request.startDate : wallClockNow()),
+            remoteAddress: remoteAddress, user: responseUser, method: request.method,
+            path: path, status: responseStatus, bytesSent: max(bytesSent, 0),
+            bytesReceived: request.bytesIn, duration: monotonicNow() - started)
         loop.appendLog(entry, with: log)
     }
 

@@ -93,8 +93,10 @@ final class Connection {
         self.context = context
         let raw = context.toOpaque()
         parser = Parser(context: raw)
-        readEvent = try Event(base: loop.base, fd: fd, what: EV_READ | EV_PERSIST, context: raw, callback: connectionReadable)
-        writeEvent = try Event(base: loop.base, fd: fd, what: EV_WRITE | EV_PERSIST, context: raw, callback: connectionWritable)
+        readEvent = try Event(
+            base: loop.base, fd: fd, what: EV_READ | EV_PERSIST, context: raw, callback: connectionReadable)
+        writeEvent = try Event(
+            base: loop.base, fd: fd, what: EV_WRITE | EV_PERSIST, context: raw, callback: connectionWritable)
         timer = try Event(base: loop.base, fd: -1, what: 0, context: raw, callback: connectionTimer)
         headStart = monotonicNow()
         armTimer()
@@ -106,7 +108,8 @@ final class Connection {
 
     /// Reads only when parsing or lingering; otherwise leaves input in the kernel (backpressure).
     func updateReadInterest() {
-        let want = state == .readingHead || (state == .readingBody && !request.bodyPaused) || state == .lingering
+        let want =
+            state == .readingHead || (state == .readingBody && !request.bodyPaused) || state == .lingering
             || (state == .writing && responseQueued) || (tls?.writeWantsRead ?? false)
         guard want != readArmed, let readEvent else { return }
         readArmed = want
@@ -146,7 +149,8 @@ final class Connection {
         state = .closed
         if previous == .readingBody, case .consumer(let consumer)? = request.decision { consumer.abort() }
         if previous == .writing {
-            logResponse(bytesSent: responseBytes - Int64(output.count) - (stream?.remaining ?? 0) - (fileBody?.remaining ?? 0))
+            logResponse(
+                bytesSent: responseBytes - Int64(output.count) - (stream?.remaining ?? 0) - (fileBody?.remaining ?? 0))
         }
         endStream()
         fileBody = nil

@@ -28,8 +28,12 @@ final class ConnectionResponder: HTTPResponder {
 
     deinit {
         if !used.load(ordering: .acquiring) {
-            loop.post(.response(connection: connection, sequence: sequence,
-                                .error(status: .internalServerError, name: .internalServerError, description: "the request was not answered")))
+            loop.post(
+                .response(
+                    connection: connection, sequence: sequence,
+                    .error(
+                        status: .internalServerError, name: .internalServerError,
+                        description: "the request was not answered")))
         }
     }
 }

@@ -8,7 +8,8 @@ final class Event {
     private let base: EventBase
 
     /// `event_new` on `base` for `fd` (-1 for timers and wake-ups) with the `EV_*` flags in `what`.
-    init(base: EventBase, fd: Int32, what: Int32, context: UnsafeMutableRawPointer?, callback: event_callback_fn) throws {
+    init(base: EventBase, fd: Int32, what: Int32, context: UnsafeMutableRawPointer?, callback: event_callback_fn) throws
+    {
         guard let event = event_new(base.pointer, fd, Int16(what), callback, context) else {
             throw HTTPServerError(call: "event_new", message: "returned NULL")
         }

@@ -8,7 +8,9 @@ final class EventBase {
     /// A new base; pthreads locking is switched on first so other threads may `event_active` its events.
     init() throws {
         guard libeventThreadingReady else { throw HTTPServerError(call: "evthread_use_pthreads", message: "failed") }
-        guard let base = event_base_new() else { throw HTTPServerError(call: "event_base_new", message: "returned NULL") }
+        guard let base = event_base_new() else {
+            throw HTTPServerError(call: "event_base_new", message: "returned NULL")
+        }
         pointer = base
     }
 

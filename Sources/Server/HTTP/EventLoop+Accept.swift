@@ -58,7 +58,9 @@ extension EventLoop {
 
     /// Closes this loop's longest-idle keep-alive connection; false when it has none.
     private func evictOldestIdle() -> Bool {
-        guard let oldest = connections.values.filter(\.isIdle).min(by: { $0.idleSince < $1.idleSince }) else { return false }
+        guard let oldest = connections.values.filter(\.isIdle).min(by: { $0.idleSince < $1.idleSince }) else {
+            return false
+        }
         oldest.close()
         return true
     }
@@ -67,7 +69,8 @@ extension EventLoop {
     /// connection is closed without an answer (no handshake yet to carry one).
     private func refuseBusy(_ fd: Int32, secure: Bool) {
         guard !secure else { close(fd); return }
-        let response = HTTPResponse.error(status: .serviceUnavailable, name: .serviceUnavailable, description: "too many connections")
+        let response = HTTPResponse.error(
+            status: .serviceUnavailable, name: .serviceUnavailable, description: "too many connections")
         var bytes = response.serializedHead(isHead: false, close: true, keepAliveHeader: false)
         if case .bytes(let body) = response.body { bytes += body }
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

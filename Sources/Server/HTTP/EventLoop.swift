@@ -61,9 +61,11 @@ final class EventLoop: @unchecked Sendable {
 
     /// A loop accepting from `listener`; call `run()` on its thread.
     /// With `tlsStore`, connections from `listener` speak TLS unless `tlsListener` is given (then those do).
-    init(configuration: HTTPServerConfiguration, handler: HTTPHandler, accessLog: HTTPAccessLogger?,
-         listener: ListeningSocket, openConnections: ConnectionCounter, group: LoopGroup,
-         tlsStore: TLSCertificateStore? = nil, tlsListener: ListeningSocket? = nil) throws {
+    init(
+        configuration: HTTPServerConfiguration, handler: HTTPHandler, accessLog: HTTPAccessLogger?,
+        listener: ListeningSocket, openConnections: ConnectionCounter, group: LoopGroup,
+        tlsStore: TLSCertificateStore? = nil, tlsListener: ListeningSocket? = nil
+    ) throws {
         self.configuration = configuration
         self.handler = handler
         self.accessLog = accessLog
@@ -77,11 +79,13 @@ final class EventLoop: @unchecked Sendable {
         readBuffer = .allocate(byteCount: readBufferSize, alignment: 16)
         let context = Unmanaged.passUnretained(self).toOpaque()  // the loop outlives its events (freed in run())
         wakeEvent = try Event(base: base, fd: -1, what: 0, context: context, callback: loopWake)
-        acceptEvent = try Event(base: base, fd: listener.fd, what: EV_READ | EV_PERSIST, context: context, callback: loopAccept)
+        acceptEvent = try Event(
+            base: base, fd: listener.fd, what: EV_READ | EV_PERSIST, context: context, callback: loopAccept)
         stopTimer = try Event(base: base, fd: -1, what: 0, context: context, callback: loopStopTimer)
         if let tlsListener = self.tlsListener {
-            tlsAcceptEvent = try Event(base: base, fd: tlsListener.fd, what: EV_READ | EV_PERSIST, context: context,
-                                       callback: loopAcceptTLS)
+            tlsAcceptEvent = try Event(
+                base: base, fd: tlsListener.fd, what: EV_READ | EV_PERSIST, context: context,
+                callback: loopAcceptTLS)
         }
         iterationEndEvent = try Event(base: base, fd: -1, what: 0, context: context, callback: loopIterationEnd)
     }
@@ -105,7 +109,9 @@ final class EventLoop: @unchecked Sendable {
 
     /// Drops queued responses (closing their files): the loop has ended.
     private func discardMailbox() {
-        for message in mailbox.withLock({ messages in defer { messages = [] }; return messages }) {
+        for message in mailbox.withLock({ messages in
+            defer { messages = [] }; return messages
+        }) {
             switch message {
             case .response(_, _, let response): response.body.discard()
             case .adopt(let fd, _, _): discardAdopted(fd)
@@ -122,7 +128,9 @@ final class EventLoop: @unchecked Sendable {
 
     /// Drains the mailbox on the loop thread.
     func wake() {
-        let messages = mailbox.withLock { messages in defer { messages = [] }; return messages }
+        let messages = mailbox.withLock { messages in
+            defer { messages = [] }; return messages
+        }
         for message in messages {
             switch message {
             case .response(let id, let sequence, let response):

@@ -27,9 +27,15 @@ public final class HTTPDecider: Sendable {
 
     deinit {
         if !used.load(ordering: .acquiring) {
-            loop.post(.decide(connection: connection, sequence: sequence, {
-                .respond(.error(status: .internalServerError, name: .internalServerError, description: "the request was not answered"))
-            }))
+            loop.post(
+                .decide(
+                    connection: connection, sequence: sequence,
+                    {
+                        .respond(
+                            .error(
+                                status: .internalServerError, name: .internalServerError,
+                                description: "the request was not answered"))
+                    }))
         }
     }
 }

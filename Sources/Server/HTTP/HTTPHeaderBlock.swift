@@ -48,12 +48,15 @@ public struct HTTPHeaderBlock: Sendable {
             value.withBorrowedUTF8 { add(name, $0, quoted: quoted, checked: false) }
         }
 
-        private mutating func add(_ name: StaticString, _ value: UnsafeBufferPointer<UInt8>, quoted: Bool, checked: Bool) {
+        private mutating func add(
+            _ name: StaticString, _ value: UnsafeBufferPointer<UInt8>, quoted: Bool, checked: Bool
+        ) {
             let nameBytes = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
             // Names are literals: checked in debug builds (the tests), not on every request.
-            assert(HTTPResponse.framingRole(String(decoding: nameBytes, as: UTF8.self)) == .other
-                   && !HTTPResponse.hasLineBreakOrNUL(nameBytes.bindMemory(to: UInt8.self)),
-                   "HTTPHeaderBlock: \(name) cannot be added")
+            assert(
+                HTTPResponse.framingRole(String(decoding: nameBytes, as: UTF8.self)) == .other
+                    && !HTTPResponse.hasLineBreakOrNUL(nameBytes.bindMemory(to: UInt8.self)),
+                "HTTPHeaderBlock: \(name) cannot be added")
             guard checked || !HTTPResponse.hasLineBreakOrNUL(value) else { return }
             out.write(nameBytes)
             out.write(byte: 0x3A)

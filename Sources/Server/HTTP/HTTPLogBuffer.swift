@@ -58,7 +58,9 @@ public final class HTTPLogBuffer {
             var end = min(count, offset + Self.atomicWrite)
             if end < count {
                 var lineEnd = end
-                while lineEnd > offset && storage.load(fromByteOffset: lineEnd - 1, as: UInt8.self) != 0x0A { lineEnd -= 1 }
+                while lineEnd > offset && storage.load(fromByteOffset: lineEnd - 1, as: UInt8.self) != 0x0A {
+                    lineEnd -= 1
+                }
                 if lineEnd > offset { end = lineEnd }
             }
             let written = Glibc.write(fd, storage + offset, end - offset)

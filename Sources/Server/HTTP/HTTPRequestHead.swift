@@ -23,8 +23,10 @@ public struct HTTPRequestHead: Sendable {
     public var isHead: Bool { method == .head }
 
     /// A head with the given fields; `path` and `query` are split from `target`.
-    public init(method: HTTPMethod, target: String, version: HTTPVersion = .http11, headers: HTTPHeaders = HTTPHeaders(),
-                contentLength: Int64? = nil, remoteAddress: String = "") {
+    public init(
+        method: HTTPMethod, target: String, version: HTTPVersion = .http11, headers: HTTPHeaders = HTTPHeaders(),
+        contentLength: Int64? = nil, remoteAddress: String = ""
+    ) {
         self.method = method
         self.target = target
         // Searched as contiguous bytes: a `Character` (or even `UTF8View`) search cost more than the rest of a blob

@@ -2,8 +2,10 @@ import Shared
 
 extension HTTPResponse {
     /// The JSON error body every error uses: `{"error": {"name": "...", "description": "..."}}`.
-    public static func error(status: HTTPStatus, name: APIErrorName, description: String,
-                             closeConnection: Bool = false) -> HTTPResponse {
+    public static func error(
+        status: HTTPStatus, name: APIErrorName, description: String,
+        closeConnection: Bool = false
+    ) -> HTTPResponse {
         let text = "{\"error\": {\"name\": \(jsonString(name.rawValue)), \"description\": \(jsonString(description))}}"
         var response = json(status: status, text: text)
         response.closeConnection = closeConnection

@@ -15,8 +15,10 @@ public struct HTTPResponse: Sendable {
     public var logUser: String?
 
     /// A response with the given parts.
-    public init(status: HTTPStatus, headers: HTTPHeaders = HTTPHeaders(), headerBlock: HTTPHeaderBlock = HTTPHeaderBlock(),
-                body: HTTPResponseBody = .empty, closeConnection: Bool = false, logUser: String? = nil) {
+    public init(
+        status: HTTPStatus, headers: HTTPHeaders = HTTPHeaders(), headerBlock: HTTPHeaderBlock = HTTPHeaderBlock(),
+        body: HTTPResponseBody = .empty, closeConnection: Bool = false, logUser: String? = nil
+    ) {
         self.status = status
         self.headers = headers
         self.headerBlock = headerBlock
@@ -34,6 +36,7 @@ public struct HTTPResponse: Sendable {
 
     /// A plain-text response (`text/plain; charset=utf-8`).
     public static func text(status: HTTPStatus, _ text: String) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": "text/plain; charset=utf-8"], body: .bytes(Array(text.utf8)))
+        HTTPResponse(
+            status: status, headers: ["Content-Type": "text/plain; charset=utf-8"], body: .bytes(Array(text.utf8)))
     }
 }

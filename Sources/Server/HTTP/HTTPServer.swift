@@ -39,8 +39,10 @@ public final class HTTPServer: Sendable {
 
     /// A server that routes every request to `handler` and reports each response to `accessLog`, whose lines go to
     /// `configuration.accessLogDescriptor`.
-    public convenience init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: HTTPHandler,
-                            accessLog: HTTPAccessLogger? = nil, tls: TLSCertificateStore? = nil) {
+    public convenience init(
+        configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: HTTPHandler,
+        accessLog: HTTPAccessLogger? = nil, tls: TLSCertificateStore? = nil
+    ) {
         var perLoop: (@Sendable (Int) -> HTTPAccessLogger)?
         if let accessLog { perLoop = { @Sendable _ in accessLog } }
         self.init(configuration: configuration, handler: handler, accessLogPerLoop: perLoop, tls: tls)
@@ -49,8 +51,10 @@ public final class HTTPServer: Sendable {
     /// As `init(configuration:handler:accessLog:)`, with a logger of its own for each event loop, made once when the
     /// loop is (`loop` counts from 0): a logger that keeps counters can keep them per loop, with no lock shared by
     /// the loops. With `tls`, the server speaks HTTPS on `port`, or on `tlsPort` beside plain HTTP on `port`.
-    public init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: HTTPHandler,
-                accessLogPerLoop: (@Sendable (_ loop: Int) -> HTTPAccessLogger)?, tls: TLSCertificateStore? = nil) {
+    public init(
+        configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: HTTPHandler,
+        accessLogPerLoop: (@Sendable (_ loop: Int) -> HTTPAccessLogger)?, tls: TLSCertificateStore? = nil
+    ) {
         self.configuration = configuration
         self.handler = handler
         self.makeAccessLog = accessLogPerLoop
@@ -73,8 +77,9 @@ public final class HTTPServer: Sendable {
         let counter = ConnectionCounter()
         let group = LoopGroup()
         let loops = try (0..<max(1, configuration.threads)).map { number in
-            try EventLoop(configuration: configuration, handler: handler, accessLog: makeAccessLog?(number), listener: listener,
-                          openConnections: counter, group: group, tlsStore: tls, tlsListener: tlsListener)
+            try EventLoop(
+                configuration: configuration, handler: handler, accessLog: makeAccessLog?(number), listener: listener,
+                openConnections: counter, group: group, tlsStore: tls, tlsListener: tlsListener)
         }
         group.setMembers(loops)
         state.withLock {

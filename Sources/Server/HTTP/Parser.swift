@@ -18,7 +18,8 @@ final class Parser {
     /// Feeds bytes; returns how many were parsed before a pause or an error.
     func execute(_ bytes: UnsafeRawBufferPointer) -> Int {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return 0 }
-        return http_parser_execute(pointer, parserSettings.pointer, base.assumingMemoryBound(to: CChar.self), bytes.count)
+        return http_parser_execute(
+            pointer, parserSettings.pointer, base.assumingMemoryBound(to: CChar.self), bytes.count)
     }
 
     /// Pauses from inside a callback: `execute` returns right after the current byte.
@@ -37,7 +38,9 @@ final class Parser {
     }
 
     /// The version of the current request.
-    var version: HTTPVersion { HTTPVersion(major: Int(pointer.pointee.http_major), minor: Int(pointer.pointee.http_minor)) }
+    var version: HTTPVersion {
+        HTTPVersion(major: Int(pointer.pointee.http_major), minor: Int(pointer.pointee.http_minor))
+    }
 
     /// Whether the request asks to keep the connection open (1.1 default, 1.0 with `Connection: keep-alive`).
     var keepAlive: Bool { http_should_keep_alive(pointer) != 0 }

@@ -15,12 +15,16 @@ public final class CurlFetcher: Sendable {
     /// Starts `GET url`; the receiver hears about it on the loop thread. `connectTimeout` bounds the connection
     /// (seconds); a transfer that moves no byte for `stallTimeout` seconds fails (libcurl's low-speed limit).
     @discardableResult
-    public func get(_ url: String, headers: [(String, String)] = [], connectTimeout: Int, stallTimeout: Int,
-                    receiver: any CurlFetchReceiver) -> CurlFetch {
+    public func get(
+        _ url: String, headers: [(String, String)] = [], connectTimeout: Int, stallTimeout: Int,
+        receiver: any CurlFetchReceiver
+    ) -> CurlFetch {
         let fetch = CurlFetch(loop: loop)
         do {
-            let transfer = try CurlTransfer(method: "GET", url: url, headers: headers, body: [],
-                                            timeouts: (connect: connectTimeout, stall: stallTimeout)) { result in
+            let transfer = try CurlTransfer(
+                method: "GET", url: url, headers: headers, body: [],
+                timeouts: (connect: connectTimeout, stall: stallTimeout)
+            ) { result in
                 switch result {
                 case .success: receiver.finished(.success(()))
                 case .failure(let error): receiver.finished(.failure(CurlFetchError(error)))
@@ -38,11 +42,15 @@ public final class CurlFetcher: Sendable {
 
     /// Sends `HEAD url`; `then` hears on the loop thread the status and header fields of a 2xx answer (names in lower
     /// case), or why there is none (a non-2xx answer is `.status`). Same timeouts as `get`.
-    public func head(_ url: String, headers: [(String, String)] = [], connectTimeout: Int, stallTimeout: Int,
-                     then: @escaping @Sendable (Result<(status: Int, headers: [(String, String)]), CurlFetchError>) -> Void) {
+    public func head(
+        _ url: String, headers: [(String, String)] = [], connectTimeout: Int, stallTimeout: Int,
+        then: @escaping @Sendable (Result<(status: Int, headers: [(String, String)]), CurlFetchError>) -> Void
+    ) {
         do {
-            let transfer = try CurlTransfer(method: "HEAD", url: url, headers: headers, body: [],
-                                            timeouts: (connect: connectTimeout, stall: stallTimeout)) { result in
+            let transfer = try CurlTransfer(
+                method: "HEAD", url: url, headers: headers, body: [],
+                timeouts: (connect: connectTimeout, stall: stallTimeout)
+            ) { result in
                 switch result {
                 case .success(let response): then(.success((response.status, response.headers)))
                 case .failure(let error): then(.failure(CurlFetchError(error)))
@@ -56,11 +64,15 @@ public final class CurlFetcher: Sendable {
 
     /// Sends one whole request and collects its whole answer, whatever its status (at most 4 MiB of body, else
     /// `.transport`); `then` hears on the loop thread. For a proxy: redirects are not followed.
-    public func exchange(_ method: String, _ url: String, headers: [(String, String)], body: [UInt8], connectTimeout: Int,
-                         stallTimeout: Int, then: @escaping @Sendable (Result<S3Response, CurlFetchError>) -> Void) {
+    public func exchange(
+        _ method: String, _ url: String, headers: [(String, String)], body: [UInt8], connectTimeout: Int,
+        stallTimeout: Int, then: @escaping @Sendable (Result<S3Response, CurlFetchError>) -> Void
+    ) {
         do {
-            let transfer = try CurlTransfer(method: method, url: url, headers: headers, body: body,
-                                            timeouts: (connect: connectTimeout, stall: stallTimeout)) { result in
+            let transfer = try CurlTransfer(
+                method: method, url: url, headers: headers, body: body,
+                timeouts: (connect: connectTimeout, stall: stallTimeout)
+            ) { result in
                 then(result.mapError { CurlFetchError($0) })
             }
             transfer.acceptAnyStatus = true

@@ -1,6 +1,7 @@
 import CCurl
 import CEvent
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,11 +55,13 @@ final class CurlLoop: @unchecked Sendable {
         _ = tt_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 64)
         let retained = Unmanaged.passRetained(self).toOpaque()  // released when the thread ends
         var thread = pthread_t()
-        let created = pthread_create(&thread, nil, { context in
-            let loop = Unmanaged<CurlLoop>.fromOpaque(context!).takeRetainedValue()
-            loop.run()
-            return nil
-        }, retained)
+        let created = pthread_create(
+            &thread, nil,
+            { context in
+                let loop = Unmanaged<CurlLoop>.fromOpaque(context!).takeRetainedValue()
+                loop.run()
+                return nil
+            }, retained)
         guard created == 0 else {
             Unmanaged<CurlLoop>.fromOpaque(retained).release()
             throw .configuration("pthread_create failed (\(created))")
@@ -81,11 +84,15 @@ final class CurlLoop: @unchecked Sendable {
     func execute(after seconds: Double, _ job: @escaping @Sendable () -> Void) {
         execute { [self] in
             let box = Unmanaged.passRetained(JobBox(job)).toOpaque()
-            guard let event = event_new(base, -1, 0, { _, _, context in
-                let box = Unmanaged<JobBox>.fromOpaque(context!).takeRetainedValue()
-                event_free(box.event)
-                box.job()
-            }, box) else { return }
+            guard
+                let event = event_new(
+                    base, -1, 0,
+                    { _, _, context in
+                        let box = Unmanaged<JobBox>.fromOpaque(context!).takeRetainedValue()
+                        event_free(box.event)
+                        box.job()
+                    }, box)
+            else { return }
             Unmanaged<JobBox>.fromOpaque(box).takeUnretainedValue().event = event
             var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
             event_add(event, &tv)
@@ -109,7 +116,8 @@ final class CurlLoop: @unchecked Sendable {
         let code = curl_multi_add_handle(multi, transfer.easy)
         if code != CURLM_OK {
             transfers[transfer.easy] = nil
-            transfer.complete(.failure(.transport(code: Int(code.rawValue), message: String(cString: curl_multi_strerror(code)))))
+            transfer.complete(
+                .failure(.transport(code: Int(code.rawValue), message: String(cString: curl_multi_strerror(code)))))
         }
     }
 
@@ -139,7 +147,9 @@ final class CurlLoop: @unchecked Sendable {
     }
 
     private func drainMailbox() {
-        let jobs = mailbox.withLock { jobs in defer { jobs = [] }; return jobs }
+        let jobs = mailbox.withLock { jobs in
+            defer { jobs = [] }; return jobs
+        }
         for job in jobs { job() }
     }
 
@@ -151,12 +161,16 @@ final class CurlLoop: @unchecked Sendable {
         if what == CURL_POLL_IN || what == CURL_POLL_INOUT { flags |= Int16(EV_READ) }
         if what == CURL_POLL_OUT || what == CURL_POLL_INOUT { flags |= Int16(EV_WRITE) }
         let context = Unmanaged.passUnretained(self).toOpaque()
-        guard let event = event_new(base, socket, flags, { fd, events, context in
-            var mask: Int32 = 0
-            if events & Int16(EV_READ) != 0 { mask |= CURL_CSELECT_IN }
-            if events & Int16(EV_WRITE) != 0 { mask |= CURL_CSELECT_OUT }
-            CurlLoop.from(context).act(on: fd, mask: mask)
-        }, context) else { return }
+        guard
+            let event = event_new(
+                base, socket, flags,
+                { fd, events, context in
+                    var mask: Int32 = 0
+                    if events & Int16(EV_READ) != 0 { mask |= CURL_CSELECT_IN }
+                    if events & Int16(EV_WRITE) != 0 { mask |= CURL_CSELECT_OUT }
+                    CurlLoop.from(context).act(on: fd, mask: mask)
+                }, context)
+        else { return }
         event_add(event, nil)
         sockets[socket] = event
     }

@@ -1,5 +1,6 @@
-import FoundationEssentials
 import CCurl
+import FoundationEssentials
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,8 +49,10 @@ final class CurlTransfer: @unchecked Sendable {
     private var paused = false
 
     /// A request; `completion` runs on the loop thread once, with the answer or why there is none.
-    init(method: String, url: String, headers: [(String, String)], body: [UInt8], timeouts: (connect: Int, stall: Int),
-         completion: @escaping (Result<S3Response, S3Error>) -> Void) throws(S3Error) {
+    init(
+        method: String, url: String, headers: [(String, String)], body: [UInt8], timeouts: (connect: Int, stall: Int),
+        completion: @escaping (Result<S3Response, S3Error>) -> Void
+    ) throws(S3Error) {
         guard curlGlobalReady, let easy = curl_easy_init() else { throw .configuration("curl_easy_init failed") }
         self.easy = easy
         self.body = body
@@ -88,7 +91,8 @@ final class CurlTransfer: @unchecked Sendable {
                 _ = tt_curl_setopt_off(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(body.count))
                 _ = tt_curl_setopt_pointer(easy, CURLOPT_READDATA, raw)
                 _ = tt_curl_setopt_read_callback(easy) { data, size, count, context in
-                    Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue().read(into: data!, room: size * count)
+                    Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue().read(
+                        into: data!, room: size * count)
                 }
             }
             if method != "PUT" { _ = tt_curl_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method) }
@@ -126,7 +130,8 @@ final class CurlTransfer: @unchecked Sendable {
             status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
             headers = []
         } else if let colon = text.firstIndex(of: ":") {
-            headers.append((text[..<colon].lowercased(), String(text[text.index(after: colon)...].trimmingWhitespace())))
+            headers.append(
+                (text[..<colon].lowercased(), String(text[text.index(after: colon)...].trimmingWhitespace())))
         }
     }
 
@@ -138,7 +143,11 @@ final class CurlTransfer: @unchecked Sendable {
             if streaming { onHead?(status, headers) }
         }
         guard streaming, let onBytes else {
-            if collected.count + bytes.count <= Self.collectLimit { collected.append(contentsOf: bytes) } else { overflowed = true }
+            if collected.count + bytes.count <= Self.collectLimit {
+                collected.append(contentsOf: bytes)
+            } else {
+                overflowed = true
+            }
             return bytes.count
         }
         if pauseRequested {
@@ -161,12 +170,16 @@ final class CurlTransfer: @unchecked Sendable {
             onHead?(status, headers)
         }
         if acceptAnyStatus {
-            if overflowed { return complete(.failure(.invalidResponse("the answer is larger than \(Self.collectLimit) bytes"))) }
+            if overflowed {
+                return complete(.failure(.invalidResponse("the answer is larger than \(Self.collectLimit) bytes")))
+            }
             return complete(.success(S3Response(status: status, headers: headers, body: collected)))
         }
         guard (200..<300).contains(status) else {
             let parsed = XMLScan(collected)
-            return complete(.failure(.service(status: status, code: parsed.first("Code") ?? "", message: parsed.first("Message") ?? "")))
+            return complete(
+                .failure(
+                    .service(status: status, code: parsed.first("Code") ?? "", message: parsed.first("Message") ?? "")))
         }
         complete(.success(S3Response(status: status, headers: headers, body: collected)))
     }

@@ -4,7 +4,9 @@ import Synchronization
 extension S3Client {
     /// Runs an operation and waits for it: for worker threads and commands, never an event loop (nor the S3 loop,
     /// which would wait on itself).
-    public func wait<T: Sendable>(_ operation: (@escaping @Sendable (Result<T, S3Error>) -> Void) -> Void) throws(S3Error) -> T {
+    public func wait<T: Sendable>(
+        _ operation: (@escaping @Sendable (Result<T, S3Error>) -> Void) -> Void
+    ) throws(S3Error) -> T {
         precondition(!isOnLoopThread, "a blocking S3 call on the S3 loop's own thread would wait forever")
         let done = DispatchSemaphore(value: 0)
         let outcome = Mutex<Result<T, S3Error>?>(nil)
@@ -48,14 +50,24 @@ extension S3Client {
         try wait { uploadPart(key: key, uploadID: uploadID, partNumber: partNumber, body: body, completion: $0) }
     }
 
-    public func uploadPartCopy(from source: String, range: ClosedRange<Int64>, key: String, uploadID: String,
-                               partNumber: Int) throws(S3Error) -> String {
-        try wait { uploadPartCopy(from: source, range: range, key: key, uploadID: uploadID, partNumber: partNumber, completion: $0) }
+    public func uploadPartCopy(
+        from source: String, range: ClosedRange<Int64>, key: String, uploadID: String,
+        partNumber: Int
+    ) throws(S3Error) -> String {
+        try wait {
+            uploadPartCopy(
+                from: source, range: range, key: key, uploadID: uploadID, partNumber: partNumber, completion: $0)
+        }
     }
 
-    public func completeMultipartUpload(key: String, uploadID: String, parts: [S3CompletedPart],
-                                        onlyIfAbsent: Bool = false) throws(S3Error) {
-        try wait { completeMultipartUpload(key: key, uploadID: uploadID, parts: parts, onlyIfAbsent: onlyIfAbsent, completion: $0) }
+    public func completeMultipartUpload(
+        key: String, uploadID: String, parts: [S3CompletedPart],
+        onlyIfAbsent: Bool = false
+    ) throws(S3Error) {
+        try wait {
+            completeMultipartUpload(
+                key: key, uploadID: uploadID, parts: parts, onlyIfAbsent: onlyIfAbsent, completion: $0)
+        }
     }
 
     public func abortMultipartUpload(key: String, uploadID: String) throws(S3Error) {

@@ -1,4 +1,5 @@
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +17,9 @@ public final class S3Client: Sendable {
     /// The clock requests are signed with (tests fix it).
     private let clock: @Sendable () -> Int64
 
-    public init(_ configuration: S3Configuration, clock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) throws(S3Error) {
+    public init(
+        _ configuration: S3Configuration, clock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }
+    ) throws(S3Error) {
         self.configuration = configuration
         signer = SigV4(credentials: configuration.credentials, region: configuration.region)
         loop = try CurlLoop()
@@ -56,17 +59,24 @@ public final class S3Client: Sendable {
         }
     }
 
-    private func attempt(_ request: Request, number: Int, stream: Stream?,
-                         completion: @escaping @Sendable (Result<S3Response, S3Error>) -> Void) {
+    private func attempt(
+        _ request: Request, number: Int, stream: Stream?,
+        completion: @escaping @Sendable (Result<S3Response, S3Error>) -> Void
+    ) {
         let (url, headers) = prepare(request)
         let transfer: CurlTransfer
         do {
-            transfer = try CurlTransfer(method: request.method, url: url, headers: headers, body: request.body,
-                                        timeouts: (configuration.connectTimeout, configuration.stallTimeout)) { [self] result in
+            transfer = try CurlTransfer(
+                method: request.method, url: url, headers: headers, body: request.body,
+                timeouts: (configuration.connectTimeout, configuration.stallTimeout)
+            ) { [self] result in
                 if case .failure(let error) = result, error.isRetryable, number < configuration.maxAttempts,
-                   !(stream?.transfer?.delivered ?? false), !(stream?.cancelled ?? false) {
+                    !(stream?.transfer?.delivered ?? false), !(stream?.cancelled ?? false)
+                {
                     let delay = configuration.firstBackoff * Double(1 << (number - 1)) * Double.random(in: 0.5...1.5)
-                    loop.execute(after: delay) { [self] in attempt(request, number: number + 1, stream: stream, completion: completion) }
+                    loop.execute(after: delay) { [self] in
+                        attempt(request, number: number + 1, stream: stream, completion: completion)
+                    }
                     return
                 }
                 completion(result)
@@ -95,8 +105,9 @@ public final class S3Client: Sendable {
         var headers = request.headers
         headers.append(("host", host))
         let hash = request.payloadHash ?? SigV4.sha256Hex(request.body)
-        let signed = signer.sign(method: request.method, path: path, query: request.query, headers: headers,
-                                 payloadHash: hash, time: clock())
+        let signed = signer.sign(
+            method: request.method, path: path, query: request.query, headers: headers,
+            payloadHash: hash, time: clock())
         var url = "\(scheme)://\(host)\(SigV4.encode(path, keepSlash: true))"
         if !request.query.isEmpty { url += "?" + SigV4.canonicalQuery(request.query) }
         return (url, request.headers + signed)
@@ -106,8 +117,10 @@ public final class S3Client: Sendable {
 
     /// PutObject with the whole body. With `onlyIfAbsent` (`If-None-Match: *`) it fails with 412
     /// (`S3Error.isPreconditionFailed`) when the key already exists, and writes nothing.
-    public func putObject(key: String, body: [UInt8], onlyIfAbsent: Bool = false,
-                          completion: @escaping @Sendable (Result<Void, S3Error>) -> Void) {
+    public func putObject(
+        key: String, body: [UInt8], onlyIfAbsent: Bool = false,
+        completion: @escaping @Sendable (Result<Void, S3Error>) -> Void
+    ) {
         let headers = onlyIfAbsent ? [("if-none-match", "*")] : []
         send(Request(method: "PUT", key: key, headers: headers, body: body, payloadHash: SigV4.unsignedPayload)) {
             completion($0.map { _ in })
@@ -119,8 +132,11 @@ public final class S3Client: Sendable {
         send(Request(method: "HEAD", key: key)) { result in
             switch result {
             case .success(let response):
-                completion(.success(S3ObjectInfo(key: key, size: Int64(response.header("content-length") ?? "") ?? 0,
-                                                 etag: response.header("etag") ?? "")))
+                completion(
+                    .success(
+                        S3ObjectInfo(
+                            key: key, size: Int64(response.header("content-length") ?? "") ?? 0,
+                            etag: response.header("etag") ?? "")))
             case .failure(let error) where error.isNotFound: completion(.success(nil))
             case .failure(let error): completion(.failure(error))
             }
@@ -136,7 +152,9 @@ public final class S3Client: Sendable {
     }
 
     /// CopyObject within the bucket (up to 5 GiB; larger ones need `uploadPartCopy`).
-    public func copyObject(from source: String, to key: String, completion: @escaping @Sendable (Result<Void, S3Error>) -> Void) {
+    public func copyObject(
+        from source: String, to key: String, completion: @escaping @Sendable (Result<Void, S3Error>) -> Void
+    ) {
         let request = Request(method: "PUT", key: key, headers: [("x-amz-copy-source", copySource(source))])
         send(request) { result in completion(result.flatMap(Self.checkNoError)) }
     }
@@ -147,19 +165,24 @@ public final class S3Client: Sendable {
     }
 
     /// A page of ListObjectsV2 under `prefix`.
-    public func listObjects(prefix: String, continuationToken: String?,
-                            completion: @escaping @Sendable (Result<S3ListPage, S3Error>) -> Void) {
+    public func listObjects(
+        prefix: String, continuationToken: String?,
+        completion: @escaping @Sendable (Result<S3ListPage, S3Error>) -> Void
+    ) {
         var query = [("list-type", "2"), ("prefix", prefix)]
         if let continuationToken { query.append(("continuation-token", continuationToken)) }
         send(Request(method: "GET", key: "", query: query)) { result in
-            completion(result.map { response in
-                let xml = XMLScan(response.body)
-                let objects = xml.records("Contents").map {
-                    S3ObjectInfo(key: $0.first("Key") ?? "", size: Int64($0.first("Size") ?? "") ?? 0, etag: $0.first("ETag") ?? "")
-                }
-                let truncated = xml.first("IsTruncated") == "true"
-                return S3ListPage(objects: objects, nextToken: truncated ? xml.first("NextContinuationToken") : nil)
-            })
+            completion(
+                result.map { response in
+                    let xml = XMLScan(response.body)
+                    let objects = xml.records("Contents").map {
+                        S3ObjectInfo(
+                            key: $0.first("Key") ?? "", size: Int64($0.first("Size") ?? "") ?? 0,
+                            etag: $0.first("ETag") ?? "")
+                    }
+                    let truncated = xml.first("IsTruncated") == "true"
+                    return S3ListPage(objects: objects, nextToken: truncated ? xml.first("NextContinuationToken") : nil)
+                })
         }
     }
 
@@ -168,9 +191,11 @@ public final class S3Client: Sendable {
     public func getObject(key: String, range: ClosedRange<Int64>?, sink: any S3DownloadSink) -> S3Download {
         var request = Request(method: "GET", key: key)
         if let range { request.headers.append(("range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
-        let stream = Stream(onHead: { status, headers in
-            sink.head(status: status, contentLength: Int64(headers.first { $0.0 == "content-length" }?.1 ?? "") ?? -1)
-        }, onBytes: { sink.bytes($0) == .proceed })
+        let stream = Stream(
+            onHead: { status, headers in
+                sink.head(
+                    status: status, contentLength: Int64(headers.first { $0.0 == "content-length" }?.1 ?? "") ?? -1)
+            }, onBytes: { sink.bytes($0) == .proceed })
         let download = S3Download(loop: loop, stream: stream)
         attempt(request, number: 1, stream: stream) { result in
             switch result {
@@ -184,8 +209,9 @@ public final class S3Client: Sendable {
     /// A presigned GET URL for `key`, valid `expires` seconds from `now`.
     public func presignedGetURL(key: String, expires: Int, now: Int64? = nil) -> String {
         let (scheme, host) = configuration.base
-        return signer.presign(endpoint: "\(scheme)://\(host)", host: host, path: configuration.path(key), expires: expires,
-                              time: now ?? clock())
+        return signer.presign(
+            endpoint: "\(scheme)://\(host)", host: host, path: configuration.path(key), expires: expires,
+            time: now ?? clock())
     }
 
     // MARK: - Multipart
@@ -193,62 +219,80 @@ public final class S3Client: Sendable {
     /// CreateMultipartUpload: the upload id.
     public func createMultipartUpload(key: String, completion: @escaping @Sendable (Result<String, S3Error>) -> Void) {
         send(Request(method: "POST", key: key, query: [("uploads", "")])) { result in
-            completion(result.flatMap { response in
-                guard let id = XMLScan(response.body).first("UploadId"), !id.isEmpty else {
-                    return .failure(.invalidResponse("CreateMultipartUpload answered without an UploadId"))
-                }
-                return .success(id)
-            })
+            completion(
+                result.flatMap { response in
+                    guard let id = XMLScan(response.body).first("UploadId"), !id.isEmpty else {
+                        return .failure(.invalidResponse("CreateMultipartUpload answered without an UploadId"))
+                    }
+                    return .success(id)
+                })
         }
     }
 
     /// UploadPart: the part's ETag.
-    public func uploadPart(key: String, uploadID: String, partNumber: Int, body: [UInt8],
-                           completion: @escaping @Sendable (Result<String, S3Error>) -> Void) {
-        let request = Request(method: "PUT", key: key, query: [("partNumber", String(partNumber)), ("uploadId", uploadID)],
-                              body: body, payloadHash: SigV4.unsignedPayload)
+    public func uploadPart(
+        key: String, uploadID: String, partNumber: Int, body: [UInt8],
+        completion: @escaping @Sendable (Result<String, S3Error>) -> Void
+    ) {
+        let request = Request(
+            method: "PUT", key: key, query: [("partNumber", String(partNumber)), ("uploadId", uploadID)],
+            body: body, payloadHash: SigV4.unsignedPayload)
         send(request) { result in
-            completion(result.flatMap { response in
-                guard let etag = response.header("etag") else { return .failure(.invalidResponse("UploadPart answered without an ETag")) }
-                return .success(etag)
-            })
+            completion(
+                result.flatMap { response in
+                    guard let etag = response.header("etag") else {
+                        return .failure(.invalidResponse("UploadPart answered without an ETag"))
+                    }
+                    return .success(etag)
+                })
         }
     }
 
     /// UploadPartCopy of `range` of `source` into part `partNumber`: the part's ETag.
-    public func uploadPartCopy(from source: String, range: ClosedRange<Int64>, key: String, uploadID: String, partNumber: Int,
-                               completion: @escaping @Sendable (Result<String, S3Error>) -> Void) {
-        let request = Request(method: "PUT", key: key, query: [("partNumber", String(partNumber)), ("uploadId", uploadID)],
-                              headers: [("x-amz-copy-source", copySource(source)),
-                                        ("x-amz-copy-source-range", "bytes=\(range.lowerBound)-\(range.upperBound)")])
+    public func uploadPartCopy(
+        from source: String, range: ClosedRange<Int64>, key: String, uploadID: String, partNumber: Int,
+        completion: @escaping @Sendable (Result<String, S3Error>) -> Void
+    ) {
+        let request = Request(
+            method: "PUT", key: key, query: [("partNumber", String(partNumber)), ("uploadId", uploadID)],
+            headers: [
+                ("x-amz-copy-source", copySource(source)),
+                ("x-amz-copy-source-range", "bytes=\(range.lowerBound)-\(range.upperBound)")
+            ])
         send(request) { result in
-            completion(result.flatMap { response in
-                Self.checkNoError(response).flatMap {
-                    guard let etag = XMLScan(response.body).first("ETag") else {
-                        return .failure(.invalidResponse("UploadPartCopy answered without an ETag"))
+            completion(
+                result.flatMap { response in
+                    Self.checkNoError(response).flatMap {
+                        guard let etag = XMLScan(response.body).first("ETag") else {
+                            return .failure(.invalidResponse("UploadPartCopy answered without an ETag"))
+                        }
+                        return .success(etag)
                     }
-                    return .success(etag)
-                }
-            })
+                })
         }
     }
 
     /// CompleteMultipartUpload with every part, in order. With `onlyIfAbsent` (`If-None-Match: *`) it fails with
     /// 412 when the key already exists, and the upload stays open (to be aborted).
-    public func completeMultipartUpload(key: String, uploadID: String, parts: [S3CompletedPart], onlyIfAbsent: Bool = false,
-                                        completion: @escaping @Sendable (Result<Void, S3Error>) -> Void) {
+    public func completeMultipartUpload(
+        key: String, uploadID: String, parts: [S3CompletedPart], onlyIfAbsent: Bool = false,
+        completion: @escaping @Sendable (Result<Void, S3Error>) -> Void
+    ) {
         var xml = "<CompleteMultipartUpload>"
         for part in parts {
             xml += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(XMLScan.escape(part.etag))</ETag></Part>"
         }
         xml += "</CompleteMultipartUpload>"
-        let request = Request(method: "POST", key: key, query: [("uploadId", uploadID)],
-                              headers: onlyIfAbsent ? [("if-none-match", "*")] : [], body: Array(xml.utf8))
+        let request = Request(
+            method: "POST", key: key, query: [("uploadId", uploadID)],
+            headers: onlyIfAbsent ? [("if-none-match", "*")] : [], body: Array(xml.utf8))
         send(request) { result in completion(result.flatMap(Self.checkNoError)) }
     }
 
     /// AbortMultipartUpload (an upload already gone is not an error).
-    public func abortMultipartUpload(key: String, uploadID: String, completion: @escaping @Sendable (Result<Void, S3Error>) -> Void) {
+    public func abortMultipartUpload(
+        key: String, uploadID: String, completion: @escaping @Sendable (Result<Void, S3Error>) -> Void
+    ) {
         send(Request(method: "DELETE", key: key, query: [("uploadId", uploadID)])) { result in
             if case .failure(let error) = result, !error.isNotFound { return completion(.failure(error)) }
             completion(.success(()))
@@ -256,12 +300,16 @@ public final class S3Client: Sendable {
     }
 
     /// Every multipart upload in progress under `prefix` (all pages).
-    public func listMultipartUploads(prefix: String, completion: @escaping @Sendable (Result<[S3MultipartUpload], S3Error>) -> Void) {
+    public func listMultipartUploads(
+        prefix: String, completion: @escaping @Sendable (Result<[S3MultipartUpload], S3Error>) -> Void
+    ) {
         listUploads(prefix: prefix, markers: nil, found: [], completion: completion)
     }
 
-    private func listUploads(prefix: String, markers: (key: String, id: String)?, found: [S3MultipartUpload],
-                             completion: @escaping @Sendable (Result<[S3MultipartUpload], S3Error>) -> Void) {
+    private func listUploads(
+        prefix: String, markers: (key: String, id: String)?, found: [S3MultipartUpload],
+        completion: @escaping @Sendable (Result<[S3MultipartUpload], S3Error>) -> Void
+    ) {
         var query = [("uploads", ""), ("prefix", prefix)]
         if let markers { query += [("key-marker", markers.key), ("upload-id-marker", markers.id)] }
         send(Request(method: "GET", key: "", query: query)) { [self] result in
@@ -270,10 +318,13 @@ public final class S3Client: Sendable {
             case .success(let response):
                 let xml = XMLScan(response.body)
                 let page = xml.records("Upload").map {
-                    S3MultipartUpload(key: $0.first("Key") ?? "", uploadID: $0.first("UploadId") ?? "",
-                                      initiated: S3Time.parse($0.first("Initiated") ?? "") ?? 0)
+                    S3MultipartUpload(
+                        key: $0.first("Key") ?? "", uploadID: $0.first("UploadId") ?? "",
+                        initiated: S3Time.parse($0.first("Initiated") ?? "") ?? 0)
                 }
-                if xml.first("IsTruncated") == "true", let key = xml.first("NextKeyMarker"), let id = xml.first("NextUploadIdMarker") {
+                if xml.first("IsTruncated") == "true", let key = xml.first("NextKeyMarker"),
+                    let id = xml.first("NextUploadIdMarker")
+                {
                     listUploads(prefix: prefix, markers: (key, id), found: found + page, completion: completion)
                 } else {
                     completion(.success(found + page))
@@ -289,7 +340,8 @@ public final class S3Client: Sendable {
     private static func checkNoError(_ response: S3Response) -> Result<Void, S3Error> {
         let xml = XMLScan(response.body)
         guard xml.isError else { return .success(()) }
-        return .failure(.service(status: 500, code: xml.first("Code") ?? "InternalError", message: xml.first("Message") ?? ""))
+        return .failure(
+            .service(status: 500, code: xml.first("Code") ?? "InternalError", message: xml.first("Message") ?? ""))
     }
 }
 

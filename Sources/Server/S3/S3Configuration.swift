@@ -18,8 +18,10 @@ public struct S3Configuration: Sendable {
     /// Seconds without a byte either way before a request fails as stalled.
     public var stallTimeout = 30
 
-    public init(bucket: String, endpoint: String? = nil, region: String = "us-east-1", pathStyle: Bool = false,
-                credentials: S3Credentials) {
+    public init(
+        bucket: String, endpoint: String? = nil, region: String = "us-east-1", pathStyle: Bool = false,
+        credentials: S3Credentials
+    ) {
         self.bucket = bucket
         self.endpoint = endpoint.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.region = region

@@ -17,8 +17,10 @@ public struct S3Credentials: Sendable, Equatable, CustomStringConvertible {
 
     /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`; else the shared-credentials file
     /// (`AWS_SHARED_CREDENTIALS_FILE`, or `~/.aws/credentials`) at `profile` (else `AWS_PROFILE`, else `default`).
-    public static func resolve(profile: String? = nil,
-                               environment: [String: String] = ProcessInfo.processInfo.environment) throws(S3Error) -> S3Credentials {
+    public static func resolve(
+        profile: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(S3Error) -> S3Credentials {
         if let key = environment["AWS_ACCESS_KEY_ID"], !key.isEmpty {
             guard let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
                 throw .configuration("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")
@@ -26,7 +28,8 @@ public struct S3Credentials: Sendable, Equatable, CustomStringConvertible {
             let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
             return S3Credentials(accessKeyID: key, secretAccessKey: secret, sessionToken: token)
         }
-        let path = environment["AWS_SHARED_CREDENTIALS_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        let path =
+            environment["AWS_SHARED_CREDENTIALS_FILE"].flatMap { $0.isEmpty ? nil : $0 }
             ?? "\(environment["HOME"] ?? "/root")/.aws/credentials"
         let name = profile ?? environment["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "default"
         guard let data = FileManager.default.contents(atPath: path) else {

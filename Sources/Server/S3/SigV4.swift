@@ -1,4 +1,5 @@
 import COpenSSL
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,8 +27,10 @@ public struct SigV4: Sendable {
     /// The headers to add to a request: `Authorization`, `x-amz-date`, `x-amz-content-sha256` and (with a session
     /// token) `x-amz-security-token`. `headers` must hold `host` and every other header to be signed; `path` is
     /// the raw path (it is URI-encoded here, `/` kept); `query` holds raw names and values.
-    public func sign(method: String, path: String, query: [(String, String)], headers: [(String, String)],
-                     payloadHash: String, time: Int64) -> [(String, String)] {
+    public func sign(
+        method: String, path: String, query: [(String, String)], headers: [(String, String)],
+        payloadHash: String, time: Int64
+    ) -> [(String, String)] {
         let stamp = Self.timestamp(time)
         var all = headers.map { ($0.0.lowercased(), Self.trimmed($0.1)) }
         var added = [("x-amz-date", stamp), ("x-amz-content-sha256", payloadHash)]
@@ -35,28 +38,37 @@ public struct SigV4: Sendable {
         all += added
         all.sort { $0.0 < $1.0 }
         let signedHeaders = all.map(\.0).joined(separator: ";")
-        let canonical = [method, Self.encode(path, keepSlash: true), Self.canonicalQuery(query),
-                         all.map { "\($0.0):\($0.1)\n" }.joined(), signedHeaders, payloadHash].joined(separator: "\n")
+        let canonical = [
+            method, Self.encode(path, keepSlash: true), Self.canonicalQuery(query),
+            all.map { "\($0.0):\($0.1)\n" }.joined(), signedHeaders, payloadHash
+        ].joined(separator: "\n")
         let signature = self.signature(canonicalRequest: canonical, stamp: stamp)
-        let authorization = "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope(stamp)), "
+        let authorization =
+            "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope(stamp)), "
             + "SignedHeaders=\(signedHeaders), Signature=\(signature)"
         return [("Authorization", authorization)] + added
     }
 
     /// A presigned GET URL for `path` on `endpoint` (scheme://host[:port], no trailing slash) valid for `expires`
     /// seconds from `time`. Only `host` is signed, as browsers and curl send nothing else that matters.
-    public func presign(method: String = "GET", endpoint: String, host: String, path: String, query: [(String, String)] = [],
-                        expires: Int, time: Int64) -> String {
+    public func presign(
+        method: String = "GET", endpoint: String, host: String, path: String, query: [(String, String)] = [],
+        expires: Int, time: Int64
+    ) -> String {
         let stamp = Self.timestamp(time)
         var parameters = query
-        parameters += [("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
-                       ("X-Amz-Credential", "\(credentials.accessKeyID)/\(scope(stamp))"),
-                       ("X-Amz-Date", stamp), ("X-Amz-Expires", String(expires))]
+        parameters += [
+            ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
+            ("X-Amz-Credential", "\(credentials.accessKeyID)/\(scope(stamp))"),
+            ("X-Amz-Date", stamp), ("X-Amz-Expires", String(expires))
+        ]
         if let token = credentials.sessionToken { parameters.append(("X-Amz-Security-Token", token)) }
         parameters.append(("X-Amz-SignedHeaders", "host"))
         let canonicalQuery = Self.canonicalQuery(parameters)
-        let canonical = [method, Self.encode(path, keepSlash: true), canonicalQuery, "host:\(host)\n", "host",
-                         Self.unsignedPayload].joined(separator: "\n")
+        let canonical = [
+            method, Self.encode(path, keepSlash: true), canonicalQuery, "host:\(host)\n", "host",
+            Self.unsignedPayload
+        ].joined(separator: "\n")
         let signature = self.signature(canonicalRequest: canonical, stamp: stamp)
         return "\(endpoint)\(Self.encode(path, keepSlash: true))?\(canonicalQuery)&X-Amz-Signature=\(signature)"
     }
@@ -66,7 +78,8 @@ public struct SigV4: Sendable {
 
     /// The hex signature of a canonical request made at `stamp`.
     func signature(canonicalRequest: String, stamp: String) -> String {
-        let stringToSign = "AWS4-HMAC-SHA256\n\(stamp)\n\(scope(stamp))\n\(Self.sha256Hex(Array(canonicalRequest.utf8)))"
+        let stringToSign =
+            "AWS4-HMAC-SHA256\n\(stamp)\n\(scope(stamp))\n\(Self.sha256Hex(Array(canonicalRequest.utf8)))"
         var key = Self.hmac(Array("AWS4\(credentials.secretAccessKey)".utf8), Array(stamp.prefix(8).utf8))
         key = Self.hmac(key, Array(region.utf8))
         key = Self.hmac(key, Array(service.utf8))
@@ -114,7 +127,8 @@ public struct SigV4: Sendable {
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))T\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))Z"
+        return
+            "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))T\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))Z"
     }
 
     static func hmac(_ key: [UInt8], _ data: [UInt8]) -> [UInt8] {

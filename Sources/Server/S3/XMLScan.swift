@@ -1,4 +1,5 @@
 import FoundationEssentials
+
 /// Just enough XML for S3's answers: the text of elements by name, in document order, entities decoded. S3's
 /// answers are flat records (`<Upload><Key>..</Key><UploadId>..</UploadId></Upload>`), so `records` splits on a
 /// repeated element and scans inside each.

@@ -23,8 +23,9 @@ public enum Crypto {
         var length: UInt32 = 0
         let result = message.withUnsafeBytes { buffer in
             key.withUnsafeBufferPointer { keyBuffer in
-                HMAC(EVP_sha256(), keyBuffer.baseAddress, Int32(keyBuffer.count),
-                     buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count, &out, &length)
+                HMAC(
+                    EVP_sha256(), keyBuffer.baseAddress, Int32(keyBuffer.count),
+                    buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count, &out, &length)
             }
         }
         guard result != nil else { fatalError("HMAC(sha256) failed") }
@@ -35,7 +36,8 @@ public enum Crypto {
     public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         if a.isEmpty { return true }
-        return a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in CRYPTO_memcmp(pa.baseAddress, pb.baseAddress, a.count) == 0 } }
+        return a.withUnsafeBytes { pa in
+            b.withUnsafeBytes { pb in CRYPTO_memcmp(pa.baseAddress, pb.baseAddress, a.count) == 0 }
+        }
     }
 }
-

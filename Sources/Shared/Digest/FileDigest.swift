@@ -28,7 +28,9 @@ public struct FileDigest: Sendable, Equatable {
     }
 
     /// Hashes an open file descriptor from its current offset to its end.
-    public static func compute(fd: Int32, path: String, algorithm: HashAlgorithm = .sha512) throws(DigestError) -> FileDigest {
+    public static func compute(
+        fd: Int32, path: String, algorithm: HashAlgorithm = .sha512
+    ) throws(DigestError) -> FileDigest {
         #if canImport(Glibc)
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         #endif

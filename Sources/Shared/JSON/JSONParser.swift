@@ -27,8 +27,10 @@ public struct JSONParser {
     private let duplicateKeys: DuplicateKeys
 
     /// Parses one JSON document; anything but whitespace after it is an error.
-    public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = defaultMaxDepth,
-                             duplicateKeys: DuplicateKeys = .refuse) throws(JSONParseError) -> JSONValue {
+    public static func parse(
+        _ bytes: some Collection<UInt8>, maxDepth: Int = defaultMaxDepth,
+        duplicateKeys: DuplicateKeys = .refuse
+    ) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(bytes: Array(bytes), maxDepth: maxDepth, duplicateKeys: duplicateKeys)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -38,8 +40,10 @@ public struct JSONParser {
     }
 
     /// Parses one JSON document from text.
-    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth,
-                             duplicateKeys: DuplicateKeys = .refuse) throws(JSONParseError) -> JSONValue {
+    public static func parse(
+        _ text: String, maxDepth: Int = defaultMaxDepth,
+        duplicateKeys: DuplicateKeys = .refuse
+    ) throws(JSONParseError) -> JSONValue {
         try parse(Array(text.utf8), maxDepth: maxDepth, duplicateKeys: duplicateKeys)
     }
 
@@ -71,7 +75,8 @@ public struct JSONParser {
 
     private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
         let expected = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
-        guard bytes.count - index >= expected.count, bytes[index..<index + expected.count].elementsEqual(expected) else {
+        guard bytes.count - index >= expected.count, bytes[index..<index + expected.count].elementsEqual(expected)
+        else {
             throw error("expected \(literal)")
         }
         index += expected.count
@@ -149,7 +154,9 @@ public struct JSONParser {
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             isInteger = false
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             guard index < bytes.count, isDigit(bytes[index]) else { throw error("expected a digit in the exponent") }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
@@ -201,7 +208,9 @@ public struct JSONParser {
             case UInt8(ascii: "u"):
                 let unit = try parseHex4()
                 if (0xD800...0xDBFF).contains(unit) {
-                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                        bytes[index + 1] == UInt8(ascii: "u")
+                    else {
                         throw error("unpaired surrogate")
                     }
                     index += 2

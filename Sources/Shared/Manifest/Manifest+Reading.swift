@@ -11,10 +11,14 @@ extension Manifest {
     /// The members every record must have; an element without all of them is skipped, as tooltool.py does.
     static let requiredKeys = ["filename", "size", "algorithm", "digest"]
     /// Keys with a meaning; anything else is kept verbatim in `ManifestRecord.extra`.
-    static let knownKeys: Set<String> = ["filename", "size", "algorithm", "digest", "unpack", "version", "visibility", "setup"]
+    static let knownKeys: Set<String> = [
+        "filename", "size", "algorithm", "digest", "unpack", "version", "visibility", "setup"
+    ]
 
     /// Parses `bytes` and returns the manifest with what was read leniently (empty for a manifest tooltool writes).
-    public static func reading(_ bytes: some Collection<UInt8>) throws(ManifestError) -> (manifest: Manifest, notes: [ManifestNote]) {
+    public static func reading(
+        _ bytes: some Collection<UInt8>
+    ) throws(ManifestError) -> (manifest: Manifest, notes: [ManifestNote]) {
         let document: JSONValue
         do {
             document = try JSONParser.parse(bytes, duplicateKeys: .keepLast)
@@ -22,7 +26,8 @@ extension Manifest {
             throw ManifestError(record: nil, field: nil, reason: error.description)
         }
         guard let elements = document.arrayValue else {
-            throw ManifestError(record: nil, field: nil, reason: "must be a JSON array of records, got \(document.typeName)")
+            throw ManifestError(
+                record: nil, field: nil, reason: "must be a JSON array of records, got \(document.typeName)")
         }
         var records: [ManifestRecord] = []
         var notes: [ManifestNote] = []
@@ -30,8 +35,10 @@ extension Manifest {
         for (index, element) in elements.enumerated() {
             guard let record = try Manifest.record(element, index: index, notes: &notes) else { continue }
             if let first = byName[record.filename], records[first.position].digest != record.digest {
-                throw ManifestError(record: index, field: "filename",
-                                    reason: "\(record.filename.debugDescription) is already record \(first.element) with another digest")
+                throw ManifestError(
+                    record: index, field: "filename",
+                    reason: "\(record.filename.debugDescription) is already record \(first.element) with another digest"
+                )
             }
             byName[record.filename] = byName[record.filename] ?? (index, records.count)
             records.append(record)
@@ -40,19 +47,25 @@ extension Manifest {
     }
 
     /// The record at `index`, nil when tooltool.py would skip it (with a note saying why).
-    private static func record(_ value: JSONValue, index: Int, notes: inout [ManifestNote]) throws(ManifestError) -> ManifestRecord? {
+    private static func record(
+        _ value: JSONValue, index: Int, notes: inout [ManifestNote]
+    ) throws(ManifestError) -> ManifestRecord? {
         func fail(_ field: String?, _ reason: String) -> ManifestError {
             ManifestError(record: index, field: field, reason: reason)
         }
         guard let members = value.objectValue else {
-            notes.append(ManifestNote(record: index, filename: nil, kind: .skipped(reason: "not an object but \(value.typeName)")))
+            notes.append(
+                ManifestNote(
+                    record: index, filename: nil, kind: .skipped(reason: "not an object but \(value.typeName)")))
             return nil
         }
         let missing = requiredKeys.filter { value[$0] == nil }
         guard missing.isEmpty else {
             let names = missing.map { "\"\($0)\"" }.joined(separator: ", ")
-            notes.append(ManifestNote(record: index, filename: value["filename"]?.stringValue,
-                                      kind: .skipped(reason: "no \(names)")))
+            notes.append(
+                ManifestNote(
+                    record: index, filename: value["filename"]?.stringValue,
+                    kind: .skipped(reason: "no \(names)")))
             return nil
         }
         guard let filename = value["filename"]!.stringValue else {
@@ -87,7 +100,9 @@ extension Manifest {
             throw fail("digest", "must be a string, got \(value["digest"]!.typeName)")
         }
         let digest: Digest
-        do { digest = try Digest(parsing: digestText, algorithm: algorithm) } catch { throw fail("digest", error.description) }
+        do { digest = try Digest(parsing: digestText, algorithm: algorithm) } catch {
+            throw fail("digest", error.description)
+        }
 
         // `if f.unpack:` in tooltool.py.
         var unpack = false
@@ -133,8 +148,9 @@ extension Manifest {
                 note("visibility", member, "kept as written (neither public nor internal: upload refuses it)")
             }
         }
-        return ManifestRecord(filename: filename, size: size, digest: digest, unpack: unpack, version: version,
-                              visibility: visibility, setup: setup,
-                              extra: members.filter { !knownKeys.contains($0.0) || keptVerbatim.contains($0.0) })
+        return ManifestRecord(
+            filename: filename, size: size, digest: digest, unpack: unpack, version: version,
+            visibility: visibility, setup: setup,
+            extra: members.filter { !knownKeys.contains($0.0) || keptVerbatim.contains($0.0) })
     }
 }

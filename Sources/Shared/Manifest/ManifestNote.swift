@@ -24,7 +24,9 @@ public struct ManifestNote: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// `member` holding `value`, read as `readAs` ("taken as true", "kept as written").
-    static func member(_ record: Int, _ filename: String, _ member: String, _ value: JSONValue, readAs: String) -> ManifestNote {
+    static func member(
+        _ record: Int, _ filename: String, _ member: String, _ value: JSONValue, readAs: String
+    ) -> ManifestNote {
         var found = JSONWriter.write(value)
         if found.count > 40 { found = String(found.prefix(37)) + "..." }
         return ManifestNote(record: record, filename: filename, kind: .member(member, found: found, readAs: readAs))

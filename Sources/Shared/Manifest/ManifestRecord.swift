@@ -18,8 +18,10 @@ public struct ManifestRecord: Equatable, Sendable {
     /// Keys we do not know, kept in their order and written back after the known ones.
     public var extra: [(String, JSONValue)]
 
-    public init(filename: String, size: Int64?, digest: Digest, unpack: Bool = false, version: String? = nil,
-                visibility: Visibility? = nil, setup: String? = nil, extra: [(String, JSONValue)] = []) {
+    public init(
+        filename: String, size: Int64?, digest: Digest, unpack: Bool = false, version: String? = nil,
+        visibility: Visibility? = nil, setup: String? = nil, extra: [(String, JSONValue)] = []
+    ) {
         self.filename = filename
         self.size = size
         self.digest = digest
@@ -45,7 +47,7 @@ public struct ManifestRecord: Equatable, Sendable {
             ("filename", .string(filename)),
             ("size", size.map { .int($0) } ?? .null),
             ("algorithm", .string(digest.algorithm.rawValue)),
-            ("digest", .string(digest.hex)),
+            ("digest", .string(digest.hex))
         ]
         if unpack { members.append(("unpack", true)) }
         if let version, !version.isEmpty { members.append(("version", .string(version))) }

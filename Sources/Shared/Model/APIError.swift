@@ -31,8 +31,9 @@ public struct APIError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Reads an error body; nil when `bytes` is not one.
     public init?(body bytes: some Collection<UInt8>) {
         guard let value = try? JSONParser.parse(bytes),
-              let name = value["error"]?["name"]?.stringValue,
-              let description = value["error"]?["description"]?.stringValue else { return nil }
+            let name = value["error"]?["name"]?.stringValue,
+            let description = value["error"]?["description"]?.stringValue
+        else { return nil }
         self.init(name: name, description: description)
     }
 }

@@ -5,7 +5,9 @@ public enum Routes {
     /// `/upload`: POST a batch, GET to search batches.
     public static let upload = "/upload"
     /// `/upload/complete/sha512/<digest>`: confirm an upload.
-    public static func uploadComplete(_ digest: Digest) -> String { "/upload/complete/\(digest.algorithm.rawValue)/\(digest.hex)" }
+    public static func uploadComplete(_ digest: Digest) -> String {
+        "/upload/complete/\(digest.algorithm.rawValue)/\(digest.hex)"
+    }
     /// `/file/sha512/<digest>`: GET a file's record, PATCH it.
     public static func file(_ digest: Digest) -> String { "/file/\(digest.algorithm.rawValue)/\(digest.hex)" }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// A throwaway CA and a `ServerHarness` serving HTTPS with its certificate, plus the `curl` and `openssl s_client`
 /// commands the TLS suites talk to it with.
@@ -15,8 +15,12 @@ final class TLSHarness {
     init(tokens: [String: [Permission]] = [:], arguments: [String] = []) throws {
         let certificates = try TestCertificates()
         self.certificates = certificates
-        harness = try ServerHarness(tokens: tokens, arguments: ["--tls-cert", certificates.certificate,
-                                                                "--tls-key", certificates.key] + arguments, prefix: "tls")
+        harness = try ServerHarness(
+            tokens: tokens,
+            arguments: [
+                "--tls-cert", certificates.certificate,
+                "--tls-key", certificates.key
+            ] + arguments, prefix: "tls")
     }
 
     /// The server process.
@@ -35,8 +39,12 @@ final class TLSHarness {
     /// handshakes, ends); with one it sends it and reads until the server closes (`-ign_eof`), so TLS 1.3 tickets,
     /// which come after the handshake, arrive.
     func sClient(_ arguments: [String], request: String? = nil) throws -> ProcessResult {
-        try ProcessRunner.run("/usr/bin/openssl", ["s_client", "-connect", "127.0.0.1:\(server.port)",
-                                                   "-CAfile", certificates.caFile] + (request == nil ? [] : ["-ign_eof"]) + arguments,
-                              stdin: Array((request ?? "").utf8), timeout: 30)
+        try ProcessRunner.run(
+            "/usr/bin/openssl",
+            [
+                "s_client", "-connect", "127.0.0.1:\(server.port)",
+                "-CAfile", certificates.caFile
+            ] + (request == nil ? [] : ["-ign_eof"]) + arguments,
+            stdin: Array((request ?? "").utf8), timeout: 30)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Shared
-import Testing
 import TestSupport
+import Testing
 
 /// Large bodies over TLS: a PUT streams through the TLS read path and a GET goes out in bounded `SSL_write` pieces,
 /// both in bounded memory and to the last byte.
@@ -20,8 +20,11 @@ import TestSupport
         pattern.forEachBlock { handle.write(Data($0)) }
         try handle.close()
 
-        let put = try tls.curl(["-T", body, "-H", "Authorization: Bearer \(tls.harness.tokens["up"]!)", "-w", "\n%{http_code}",
-                                "\(tls.url)/sha512/\(digest.hex)?visibility=public"], timeout: 300)
+        let put = try tls.curl(
+            [
+                "-T", body, "-H", "Authorization: Bearer \(tls.harness.tokens["up"]!)", "-w", "\n%{http_code}",
+                "\(tls.url)/sha512/\(digest.hex)?visibility=public"
+            ], timeout: 300)
         #expect(put.stdout.hasSuffix("\n200"), "\(put.stdout) \(put.stderr)")
         try FileManager.default.removeItem(atPath: body)
         let stored = try FileDigest.compute(path: tls.harness.stored.location(digest, .public))

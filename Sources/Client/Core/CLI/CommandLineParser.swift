@@ -28,7 +28,8 @@ public enum CommandLineParser {
                 let body = argument.dropFirst(2)
                 let name = body.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
                 let spec = try longOption(String(name))
-                let inline: String? = body.contains("=") ? String(body[body.index(after: body.firstIndex(of: "=")!)...]) : nil
+                let inline: String? =
+                    body.contains("=") ? String(body[body.index(after: body.firstIndex(of: "=")!)...]) : nil
                 if spec.metavar == nil {
                     if inline != nil { throw ClientError(.usage, "--\(spec.long) option does not take a value") }
                     try spec.apply(&options, "")

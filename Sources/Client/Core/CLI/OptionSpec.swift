@@ -23,7 +23,9 @@ struct OptionSpec: Sendable {
         flag("v", "verbose", "log debug detail") { $0.verbose = true },
         value("m", "manifest", "FILE", "manifest file (default manifest.tt)") { o, v in o.manifest = v },
         value("d", "algorithm", "ALGO", "hashing algorithm: sha512 (the only one)") { o, v throws(ClientError) in
-            guard let algorithm = HashAlgorithm(rawValue: v) else { throw invalidChoice("-d/--algorithm", v, ["sha512"]) }
+            guard let algorithm = HashAlgorithm(rawValue: v) else {
+                throw invalidChoice("-d/--algorithm", v, ["sha512"])
+            }
             o.algorithm = algorithm
         },
         value(nil, "visibility", "V", "public or internal (add, change-visibility)") { o, v throws(ClientError) in
@@ -32,7 +34,9 @@ struct OptionSpec: Sendable {
             }
             o.visibility = visibility
         },
-        flag("o", "overwrite", "accepted for compatibility: an invalid local file is always replaced") { $0.overwrite = true },
+        flag("o", "overwrite", "accepted for compatibility: an invalid local file is always replaced") {
+            $0.overwrite = true
+        },
         value(nil, "url", "URL", "server base URL; repeatable, tried in order (default: $TOOLTOOL_URL)") { o, v in
             o.urls.append(v)
         },
@@ -42,7 +46,8 @@ struct OptionSpec: Sendable {
         },
         value("s", "size", "GB", "purge: gigabytes to keep free (0: purge everything)") { o, v throws(ClientError) in
             guard let size = Double(v), size >= 0, size.isFinite else {
-                throw ClientError(.usage, "option -s/--size: expected a number of gigabytes >= 0, got \(v.debugDescription)")
+                throw ClientError(
+                    .usage, "option -s/--size: expected a number of gigabytes >= 0, got \(v.debugDescription)")
             }
             o.sizeGB = size
         },
@@ -53,35 +58,44 @@ struct OptionSpec: Sendable {
         value(nil, "authentication-file", "FILE", "file holding the token sent as 'Authorization: Bearer'") { o, v in
             o.authenticationFile = v
         },
-        value(nil, "cacert", "FILE", "CA certificates (PEM) to trust for https servers (default: $SSL_CERT_FILE, "
-              + "$CURL_CA_BUNDLE, $REQUESTS_CA_BUNDLE, else the system's)") { o, v throws(ClientError) in
+        value(
+            nil, "cacert", "FILE",
+            "CA certificates (PEM) to trust for https servers (default: $SSL_CERT_FILE, "
+                + "$CURL_CA_BUNDLE, $REQUESTS_CA_BUNDLE, else the system's)"
+        ) { o, v throws(ClientError) in
             guard !v.isEmpty else { throw ClientError(.usage, "option --cacert: expected a file, got \"\"") }
             o.caBundle = CABundle(path: v, source: "--cacert")
         },
         value("j", "jobs", "N", "parallel transfers (default 4)") { o, v throws(ClientError) in
             o.jobs = try integer("-j/--jobs", v, minimum: 1)
         },
-        value(nil, "retries", "N", "retries after the first attempt, per server (default 4)") { o, v throws(ClientError) in
+        value(nil, "retries", "N", "retries after the first attempt, per server (default 4)") {
+            o, v throws(ClientError) in
             o.retries = try integer("--retries", v, minimum: 0)
         },
         value(nil, "timeout", "SECONDS", "connect and stall timeout (default 30)") { o, v throws(ClientError) in
             guard let seconds = Double(v), seconds > 0, seconds.isFinite else {
-                throw ClientError(.usage, "option --timeout: expected a number of seconds > 0, got \(v.debugDescription)")
+                throw ClientError(
+                    .usage, "option --timeout: expected a number of seconds > 0, got \(v.debugDescription)")
             }
             o.timeout = seconds
         },
         value(nil, "retry-base-ms", "MS", nil) { o, v throws(ClientError) in
             o.retryBaseMilliseconds = try integer("--retry-base-ms", v, minimum: 0)
-        },
+        }
     ]
 
-    private static func flag(_ short: Character?, _ long: String, _ help: String,
-                             _ apply: @escaping @Sendable (inout Options) -> Void) -> OptionSpec {
+    private static func flag(
+        _ short: Character?, _ long: String, _ help: String,
+        _ apply: @escaping @Sendable (inout Options) -> Void
+    ) -> OptionSpec {
         OptionSpec(short: short, long: long, metavar: nil, help: help) { options, _ in apply(&options) }
     }
 
-    private static func value(_ short: Character?, _ long: String, _ metavar: String, _ help: String?,
-                              _ apply: @escaping @Sendable (inout Options, String) throws(ClientError) -> Void) -> OptionSpec {
+    private static func value(
+        _ short: Character?, _ long: String, _ metavar: String, _ help: String?,
+        _ apply: @escaping @Sendable (inout Options, String) throws(ClientError) -> Void
+    ) -> OptionSpec {
         OptionSpec(short: short, long: long, metavar: metavar, help: help, apply: apply)
     }
 
@@ -92,7 +106,8 @@ struct OptionSpec: Sendable {
 
     private static func integer(_ name: String, _ value: String, minimum: Int) throws(ClientError) -> Int {
         guard let number = Int(value), number >= minimum else {
-            throw ClientError(.usage, "option \(name): expected an integer >= \(minimum), got \(value.debugDescription)")
+            throw ClientError(
+                .usage, "option \(name): expected an integer >= \(minimum), got \(value.debugDescription)")
         }
         return number
     }

@@ -56,6 +56,8 @@ public struct Options: Sendable {
     /// Defaults, with the environment's `TOOLTOOL_CACHE` and `TOOLTOOL_RETRY_BASE_MS` applied.
     public init(environment: [String: String] = [:]) {
         if let cache = environment["TOOLTOOL_CACHE"], !cache.isEmpty { cacheFolder = cache }
-        if let base = environment["TOOLTOOL_RETRY_BASE_MS"].flatMap({ Int($0) }), base >= 0 { retryBaseMilliseconds = base }
+        if let base = environment["TOOLTOOL_RETRY_BASE_MS"].flatMap({ Int($0) }), base >= 0 {
+            retryBaseMilliseconds = base
+        }
     }
 }

@@ -24,13 +24,16 @@ struct AddCommand {
             do { computed = try FileDigest.compute(path: path, algorithm: options.algorithm) } catch {
                 throw ClientError(.io, "add: \(error.description)")
             }
-            let record = ManifestRecord(filename: name, size: computed.size, digest: computed.digest,
-                                        unpack: options.unpack, version: options.version,
-                                        visibility: options.visibility)
+            let record = ManifestRecord(
+                filename: name, size: computed.size, digest: computed.digest,
+                unpack: options.unpack, version: options.version,
+                visibility: options.visibility)
             if old.records.contains(record) || added.contains(record) {
                 Log.error("manifest already contains an identical record for \(name)")
                 allAdded = false
-            } else if old.records.contains(where: { $0.filename == name }) || added.contains(where: { $0.filename == name }) {
+            } else if old.records.contains(where: { $0.filename == name })
+                || added.contains(where: { $0.filename == name })
+            {
                 Log.error("manifest already contains a different file named \(name)")
                 allAdded = false
             } else {

@@ -42,7 +42,8 @@ enum LocalFileState: Equatable {
         case .valid: return nil
         case .missing: return "missing"
         case .wrongSize(let size): return "size is \(size) bytes, expected \(record.size.map(String.init) ?? "any")"
-        case .wrongDigest(let digest): return "digest is \(digest.hex.prefix(16))..., expected \(record.digest.hex.prefix(16))..."
+        case .wrongDigest(let digest):
+            return "digest is \(digest.hex.prefix(16))..., expected \(record.digest.hex.prefix(16))..."
         case .unreadable(let why): return "unreadable: \(why)"
         }
     }

@@ -25,7 +25,8 @@ enum ManifestFile {
 
     /// `PATH: not as documented, read as tooltool.py 1.4.0 reads it: NOTE; NOTE; ...`.
     static func warning(_ path: String, _ notes: [ManifestNote]) -> String {
-        var text = "\(path): not as documented, read as tooltool.py 1.4.0 reads it: "
+        var text =
+            "\(path): not as documented, read as tooltool.py 1.4.0 reads it: "
             + notes.prefix(notesShown).map(\.description).joined(separator: "; ")
         if notes.count > notesShown { text += "; and \(notes.count - notesShown) more" }
         return text

@@ -38,7 +38,9 @@ struct PurgeCommand {
             let path = FileSystem.join(folder, name)
             guard let info = FileSystem.linkStatus(path), info.st_mode & S_IFMT == S_IFREG else { continue }
             let mtime = info.st_mtim.tv_sec
-            if name.hasPrefix("."), name.hasSuffix(".tmp"), now.tv_sec - mtime < PurgeCommand.temporaryGrace { continue }
+            if name.hasPrefix("."), name.hasSuffix(".tmp"), now.tv_sec - mtime < PurgeCommand.temporaryGrace {
+                continue
+            }
             entries.append((mtime, path))
         }
         entries.sort { $0.mtime < $1.mtime }
@@ -57,7 +59,9 @@ struct PurgeCommand {
         removeStamps(in: folder, all: fullPurge)
         let freeAfter = try FileSystem.freeBytes(folder)
         if !fullPurge, freeAfter < wanted {
-            Log.warning("removed \(removed) files but only \(ProgressBoard.bytes(freeAfter)) are free in \(folder), wanted \(ProgressBoard.bytes(wanted))")
+            Log.warning(
+                "removed \(removed) files but only \(ProgressBoard.bytes(freeAfter)) are free in \(folder), wanted \(ProgressBoard.bytes(wanted))"
+            )
         } else {
             Log.info("removed \(removed) files from \(folder)")
         }

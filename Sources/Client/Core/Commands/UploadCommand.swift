@@ -22,7 +22,9 @@ struct UploadCommand {
         }
         let token = try AuthenticationFile.token(options.authenticationFile)
         let manifest = try ManifestFile.load(options.manifest)
-        guard !manifest.records.isEmpty else { throw ClientError(.manifest, "\(options.manifest) has no records to upload") }
+        guard !manifest.records.isEmpty else {
+            throw ClientError(.manifest, "\(options.manifest) has no records to upload")
+        }
         // A `"size": null` record is sent with the size of its local file, which is checked against the digest below.
         let records = manifest.records.map { record in
             var sized = record
@@ -38,15 +40,24 @@ struct UploadCommand {
                 continue
             }
             if let kept = record.extra.first(where: { $0.0 == "visibility" })?.1 {
-                throw ClientError(.manifest, "\(record.filename) has visibility \(JSONWriter.write(kept)) in the manifest: "
-                                  + "it must be \"public\" or \"internal\"")
+                throw ClientError(
+                    .manifest,
+                    "\(record.filename) has visibility \(JSONWriter.write(kept)) in the manifest: "
+                        + "it must be \"public\" or \"internal\"")
             }
             guard let visibility = record.visibility ?? options.visibility else {
-                throw ClientError(.manifest, "\(record.filename) has no visibility: set it in the manifest or pass --visibility")
+                throw ClientError(
+                    .manifest, "\(record.filename) has no visibility: set it in the manifest or pass --visibility")
             }
-            files.append((record.filename, ["size": .int(record.size ?? 0), "digest": .string(record.digest.hex),
-                                            "algorithm": .string(record.algorithm.rawValue),
-                                            "visibility": .string(visibility.rawValue)]))
+            files.append(
+                (
+                    record.filename,
+                    [
+                        "size": .int(record.size ?? 0), "digest": .string(record.digest.hex),
+                        "algorithm": .string(record.algorithm.rawValue),
+                        "visibility": .string(visibility.rawValue)
+                    ]
+                ))
         }
         guard invalid.isEmpty else {
             throw ClientError(.verification, "cannot upload: not present and valid: \(invalid.joined(separator: ", "))")
@@ -61,7 +72,8 @@ struct UploadCommand {
         var puts: [(record: ManifestRecord, url: String)] = []
         for record in records {
             if let url = batch["files"]?[record.filename]?["put_url"]?.stringValue,
-               !puts.contains(where: { $0.record.filename == record.filename }) {
+                !puts.contains(where: { $0.record.filename == record.filename })
+            {
                 puts.append((record, url))
             }
         }
@@ -77,8 +89,10 @@ struct UploadCommand {
         let errors = Mutex<[String]>([])
         let timeout = options.timeout
         let caBundle = options.caBundle
-        Threads.forEach(count: puts.count, width: options.jobs,
-                        setUp: { try? CurlEasy(timeout: timeout, caBundle: caBundle) }) { index, easy in
+        Threads.forEach(
+            count: puts.count, width: options.jobs,
+            setUp: { try? CurlEasy(timeout: timeout, caBundle: caBundle) }
+        ) { index, easy in
             let (record, url) = puts[index]
             do throws(ClientError) {
                 guard let easy else { throw ClientError(.network, "no HTTP handle available") }

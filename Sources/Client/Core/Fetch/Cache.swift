@@ -63,7 +63,8 @@ struct Cache: Sendable {
                 stamps?.remove(record.digest)
                 return false
             }
-            stampable = settled && found.st_mode & S_IFMT == S_IFREG && directory.status(name).map(EntryState.init) == seen
+            stampable =
+                settled && found.st_mode & S_IFMT == S_IFREG && directory.status(name).map(EntryState.init) == seen
         }
         let touched = Self.isStale(found.st_mtim)
         if touched { directory.touch(name) }
@@ -93,10 +94,12 @@ struct Cache: Sendable {
         // goes when the target is removed, and the ctime that moves is then excused by the count being below the
         // stamp's (`EntryState.mismatch`). Otherwise (a hashed hit, a refreshed mtime, a count not below the
         // stamp's, another user's entry) the entry is stamped as this fetch leaves it.
-        let stillVouched = stamp.map { !touched && (!linked || (seen.links < $0.links && found.st_uid == stamps?.user)) } ?? false
+        let stillVouched =
+            stamp.map { !touched && (!linked || (seen.links < $0.links && found.st_uid == stamps?.user)) } ?? false
         // A stamp vouches for the file that was verified: when linked, the target must be that very file.
         if stampable, !stillVouched, let stamps,
-           !linked || FileSystem.linkStatus(target).map({ EntryState($0).isSameFile(as: seen) }) == true {
+            !linked || FileSystem.linkStatus(target).map({ EntryState($0).isSameFile(as: seen) }) == true
+        {
             stamps.remember(entry: entry, digest: record.digest, verified: seen)
         }
         return true

@@ -87,8 +87,9 @@ final class DownloadFile: ResponseSink {
                 // No size in the manifest: the range must start where we stopped; the digest checks the rest.
                 guard requestedStart > 0, range.hasPrefix("bytes \(requestedStart)-") else {
                     reset()
-                    return refuse("206 with Content-Range \(range.debugDescription), expected \"bytes \(requestedStart)-...\"",
-                                  mismatch: false)
+                    return refuse(
+                        "206 with Content-Range \(range.debugDescription), expected \"bytes \(requestedStart)-...\"",
+                        mismatch: false)
                 }
                 return true
             }
@@ -96,8 +97,9 @@ final class DownloadFile: ResponseSink {
             let total = range.hasPrefix(expected) ? String(range.dropFirst(expected.count)) : nil
             guard requestedStart > 0, let total, total == "*" || total == String(size) else {
                 reset()
-                return refuse("206 with Content-Range \(range.debugDescription), expected \"\(expected)\(size)\"",
-                              mismatch: false)
+                return refuse(
+                    "206 with Content-Range \(range.debugDescription), expected \"\(expected)\(size)\"",
+                    mismatch: false)
             }
             if let length, length != size - requestedStart {
                 reset()
@@ -136,8 +138,10 @@ final class DownloadFile: ResponseSink {
         let digest = hasher.finish()
         hasher = StreamingHasher(algorithm: record.algorithm)
         guard digest == record.digest else {
-            return .failure(ClientError(.verification,
-                                        "digest is \(digest.hex.prefix(16))..., expected \(record.digest.hex.prefix(16))..."))
+            return .failure(
+                ClientError(
+                    .verification,
+                    "digest is \(digest.hex.prefix(16))..., expected \(record.digest.hex.prefix(16))..."))
         }
         return .success(())
     }

@@ -61,11 +61,12 @@ struct EntryState: Equatable, Sendable {
         let fields = bytes.dropLast().split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
         guard fields.count == 9, fields[0].elementsEqual("v1".utf8) else { return nil }
         guard let device = Self.unsigned(fields[1]), let inode = Self.unsigned(fields[2]),
-              let size = Self.unsigned(fields[3]), size <= UInt64(Int64.max),
-              let mtimeSeconds = Self.signed(fields[4]), let mtimeNanoseconds = Self.unsigned(fields[5]),
-              let ctimeSeconds = Self.signed(fields[6]), let ctimeNanoseconds = Self.unsigned(fields[7]),
-              let links = Self.unsigned(fields[8]),
-              mtimeNanoseconds < 1_000_000_000, ctimeNanoseconds < 1_000_000_000 else { return nil }
+            let size = Self.unsigned(fields[3]), size <= UInt64(Int64.max),
+            let mtimeSeconds = Self.signed(fields[4]), let mtimeNanoseconds = Self.unsigned(fields[5]),
+            let ctimeSeconds = Self.signed(fields[6]), let ctimeNanoseconds = Self.unsigned(fields[7]),
+            let links = Self.unsigned(fields[8]),
+            mtimeNanoseconds < 1_000_000_000, ctimeNanoseconds < 1_000_000_000
+        else { return nil }
         self.device = device
         self.inode = inode
         self.size = Int64(size)
@@ -91,7 +92,9 @@ struct EntryState: Equatable, Sendable {
     /// `unsigned` with an optional leading `-`, fitting an `Int`.
     private static func signed(_ field: ArraySlice<UInt8>) -> Int? {
         if field.first == UInt8(ascii: "-") {
-            guard let magnitude = unsigned(field.dropFirst()), magnitude > 0, magnitude <= UInt64(Int.max) else { return nil }
+            guard let magnitude = unsigned(field.dropFirst()), magnitude > 0, magnitude <= UInt64(Int.max) else {
+                return nil
+            }
             return -Int(magnitude)
         }
         guard let value = unsigned(field), value <= UInt64(Int.max) else { return nil }

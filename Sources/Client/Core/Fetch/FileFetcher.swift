@@ -46,19 +46,24 @@ struct FileFetcher: Sendable {
             try Unpacker.unpack(archive: target, into: ".")
         } catch {
             board.notUnpacked(refused: error.code == .unpackRefused)
-            return error.code == .unpackRefused ? .unpackRefused(reason: error.message) : .unpackFailed(reason: error.message)
+            return error.code == .unpackRefused
+                ? .unpackRefused(reason: error.message) : .unpackFailed(reason: error.message)
         }
         return .done
     }
 
-    private func obtain(_ record: ManifestRecord, at target: String,
-                        easy: CurlEasy?) throws(ClientError) -> ProgressBoard.Source {
+    private func obtain(
+        _ record: ManifestRecord, at target: String,
+        easy: CurlEasy?
+    ) throws(ClientError) -> ProgressBoard.Source {
         let state = LocalFileState.check(record, at: target)
         if state == .valid {
             Log.debug("\(target) is present and valid")
             return .present
         }
-        if state != .missing { Log.info("\(target) is not valid (\(state.problem(expected: record) ?? "")); replacing it") }
+        if state != .missing {
+            Log.info("\(target) is not valid (\(state.problem(expected: record) ?? "")); replacing it")
+        }
         if let cache, cache.install(record, at: target, replacing: state != .missing) {
             Log.info("\(target): taken from the cache")
             return .cache
@@ -74,7 +79,9 @@ struct FileFetcher: Sendable {
     /// first server costs one failed attempt, not a whole backoff schedule; between rounds it backs off (with
     /// jitter, honouring `Retry-After`). A server that answers for good (4xx, wrong bytes) leaves play for this
     /// file. Each server gets at most `1 + retries` attempts. Bytes already received are resumed with `Range`.
-    private func download(_ record: ManifestRecord, to target: String, easy: CurlEasy) throws(ClientError) -> ProgressBoard.Source {
+    private func download(
+        _ record: ManifestRecord, to target: String, easy: CurlEasy
+    ) throws(ClientError) -> ProgressBoard.Source {
         let file = try DownloadFile(record: record, target: target)
         file.onProgress = { [board] bytes in board.update(record.filename, bytes: bytes, size: record.size ?? bytes) }
         var inPlay = urls

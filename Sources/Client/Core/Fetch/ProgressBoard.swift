@@ -29,7 +29,9 @@ final class ProgressBoard: Sendable {
 
     /// Makes a board for `files` files totalling `bytes`.
     init(files: Int, bytes: Int64) {
-        state.withLock { $0.totalFiles = files; $0.totalBytes = bytes }
+        state.withLock {
+            $0.totalFiles = files; $0.totalBytes = bytes
+        }
     }
 
     /// Seconds since an arbitrary origin (monotonic).
@@ -88,7 +90,8 @@ final class ProgressBoard: Sendable {
             let done = state.finishedBytes + inFlight
             let rate = Double(state.downloadedBytes + inFlight) / elapsed
             let left = rate > 0 ? Double(state.totalBytes - done) / rate : 0
-            var line = "[\(state.finishedFiles)/\(state.totalFiles)] \(ProgressBoard.bytes(done))/\(ProgressBoard.bytes(state.totalBytes))"
+            var line =
+                "[\(state.finishedFiles)/\(state.totalFiles)] \(ProgressBoard.bytes(done))/\(ProgressBoard.bytes(state.totalBytes))"
             line += " \(ProgressBoard.bytes(Int64(rate)))/s ETA \(Int(left.rounded(.up)))s"
             for (name, progress) in state.active.sorted(by: { $0.key < $1.key }).prefix(3) {
                 let percent = progress.size > 0 ? progress.now * 100 / progress.size : 100

@@ -42,8 +42,9 @@ struct ServerDownload {
             switch response.status {
             case 200, 206:
                 if let size = file.record.size, file.written < size {
-                    return .retryable(ClientError(.network, "short body: got \(file.written) of \(size) bytes"),
-                                      retryAfter: nil)
+                    return .retryable(
+                        ClientError(.network, "short body: got \(file.written) of \(size) bytes"),
+                        retryAfter: nil)
                 }
                 switch file.finish() {
                 case .success: return .success
@@ -53,13 +54,16 @@ struct ServerDownload {
                         // The first bytes came from an earlier attempt, perhaps from another server (a mirror that
                         // cut a wrong body short before its last byte): they, not this server, may be what is
                         // wrong. Ask this server once more for the whole file before giving up on it.
-                        Log.warning("\(file.record.filename): resumed bytes did not verify (\(error.message)); fetching it whole from \(baseURL)")
+                        Log.warning(
+                            "\(file.record.filename): resumed bytes did not verify (\(error.message)); fetching it whole from \(baseURL)"
+                        )
                         return try attempt(file, easy: easy)
                     }
                     return .permanent(error)
                 }
             case 408, 429, 500...599:
-                return .retryable(httpError(response, file), retryAfter: RetryPolicy.parseRetryAfter(response.header("Retry-After")))
+                return .retryable(
+                    httpError(response, file), retryAfter: RetryPolicy.parseRetryAfter(response.header("Retry-After")))
             default:
                 return .permanent(httpError(response, file))
             }

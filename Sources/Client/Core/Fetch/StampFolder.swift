@@ -33,7 +33,8 @@ final class StampFolder: Sendable {
             problem = ClientError(.io, "\(path) is owned by uid \(info.st_uid), not by uid \(geteuid())")
         } else if requirePrivate, info.st_mode & 0o077 != 0 {
             let mode = String(info.st_mode & 0o7777, radix: 8)
-            problem = ClientError(.io, "\(path) has mode 0\(mode), expected no permission for group or others (chmod 700)")
+            problem = ClientError(
+                .io, "\(path) has mode 0\(mode), expected no permission for group or others (chmod 700)")
         } else {
             problem = nil
         }

@@ -52,8 +52,9 @@ final class VerificationStamps: Sendable {
     /// be trusted, in which case every hit is hashed. `trusted: false` is `--verify-cache`.
     static func open(cacheFolder: String, trusted: Bool) -> VerificationStamps? {
         do {
-            return VerificationStamps(folder: try StampFolder(cacheFolder: cacheFolder, create: true, requirePrivate: true),
-                                      trusted: trusted)
+            return VerificationStamps(
+                folder: try StampFolder(cacheFolder: cacheFolder, create: true, requirePrivate: true),
+                trusted: trusted)
         } catch {
             Log.debug("ignoring verification stamps: \(error.message); every cache hit is hashed")
             return nil
@@ -82,7 +83,9 @@ final class VerificationStamps: Sendable {
     private func check(_ record: ManifestRecord, _ info: stat) -> Result<EntryState, Distrust> {
         guard trusted else { return .failure(Distrust("--verify-cache")) }
         guard info.st_mode & S_IFMT == S_IFREG else { return .failure(Distrust("not a regular file")) }
-        if let size = record.size, Int64(info.st_size) != size { return .failure(Distrust("its size is not the manifest's")) }
+        if let size = record.size, Int64(info.st_size) != size {
+            return .failure(Distrust("its size is not the manifest's"))
+        }
         let stamp: EntryState
         switch table {
         case .failure(let error):
@@ -152,8 +155,9 @@ final class VerificationStamps: Sendable {
             stamps.removeAll()
         }
         let skipped = Set(notes.map(\.name)).count - stamps.count
-        Log.debug("wrote \(stamps.count) verification stamp(s) in \(folder.path) after waiting \(waited / 1_000_000) ms for the clock"
-                  + (skipped > 0 ? "; \(skipped) entry(ies) not stamped (changed meanwhile, or the write failed)" : ""))
+        Log.debug(
+            "wrote \(stamps.count) verification stamp(s) in \(folder.path) after waiting \(waited / 1_000_000) ms for the clock"
+                + (skipped > 0 ? "; \(skipped) entry(ies) not stamped (changed meanwhile, or the write failed)" : ""))
     }
 
     /// Waits until `CLOCK_REALTIME_COARSE` reads later than `instant`; returns the nanoseconds waited. Gives up
@@ -163,7 +167,8 @@ final class VerificationStamps: Sendable {
         let start = Timestamp.coarseNow()
         let tick = Timestamp.coarseResolution()
         var now = start
-        while now <= instant, start.nanoseconds(until: instant) < 50_000_000, start.nanoseconds(until: now) < 50_000_000 {
+        while now <= instant, start.nanoseconds(until: instant) < 50_000_000, start.nanoseconds(until: now) < 50_000_000
+        {
             Timestamp.sleep(nanoseconds: min(now.nanoseconds(until: instant) + 1_000, tick))
             now = Timestamp.coarseNow()
         }

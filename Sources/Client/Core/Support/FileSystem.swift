@@ -57,7 +57,8 @@ public enum FileSystem {
     /// with a reused id from meeting our names, and every creation uses `O_EXCL` all the same.
     public static func temporaryPath(beside path: String) -> String {
         let count = temporaryCounter.wrappingAdd(1, ordering: .relaxed).oldValue
-        return join(directory(of: path), ".\(baseName(of: path)).\(processID).\(temporarySeed)-\(String(count, radix: 36)).tmp")
+        return join(
+            directory(of: path), ".\(baseName(of: path)).\(processID).\(temporarySeed)-\(String(count, radix: 36)).tmp")
     }
 
     /// This process's id, read once (`fork` is never called without `exec`).

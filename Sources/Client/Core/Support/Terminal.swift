@@ -60,6 +60,8 @@ public final class Terminal: Sendable {
     /// Writes all of `text`; a terminal or pipe that fails is not worth failing the command for.
     private static func writeAll(fd: Int32, _ text: String) {
         var text = text
-        text.withUTF8 { buffer in try? FileSystem.writeAll(fd, UnsafeRawBufferPointer(buffer), path: fd == 1 ? "stdout" : "stderr") }
+        text.withUTF8 { buffer in
+            try? FileSystem.writeAll(fd, UnsafeRawBufferPointer(buffer), path: fd == 1 ? "stdout" : "stderr")
+        }
     }
 }

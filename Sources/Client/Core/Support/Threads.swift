@@ -17,11 +17,13 @@ enum Threads {
     static func spawn(_ body: @escaping @Sendable () -> Void) -> pthread_t {
         let start = Unmanaged.passRetained(Start(body)).toOpaque()
         var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { argument in
-            let start = Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue()
-            start.body()
-            return nil
-        }, start)
+        let result = pthread_create(
+            &thread, nil,
+            { argument in
+                let start = Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue()
+                start.body()
+                return nil
+            }, start)
         guard result == 0 else {
             // No thread: run inline rather than lose the work.
             Unmanaged<Start>.fromOpaque(start).takeRetainedValue().body()
@@ -38,8 +40,10 @@ enum Threads {
 
     /// Runs `body(i)` for every `i` in `0..<count` on up to `width` threads, each taking the next index when done.
     /// `setUp` runs once per thread and its value is handed to every `body` call on that thread.
-    static func forEach<State>(count: Int, width: Int, setUp: @escaping @Sendable () -> State,
-                               _ body: @escaping @Sendable (Int, State) -> Void) {
+    static func forEach<State>(
+        count: Int, width: Int, setUp: @escaping @Sendable () -> State,
+        _ body: @escaping @Sendable (Int, State) -> Void
+    ) {
         let next = Counter()
         let threads = (0..<max(1, min(width, count))).map { _ in
             spawn {

@@ -16,7 +16,9 @@ enum Curl {
 
     /// Throws when `curl_easy_setopt` (named by `what`) refused a value: a bug or a libcurl too old.
     static func check(_ code: CURLcode, _ what: String) throws(ClientError) {
-        guard code == CURLE_OK else { throw ClientError(.network, "curl_easy_setopt(\(what)) failed: \(message(code))") }
+        guard code == CURLE_OK else {
+            throw ClientError(.network, "curl_easy_setopt(\(what)) failed: \(message(code))")
+        }
     }
 
     /// Maps a failed transfer's code (and libcurl's message, which tells a TLS protocol failure from a connection
@@ -24,7 +26,7 @@ enum Curl {
     static func kind(of code: CURLcode, message: String = "") -> TransportError.Kind {
         switch code {
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
-             CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CERTPROBLEM:
+            CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CERTPROBLEM:
             return .certificate
         case CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CRL_BADFILE: return .caFile
         case CURLE_SSL_CONNECT_ERROR:

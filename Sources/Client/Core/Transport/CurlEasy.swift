@@ -38,7 +38,8 @@ final class CurlEasy {
     /// Runs `request` to completion, handing the final response to `sink`.
     ///
     /// Returns the final response's status and headers, or why the transfer failed below HTTP.
-    func perform(_ request: HTTPRequest, sink: ResponseSink) throws(ClientError) -> Result<HTTPResponse, TransportError> {
+    func perform(_ request: HTTPRequest, sink: ResponseSink) throws(ClientError) -> Result<HTTPResponse, TransportError>
+    {
         curl_easy_reset(handle)
         errorBuffer[0] = 0
         let context = TransferContext(sink: sink)
@@ -85,7 +86,9 @@ final class CurlEasy {
     /// The URL of the last transfer's last request (after redirects), nil when libcurl has none.
     private var effectiveURL: String? {
         var pointer: UnsafeMutableRawPointer?
-        guard tt_curl_getinfo_pointer(handle, CURLINFO_EFFECTIVE_URL, &pointer) == CURLE_OK, let pointer else { return nil }
+        guard tt_curl_getinfo_pointer(handle, CURLINFO_EFFECTIVE_URL, &pointer) == CURLE_OK, let pointer else {
+            return nil
+        }
         return String(cString: pointer.assumingMemoryBound(to: CChar.self))
     }
 
@@ -111,23 +114,28 @@ final class CurlEasy {
         try string(CURLOPT_USERAGENT, CurlEasy.userAgent, "USERAGENT")
         if let caBundle { try string(CURLOPT_CAINFO, caBundle.path, "CAINFO") }
         try Curl.check(tt_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList), "HTTPHEADER")
-        try Curl.check(tt_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, CurlEasy.writeCallback), "WRITEFUNCTION")
-        try Curl.check(tt_curl_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, CurlEasy.headerCallback), "HEADERFUNCTION")
+        try Curl.check(
+            tt_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, CurlEasy.writeCallback), "WRITEFUNCTION")
+        try Curl.check(
+            tt_curl_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, CurlEasy.headerCallback), "HEADERFUNCTION")
 
         switch request.body {
         case .none:
             if request.method != "GET" { try string(CURLOPT_CUSTOMREQUEST, request.method, "CUSTOMREQUEST") }
         case .bytes(let bytes):
-            try Curl.check(tt_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)), "POSTFIELDSIZE_LARGE")
+            try Curl.check(
+                tt_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)), "POSTFIELDSIZE_LARGE")
             let copied = bytes.withUnsafeBytes { buffer in
-                tt_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
+                tt_curl_setopt_pointer(
+                    handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
             }
             try Curl.check(copied, "COPYPOSTFIELDS")
             if request.method != "POST" { try string(CURLOPT_CUSTOMREQUEST, request.method, "CUSTOMREQUEST") }
         case .file(_, let size):
             try long(CURLOPT_UPLOAD, 1, "UPLOAD")
             try Curl.check(tt_curl_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(size)), "INFILESIZE_LARGE")
-            try Curl.check(tt_curl_setopt_data_callback(handle, CURLOPT_READFUNCTION, CurlEasy.readCallback), "READFUNCTION")
+            try Curl.check(
+                tt_curl_setopt_data_callback(handle, CURLOPT_READFUNCTION, CurlEasy.readCallback), "READFUNCTION")
             if request.method != "PUT" { try string(CURLOPT_CUSTOMREQUEST, request.method, "CUSTOMREQUEST") }
         }
     }

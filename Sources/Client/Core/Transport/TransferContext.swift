@@ -34,7 +34,8 @@ final class TransferContext {
             started = false
         } else if trimmed.isEmpty {
             let isInterim = (100..<200).contains(status)
-            let isFollowedRedirect = (300..<400).contains(status) && headers.contains { $0.0.lowercased() == "location" }
+            let isFollowedRedirect =
+                (300..<400).contains(status) && headers.contains { $0.0.lowercased() == "location" }
             if !isInterim && !isFollowedRedirect {
                 started = true
                 return sink.responseStarted(HTTPResponse(status: status, headers: headers))

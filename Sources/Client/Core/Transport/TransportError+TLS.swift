@@ -4,7 +4,8 @@ extension TransportError {
     /// `server` is the URL's scheme, host and port only (a signed upload URL's query never appears); `trust` is the
     /// CA file in use, nil for the system's store.
     static func tlsMessage(_ kind: Kind, curlMessage: String, server: String, trust: CABundle?) -> String {
-        let trusted = trust.map { "trusting \($0.described)" }
+        let trusted =
+            trust.map { "trusting \($0.described)" }
             ?? "trusting the system's CA store; a private CA needs --cacert FILE or SSL_CERT_FILE"
         switch kind {
         case .caFile:
@@ -12,7 +13,8 @@ extension TransportError {
             return "cannot use \(file) for \(server): \(curlMessage)"
         case .tlsHandshake:
             let plain = curlMessage.contains("wrong version number") || curlMessage.contains("packet length too long")
-            let hint = plain ? "does that port speak https, or plain http?" : "no TLS version or cipher suite in common?"
+            let hint =
+                plain ? "does that port speak https, or plain http?" : "no TLS version or cipher suite in common?"
             return "TLS handshake with \(server) failed: \(curlMessage) (\(hint))"
         default:
             let hint: String

@@ -58,9 +58,13 @@ final class DiskWriter {
     /// Makes a writer that restores permissions and times but never owners, and refuses to write through links,
     /// `..` or absolute paths (our own checks run first; these are a second line).
     init(allowAbsolute: Bool) throws(ClientError) {
-        guard let handle = archive_write_disk_new() else { throw ClientError(.unpack, "archive_write_disk_new: out of memory") }
+        guard let handle = archive_write_disk_new() else {
+            throw ClientError(.unpack, "archive_write_disk_new: out of memory")
+        }
         self.handle = handle
-        var flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT
+        var flags =
+            ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_SYMLINKS
+            | ARCHIVE_EXTRACT_SECURE_NODOTDOT
         if !allowAbsolute { flags |= ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS }
         archive_write_disk_set_options(handle, flags)
         archive_write_disk_set_standard_lookup(handle)

@@ -17,14 +17,18 @@ enum EntryPolicy {
         case .device:
             return "\(path.debugDescription) is a device file"
         case .symlink(let target):
-            if target.hasPrefix("/") { return "\(path.debugDescription) links to the absolute path \(target.debugDescription)" }
+            if target.hasPrefix("/") {
+                return "\(path.debugDescription) links to the absolute path \(target.debugDescription)"
+            }
             let parent = Array(components(path).dropLast())
             guard stays(inside: parent + components(target)) else {
                 return "\(path.debugDescription) links to \(target.debugDescription), outside the folder"
             }
             return nil
         case .hardlink(let target):
-            if let problem = pathProblem(target) { return "\(path.debugDescription) is a hard link whose target \(problem)" }
+            if let problem = pathProblem(target) {
+                return "\(path.debugDescription) is a hard link whose target \(problem)"
+            }
             return nil
         case .regular, .directory, .other:
             return nil

@@ -12,7 +12,9 @@ import Glibc
 /// setgid bits are dropped.
 enum Unpacker {
     /// The extensions understood, longest first.
-    static let extensions = [".tar.gz", ".tar.bz2", ".tar.xz", ".tar.zst", ".tgz", ".tbz2", ".txz", ".tzst", ".tar", ".zip"]
+    static let extensions = [
+        ".tar.gz", ".tar.bz2", ".tar.xz", ".tar.zst", ".tgz", ".tbz2", ".txz", ".tzst", ".tar", ".zip"
+    ]
 
     /// The archive's name without its extension, or nil when the extension is not an archive's.
     static func baseName(of archive: String) -> String? {
@@ -24,7 +26,8 @@ enum Unpacker {
     /// Unpacks `archive` into `folder`.
     static func unpack(archive: String, into folder: String) throws(ClientError) {
         guard let base = baseName(of: archive) else {
-            throw ClientError(.unpack, "cannot unpack \(archive): expected one of \(extensions.joined(separator: ", "))")
+            throw ClientError(
+                .unpack, "cannot unpack \(archive): expected one of \(extensions.joined(separator: ", "))")
         }
         let staging = FileSystem.temporaryPath(beside: FileSystem.join(folder, base + ".unpack"))
         guard mkdir(staging, 0o700) == 0 else { throw FileSystem.error("cannot create folder", staging) }

@@ -22,11 +22,13 @@ extension APIFailure {
             // Nothing failed: the store holds a stray copy, and the description names the fix (fsck --repair).
             self.init(status: .conflict, name: .inBothFolders, description: error.description)
         case .diskFull:
-            self.init(status: .insufficientStorage, name: .insufficientStorage,
-                      description: "the server's disk is full; try again later")
+            self.init(
+                status: .insufficientStorage, name: .insufficientStorage,
+                description: "the server's disk is full; try again later")
         case .insufficientSpace(_, let needed, _):
-            self.init(status: .insufficientStorage, name: .insufficientStorage,
-                      description: "the server's disk has no room for \(needed) bytes; try again later")
+            self.init(
+                status: .insufficientStorage, name: .insufficientStorage,
+                description: "the server's disk has no room for \(needed) bytes; try again later")
         case .unavailable:
             self = .storageUnavailable
         case .io, .uploadClosed, .misconfigured:

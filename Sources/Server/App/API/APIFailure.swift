@@ -30,12 +30,14 @@ struct APIFailure: Error, Sendable {
 
     /// 503 `IndexUnavailable` with `Retry-After`: the database cannot be reached right now.
     static let indexUnavailable = APIFailure(
-        status: .serviceUnavailable, name: .indexUnavailable, description: "the metadata index cannot be reached right now; try again shortly",
+        status: .serviceUnavailable, name: .indexUnavailable,
+        description: "the metadata index cannot be reached right now; try again shortly",
         headers: [("Retry-After", String(retryAfterSeconds))])
 
     /// 503 `StorageUnavailable` with `Retry-After`: the blob store (an S3 endpoint) does not answer right now.
     static let storageUnavailable = APIFailure(
-        status: .serviceUnavailable, name: .storageUnavailable, description: "the blob store is not answering; try again later",
+        status: .serviceUnavailable, name: .storageUnavailable,
+        description: "the blob store is not answering; try again later",
         headers: [("Retry-After", String(retryAfterSeconds))])
 
     /// What `Retry-After` says when the index or the blob store is down.
@@ -46,8 +48,10 @@ struct APIFailure: Error, Sendable {
         APIResponse.error(status, name, description, close: close || closesConnection, headers: headers, user: user)
     }
 
-    init(status: HTTPStatus, name: APIErrorName, description: String, headers: [(String, String)] = [],
-         closesConnection: Bool = false) {
+    init(
+        status: HTTPStatus, name: APIErrorName, description: String, headers: [(String, String)] = [],
+        closesConnection: Bool = false
+    ) {
         self.status = status
         self.name = name
         self.description = description

@@ -4,8 +4,10 @@ import Storage
 
 extension APIRoutes {
     /// Answers from the worker queue with what `job` returns; a thrown failure becomes its error answer.
-    func later(_ caller: Caller, _ what: String,
-               _ job: @escaping @Sendable () throws -> HTTPResponse) -> HTTPRequestAction {
+    func later(
+        _ caller: Caller, _ what: String,
+        _ job: @escaping @Sendable () throws -> HTTPResponse
+    ) -> HTTPRequestAction {
         let context = self.context
         return .respondLater { responder in
             context.worker.async { responder.send(Self.answer(what, user: caller.user, job)) }
@@ -14,14 +16,18 @@ extension APIRoutes {
 
     /// Reads a JSON body of at most `maxJSONBodySize` bytes (413 past it), then runs `job` on the worker queue with
     /// the parsed document. Malformed JSON (including nesting past the parser's depth limit) answers 400 `BadJSON`.
-    func withJSONBody(_ head: HTTPRequestHead, _ caller: Caller, _ what: String,
-                      _ job: @escaping @Sendable (JSONValue) throws -> HTTPResponse) -> HTTPRequestAction {
+    func withJSONBody(
+        _ head: HTTPRequestHead, _ caller: Caller, _ what: String,
+        _ job: @escaping @Sendable (JSONValue) throws -> HTTPResponse
+    ) -> HTTPRequestAction {
         let context = self.context
-        return BufferedBodyConsumer.action(for: head, limit: context.configuration.maxJSONBodySize) { _, bytes, responder in
+        return BufferedBodyConsumer.action(for: head, limit: context.configuration.maxJSONBodySize) {
+            _, bytes, responder in
             context.worker.async {
-                responder.send(Self.answer(what, user: caller.user) {
-                    try job(try Self.parseJSON(bytes))
-                })
+                responder.send(
+                    Self.answer(what, user: caller.user) {
+                        try job(try Self.parseJSON(bytes))
+                    })
             }
         }
     }

@@ -33,12 +33,15 @@ struct APIRoutes: Sendable {
         case ["file"]:
             return ServerHandler.only([.get, .head], head) { files.search(head, caller: caller) }
         case let p where p.count == 4 && p[0] == "upload" && p[1] == "complete" && p[2] == "sha512":
-            return ServerHandler.only([.get], head) { withDigest(p[3], head, caller) { uploads.complete(digest: $0, caller: caller) } }
+            return ServerHandler.only([.get], head) {
+                withDigest(p[3], head, caller) { uploads.complete(digest: $0, caller: caller) }
+            }
         case let p where p.count == 3 && p[0] == "file" && p[1] == "sha512":
             return ServerHandler.only([.get, .head, .patch], head) {
                 withDigest(p[2], head, caller) { digest in
-                    head.method == .patch ? files.patch(head, digest: digest, caller: caller)
-                                           : files.get(digest: digest, caller: caller)
+                    head.method == .patch
+                        ? files.patch(head, digest: digest, caller: caller)
+                        : files.get(digest: digest, caller: caller)
                 }
             }
         case let p where (p.count == 2 || (p.count == 3 && p[2] == "manifest")) && p[0] == "upload":
@@ -53,19 +56,25 @@ struct APIRoutes: Sendable {
     }
 
     /// Parses the digest of a path, or answers 400 `BadDigest`.
-    private func withDigest(_ text: Substring, _ head: HTTPRequestHead, _ caller: Caller,
-                            _ action: (Digest) -> HTTPRequestAction) -> HTTPRequestAction {
+    private func withDigest(
+        _ text: Substring, _ head: HTTPRequestHead, _ caller: Caller,
+        _ action: (Digest) -> HTTPRequestAction
+    ) -> HTTPRequestAction {
         do {
             return action(try Digest(parsing: text))
         } catch {
-            return .respond(APIResponse.error(.badRequest, .badDigest, error.description, close: head.contentLength ?? 0 > 0,
-                                              user: caller.user))
+            return .respond(
+                APIResponse.error(
+                    .badRequest, .badDigest, error.description, close: head.contentLength ?? 0 > 0,
+                    user: caller.user))
         }
     }
 
     /// A batch id from a path segment: 1 to 18 ASCII digits (so it fits an Int64), else nil.
     static func batchID(_ text: Substring) -> Int64? {
-        guard (1...18).contains(text.utf8.count), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        guard (1...18).contains(text.utf8.count), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+            return nil
+        }
         return Int64(text)
     }
 }

@@ -14,7 +14,7 @@ enum BatchJSON {
                 ("size", .int(file.size)),
                 ("digest", .string(file.digest.hex)),
                 ("algorithm", .string(file.digest.algorithm.rawValue)),
-                ("visibility", .string(file.visibility.rawValue)),
+                ("visibility", .string(file.visibility.rawValue))
             ]
             if let url = putURLs[file.filename] { members.append(("put_url", .string(url))) }
             return (file.filename, .object(members))
@@ -24,14 +24,16 @@ enum BatchJSON {
             "author": .string(batch.author),
             "message": .string(batch.message),
             "uploaded": .string(batch.uploaded),
-            "files": .object(files),
+            "files": .object(files)
         ]
     }
 
     /// The batch as a tooltool manifest: one record per file (sorted by filename), with its declared visibility.
     static func manifest(_ batch: BatchRecord) -> Manifest {
-        Manifest(records: batch.files.map { file in
-            ManifestRecord(filename: file.filename, size: file.size, digest: file.digest, visibility: file.visibility)
-        })
+        Manifest(
+            records: batch.files.map { file in
+                ManifestRecord(
+                    filename: file.filename, size: file.size, digest: file.digest, visibility: file.visibility)
+            })
     }
 }

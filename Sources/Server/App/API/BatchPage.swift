@@ -17,7 +17,8 @@ struct BatchPage: Sendable {
         text = query["q"] ?? ""
         if let raw = query["before"] {
             guard let id = APIRoutes.batchID(Substring(raw)) else {
-                throw .badRequest(.badRequest, "before must be a batch id (1 to 18 digits), got \(raw.debugDescription)")
+                throw .badRequest(
+                    .badRequest, "before must be a batch id (1 to 18 digits), got \(raw.debugDescription)")
             }
             before = id
         } else {
@@ -25,7 +26,8 @@ struct BatchPage: Sendable {
         }
         if let raw = query["limit"] {
             guard let value = Int(raw), (1...Self.maxLimit).contains(value) else {
-                throw .badRequest(.badRequest, "limit must be a number from 1 to \(Self.maxLimit), got \(raw.debugDescription)")
+                throw .badRequest(
+                    .badRequest, "limit must be a number from 1 to \(Self.maxLimit), got \(raw.debugDescription)")
             }
             limit = value
         } else {

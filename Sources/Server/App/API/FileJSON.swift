@@ -11,22 +11,27 @@ enum FileJSON {
             "digest": .string(file.digest.hex),
             "algorithm": .string(file.digest.algorithm.rawValue),
             "visibility": .string(file.visibility.rawValue),
-            "has_instances": .bool(file.hasInstances),
+            "has_instances": .bool(file.hasInstances)
         ]
     }
 
     /// A file with the batches that named it.
     static func details(_ file: FileRecord, batches: [FileMention]) -> JSONValue {
         guard case .object(var members) = self.file(file) else { return self.file(file) }
-        members.append(("batches", .array(batches.map { mention in
-            [
-                "id": .int(mention.batchID),
-                "filename": .string(mention.filename),
-                "author": .string(mention.author),
-                "message": .string(mention.message),
-                "uploaded": .string(mention.uploaded),
-            ]
-        })))
+        members.append(
+            (
+                "batches",
+                .array(
+                    batches.map { mention in
+                        [
+                            "id": .int(mention.batchID),
+                            "filename": .string(mention.filename),
+                            "author": .string(mention.author),
+                            "message": .string(mention.message),
+                            "uploaded": .string(mention.uploaded)
+                        ]
+                    })
+            ))
         return .object(members)
     }
 }

@@ -28,12 +28,14 @@ enum FileOperation: Equatable {
             case "set_visibility":
                 guard let name = element["visibility"]?.stringValue, let visibility = Visibility(name: name) else {
                     let got = element["visibility"].map { JSONWriter.write($0) } ?? "nothing"
-                    throw .badRequest(.badVisibility, "operation \(index): visibility must be public or internal, got \(got)")
+                    throw .badRequest(
+                        .badVisibility, "operation \(index): visibility must be public or internal, got \(got)")
                 }
                 operations.append(.setVisibility(visibility))
             default:
-                throw .badRequest(.badOperation,
-                                  "operation \(index): op must be set_visibility or delete_instances, got \(op.debugDescription)")
+                throw .badRequest(
+                    .badOperation,
+                    "operation \(index): op must be set_visibility or delete_instances, got \(op.debugDescription)")
             }
         }
         return operations
@@ -54,12 +56,15 @@ extension FileRoutes {
             let operations = try FileOperation.list(document)
             if try context.inFlight.contains(digest) {
                 let seconds = context.configuration.uploadRetryAfter
-                throw APIFailure(status: .conflict, name: .uploadInProgress,
-                                 description: "an upload of \(digest.hex) is in progress; try again in \(seconds) s",
-                                 headers: [("X-Retry-After", String(seconds))])
+                throw APIFailure(
+                    status: .conflict, name: .uploadInProgress,
+                    description: "an upload of \(digest.hex) is in progress; try again in \(seconds) s",
+                    headers: [("X-Retry-After", String(seconds))])
             }
             try context.reconcile(digest)
-            guard try context.index.file(digest) != nil else { throw APIFailure.notFound("no file with digest \(digest.hex)") }
+            guard try context.index.file(digest) != nil else {
+                throw APIFailure.notFound("no file with digest \(digest.hex)")
+            }
             for operation in operations {
                 switch operation {
                 case .setVisibility(let visibility):

@@ -39,17 +39,22 @@ struct ReadAccess: Sendable {
 
     /// A search route: `body` with the caller's access and the `q` text, or the answer for a caller without a token
     /// (401) or a malformed query string (400).
-    static func search(_ head: HTTPRequestHead, caller: Caller,
-                       _ body: (ReadAccess, String) -> HTTPRequestAction) -> HTTPRequestAction {
+    static func search(
+        _ head: HTTPRequestHead, caller: Caller,
+        _ body: (ReadAccess, String) -> HTTPRequestAction
+    ) -> HTTPRequestAction {
         search(head, caller: caller) { access, query in body(access, query["q"] ?? "") }
     }
 
     /// A search route that reads more than `q`: `body` with the caller's access and the whole parsed query string.
-    static func search(_ head: HTTPRequestHead, caller: Caller,
-                       _ body: (ReadAccess, QueryString) -> HTTPRequestAction) -> HTTPRequestAction {
+    static func search(
+        _ head: HTTPRequestHead, caller: Caller,
+        _ body: (ReadAccess, QueryString) -> HTTPRequestAction
+    ) -> HTTPRequestAction {
         guard let access = of(caller) else { return .respond(unauthorized) }
         guard let query = QueryString(head.query) else {
-            return .respond(APIFailure.badRequest(.badRequest, "the query string is malformed").response(user: caller.user))
+            return .respond(
+                APIFailure.badRequest(.badRequest, "the query string is malformed").response(user: caller.user))
         }
         return body(access, query)
     }

@@ -12,7 +12,7 @@ enum TokenJSON {
             "permissions": .array(info.permissions.map { .string($0.rawValue) }),
             "created": .string(info.created),
             "last_used": info.lastUsed.map(JSONValue.string) ?? .null,
-            "revoked": info.revoked.map(JSONValue.string) ?? .null,
+            "revoked": info.revoked.map(JSONValue.string) ?? .null
         ]
     }
 }

@@ -16,7 +16,9 @@ struct TokenRequest {
         guard let user = userValue.stringValue else {
             throw .badRequest(.badRequest, "user must be a string, got \(userValue.typeName)")
         }
-        guard user.contains(where: { !$0.isWhitespace }) else { throw .badRequest(.badRequest, "user must not be empty") }
+        guard user.contains(where: { !$0.isWhitespace }) else {
+            throw .badRequest(.badRequest, "user must not be empty")
+        }
         guard let listValue = document["permissions"] else { throw .badRequest(.badRequest, "permissions is missing") }
         guard let list = listValue.arrayValue else {
             throw .badRequest(.badRequest, "permissions must be a list of names, got \(listValue.typeName)")
@@ -27,12 +29,16 @@ struct TokenRequest {
                 throw .badRequest(.badRequest, "permissions must hold strings, got \(item.typeName)")
             }
             guard let permission = Permission(name: name) else {
-                throw .badRequest(.badPermission, "unknown permission \(name.debugDescription); known: "
-                                  + Permission.allCases.map(\.rawValue).joined(separator: ", "))
+                throw .badRequest(
+                    .badPermission,
+                    "unknown permission \(name.debugDescription); known: "
+                        + Permission.allCases.map(\.rawValue).joined(separator: ", "))
             }
             permissions.insert(permission)
         }
-        guard !permissions.isEmpty else { throw .badRequest(.badRequest, "permissions must name at least one, got none") }
+        guard !permissions.isEmpty else {
+            throw .badRequest(.badRequest, "permissions must name at least one, got none")
+        }
         self.user = user
         self.permissions = permissions
     }

@@ -16,11 +16,13 @@ struct TokenRoutes: Sendable {
         guard case .token(let id, let user, let permissions) = caller else {
             return .respond(Authorization.unauthorized("whoami needs a token"))
         }
-        return .respond(APIResponse.result([
-            "id": .int(id),
-            "user": .string(user),
-            "permissions": .array(permissions.sorted().map { .string($0.rawValue) }),
-        ], user: user))
+        return .respond(
+            APIResponse.result(
+                [
+                    "id": .int(id),
+                    "user": .string(user),
+                    "permissions": .array(permissions.sorted().map { .string($0.rawValue) })
+                ], user: user))
     }
 
     /// `GET /tokens`: every token, oldest first, as TOKEN objects (never a secret).
@@ -46,7 +48,9 @@ struct TokenRoutes: Sendable {
                 throw APIFailure.notFound("token \(id) vanished right after it was made")
             }
             ServerLog.info("token \(id) for \(request.user) created by \(caller.user ?? "-")")
-            guard case .object(var members) = TokenJSON.token(info) else { return APIResponse.result(TokenJSON.token(info)) }
+            guard case .object(var members) = TokenJSON.token(info) else {
+                return APIResponse.result(TokenJSON.token(info))
+            }
             members.append(("token", .string(secret)))
             return APIResponse.result(.object(members))
         }

@@ -33,8 +33,10 @@ struct UploadBatchRequest {
         }
         guard let filesValue = document["files"] else { throw .badRequest(.badRequest, "files is missing") }
         guard let members = filesValue.objectValue else {
-            throw .badRequest(.badRequest, "files must be an object of FILENAME: {size, digest, algorithm, visibility}, "
-                                             + "got \(filesValue.typeName)")
+            throw .badRequest(
+                .badRequest,
+                "files must be an object of FILENAME: {size, digest, algorithm, visibility}, "
+                    + "got \(filesValue.typeName)")
         }
         guard !members.isEmpty else { throw .badRequest(.badRequest, "files must name at least one file, got none") }
         var files: [BatchFile] = []
@@ -75,7 +77,9 @@ struct UploadBatchRequest {
         }
         let visibilityName = try string("visibility")
         guard let visibility = Visibility(name: visibilityName) else {
-            throw .badRequest(.badVisibility, "\(label).visibility must be public or internal, got \(visibilityName.debugDescription)")
+            throw .badRequest(
+                .badVisibility, "\(label).visibility must be public or internal, got \(visibilityName.debugDescription)"
+            )
         }
         return BatchFile(filename: filename, digest: digest, size: size, visibility: visibility)
     }

@@ -12,7 +12,9 @@ extension UploadBatchRoutes {
         let context = self.context
         return ReadAccess.search(head, caller: caller) { (access: ReadAccess, query: QueryString) in
             let page: BatchPage
-            do throws(APIFailure) { page = try BatchPage(query) } catch { return .respond(error.response(user: caller.user)) }
+            do throws(APIFailure) { page = try BatchPage(query) } catch {
+                return .respond(error.response(user: caller.user))
+            }
             return api.later(caller, "searching batches") {
                 let found = try context.index.searchBatches(page.text, before: page.before, limit: page.limit)
                 var result: [JSONValue] = []
@@ -41,8 +43,10 @@ extension UploadBatchRoutes {
     }
 
     /// Loads batch `id` on the worker and answers with `render(batch)`, or 404 when it is missing or hidden.
-    private func visibleBatch(id: Int64, caller: Caller,
-                              _ render: @escaping @Sendable (BatchRecord) -> HTTPResponse) -> HTTPRequestAction {
+    private func visibleBatch(
+        id: Int64, caller: Caller,
+        _ render: @escaping @Sendable (BatchRecord) -> HTTPResponse
+    ) -> HTTPRequestAction {
         guard let access = ReadAccess.of(caller) else { return .respond(ReadAccess.unauthorized) }
         let context = self.context
         return api.later(caller, "reading batch \(id)") {

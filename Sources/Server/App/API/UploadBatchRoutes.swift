@@ -12,15 +12,24 @@ struct UploadBatchRoutes: Sendable {
     /// read: a token needs at least one `upload.*`); the body then must name only visibilities it may upload.
     func create(_ head: HTTPRequestHead, caller: Caller) -> HTTPRequestAction {
         guard case .token(_, let user, let permissions) = caller else {
-            return .respond(Self.closing(Authorization.unauthorized("uploading needs a token with upload.public or upload.internal"), head))
+            return .respond(
+                Self.closing(
+                    Authorization.unauthorized("uploading needs a token with upload.public or upload.internal"), head))
         }
         guard permissions.contains(.uploadPublic) || permissions.contains(.uploadInternal) else {
-            return .respond(Self.closing(APIFailure(status: .forbidden, name: .forbidden,
-                description: "this token lacks the upload.public and upload.internal permissions").response(user: user), head))
+            return .respond(
+                Self.closing(
+                    APIFailure(
+                        status: .forbidden, name: .forbidden,
+                        description: "this token lacks the upload.public and upload.internal permissions"
+                    ).response(user: user), head))
         }
         let base: UploadURL
-        do { base = try UploadURL(publicURL: context.configuration.publicURL, host: head.headers["Host"],
-                                          secure: head.isSecure) } catch {
+        do {
+            base = try UploadURL(
+                publicURL: context.configuration.publicURL, host: head.headers["Host"],
+                secure: head.isSecure)
+        } catch {
             return .respond(Self.closing(error.response(user: user), head))
         }
         let context = self.context
@@ -28,9 +37,10 @@ struct UploadBatchRoutes: Sendable {
             let request = try UploadBatchRequest(document)
             for visibility in request.visibilities.sorted(by: { $0.rawValue < $1.rawValue })
             where !permissions.contains(visibility.uploadPermission) {
-                throw APIFailure(status: .forbidden, name: .forbidden,
-                                 description: "this token lacks the \(visibility.uploadPermission.rawValue) permission "
-                                     + "needed for \(visibility.rawValue) files")
+                throw APIFailure(
+                    status: .forbidden, name: .forbidden,
+                    description: "this token lacks the \(visibility.uploadPermission.rawValue) permission "
+                        + "needed for \(visibility.rawValue) files")
             }
             // The store is the truth about what is stored: settle the index first so the batch is checked against it.
             let stored = Set(try context.reconcile(Array(Set(request.files.map(\.digest)))).keys)
@@ -38,8 +48,9 @@ struct UploadBatchRoutes: Sendable {
             let expires = Timestamp.now() + context.configuration.signedURLLifetime
             var putURLs: [String: String] = [:]
             for file in batch.files where !stored.contains(file.digest) {
-                putURLs[file.filename] = base.putURL(file.digest, visibility: file.visibility, expires: expires,
-                                                     signer: context.signer)
+                putURLs[file.filename] = base.putURL(
+                    file.digest, visibility: file.visibility, expires: expires,
+                    signer: context.signer)
             }
             ServerLog.info("batch \(batch.id) by \(user): \(batch.files.count) file(s), \(putURLs.count) to upload")
             return APIResponse.result(BatchJSON.batch(batch, putURLs: putURLs))
@@ -59,7 +70,9 @@ struct UploadBatchRoutes: Sendable {
             if context.inFlight.containsLocally(digest), (try? context.store.locate(digest)) ?? nil == nil {
                 return .respond(Self.uploadInProgress(digest, context, user: user))
             }
-            guard context.inFlight.isShared else { return .respond(APIResponse.json([:], status: .accepted, user: user)) }
+            guard context.inFlight.isShared else {
+                return .respond(APIResponse.json([:], status: .accepted, user: user))
+            }
         }
         // Another server's upload counts too: ask the index, from the worker queue.
         let context = self.context
@@ -74,9 +87,11 @@ struct UploadBatchRoutes: Sendable {
     /// 409 `UploadInProgress` with `X-Retry-After`.
     static func uploadInProgress(_ digest: Digest, _ context: ServerContext, user: String) -> HTTPResponse {
         let seconds = context.configuration.uploadRetryAfter
-        return APIFailure(status: .conflict, name: .uploadInProgress,
-                          description: "an upload of \(digest.hex) is still in progress; ask again in \(seconds) s",
-                          headers: [("X-Retry-After", String(seconds))]).response(user: user)
+        return APIFailure(
+            status: .conflict, name: .uploadInProgress,
+            description: "an upload of \(digest.hex) is still in progress; ask again in \(seconds) s",
+            headers: [("X-Retry-After", String(seconds))]
+        ).response(user: user)
     }
 
     /// `response`, closing the connection when the request has a body we will not read.

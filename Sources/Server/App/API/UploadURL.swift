@@ -15,7 +15,9 @@ struct UploadURL: Sendable {
     init(publicURL: String?, host: String?, secure: Bool = false) throws(APIFailure) {
         if let publicURL {
             guard let base = Self.withExplicitPort(publicURL) else {
-                throw APIFailure(status: .internalServerError, name: .internalServerError, description: "the server's --public-url is unusable")
+                throw APIFailure(
+                    status: .internalServerError, name: .internalServerError,
+                    description: "the server's --public-url is unusable")
             }
             self.base = base
             return
@@ -32,15 +34,20 @@ struct UploadURL: Sendable {
     /// The signed URL for a PUT of `digest` with `visibility`, good until `expires` (Unix seconds).
     func putURL(_ digest: Digest, visibility: Visibility, expires: Int64, signer: UploadSigner) -> String {
         let signature = signer.signature(digest: digest, visibility: visibility, expires: expires)
-        return "\(base)\(Routes.blob(digest))?visibility=\(visibility.rawValue)&expires=\(expires)&signature=\(signature)"
+        return
+            "\(base)\(Routes.blob(digest))?visibility=\(visibility.rawValue)&expires=\(expires)&signature=\(signature)"
     }
 
     /// `url` with the scheme's default port made explicit when it has none; nil for anything but http(s)://host...
     static func withExplicitPort(_ url: String) -> String? {
         let scheme: String, defaultPort: String
-        if url.hasPrefix("http://") { (scheme, defaultPort) = ("http://", "80") }
-        else if url.hasPrefix("https://") { (scheme, defaultPort) = ("https://", "443") }
-        else { return nil }
+        if url.hasPrefix("http://") {
+            (scheme, defaultPort) = ("http://", "80")
+        } else if url.hasPrefix("https://") {
+            (scheme, defaultPort) = ("https://", "443")
+        } else {
+            return nil
+        }
         let rest = url.dropFirst(scheme.count)
         let slash = rest.firstIndex(of: "/") ?? rest.endIndex
         let authority = rest[..<slash]
@@ -48,12 +55,15 @@ struct UploadURL: Sendable {
         while path.hasSuffix("/") { path = path.dropLast() }
         guard !authority.isEmpty, !authority.contains("@") else { return nil }
         // An IPv6 literal's colons are inside the brackets; a port is a colon after the host.
-        let hostEnd = authority.hasPrefix("[") ? (authority.firstIndex(of: "]").map { authority.index(after: $0) }) : authority.startIndex
+        let hostEnd =
+            authority.hasPrefix("[")
+            ? (authority.firstIndex(of: "]").map { authority.index(after: $0) }) : authority.startIndex
         guard let hostEnd else { return nil }
         if let colon = authority[hostEnd...].lastIndex(of: ":") {
             let port = authority[authority.index(after: colon)...]
             guard !port.isEmpty, port.count <= 5, port.allSatisfy(\.isASCII), port.allSatisfy(\.isNumber),
-                  colon != authority.startIndex else { return nil }
+                colon != authority.startIndex
+            else { return nil }
             return scheme + authority + path
         }
         return scheme + authority + ":" + defaultPort + path
@@ -62,8 +72,10 @@ struct UploadURL: Sendable {
     /// Letters, digits and `.-_:[]`: what a Host header may hold here (it ends up in a URL we hand out).
     private static func isHostByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"):
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "["),
+            UInt8(ascii: "]"):
             return true
         default:
             return false

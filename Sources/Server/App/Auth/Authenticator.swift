@@ -108,8 +108,8 @@ final class Authenticator: Sendable {
         var header = header
         return header.withUTF8 { bytes -> String? in
             guard bytes.count > 7, bytes[6] == 0x20,
-                  bytes[0] | 0x20 == 0x62, bytes[1] | 0x20 == 0x65, bytes[2] | 0x20 == 0x61,  // b e a
-                  bytes[3] | 0x20 == 0x72, bytes[4] | 0x20 == 0x65, bytes[5] | 0x20 == 0x72   // r e r
+                bytes[0] | 0x20 == 0x62, bytes[1] | 0x20 == 0x65, bytes[2] | 0x20 == 0x61,  // b e a
+                bytes[3] | 0x20 == 0x72, bytes[4] | 0x20 == 0x65, bytes[5] | 0x20 == 0x72  // r e r
             else { return nil }
             let token = UnsafeBufferPointer(rebasing: bytes[7...])
             for byte in token where byte < 0x21 || byte > 0x7E { return nil }
@@ -200,8 +200,12 @@ struct TokenKey: Hashable, Sendable {
     init(_ hash: [UInt8]) {
         precondition(hash.count == 32, "a token hash is 32 bytes, got \(hash.count)")
         words = hash.withUnsafeBytes { bytes in
-            (bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-             bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+            (
+                bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+                bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self),
+                bytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+            )
         }
     }
 

@@ -8,7 +8,8 @@ enum Authorization {
         switch caller {
         case .token(_, let user, let permissions):
             if permissions.contains(permission) { return nil }
-            return APIResponse.error(.forbidden, .forbidden, "this token lacks the \(permission.rawValue) permission", user: user)
+            return APIResponse.error(
+                .forbidden, .forbidden, "this token lacks the \(permission.rawValue) permission", user: user)
         case .anonymous:
             return unauthorized("this needs a token with the \(permission.rawValue) permission")
         case .invalid(let reason):
@@ -18,6 +19,7 @@ enum Authorization {
 
     /// 401 with `WWW-Authenticate: Bearer realm="tooltool"`.
     static func unauthorized(_ description: String) -> HTTPResponse {
-        APIResponse.error(.unauthorized, .unauthorized, description, headers: [("WWW-Authenticate", "Bearer realm=\"tooltool\"")])
+        APIResponse.error(
+            .unauthorized, .unauthorized, description, headers: [("WWW-Authenticate", "Bearer realm=\"tooltool\"")])
     }
 }

@@ -9,13 +9,16 @@ extension BlobRoutes {
     func put(_ head: HTTPRequestHead, digest: Digest, caller: Caller) -> HTTPRequestAction {
         let user = caller.user
         guard let query = QueryString(head.query) else {
-            return .respond(APIResponse.error(.badRequest, .badRequest, "the query string is malformed", close: true, user: user))
+            return .respond(
+                APIResponse.error(.badRequest, .badRequest, "the query string is malformed", close: true, user: user))
         }
         let visibilityName = query["visibility"] ?? Visibility.internal.rawValue
         guard let visibility = Visibility(name: visibilityName) else {
-            return .respond(APIResponse.error(.badRequest, .badVisibility,
-                                              "visibility must be public or internal, got \(visibilityName.debugDescription)",
-                                              close: true, user: user))
+            return .respond(
+                APIResponse.error(
+                    .badRequest, .badVisibility,
+                    "visibility must be public or internal, got \(visibilityName.debugDescription)",
+                    close: true, user: user))
         }
         if let denial = authorizeUpload(query: query, digest: digest, visibility: visibility, caller: caller) {
             var response = denial
@@ -23,12 +26,17 @@ extension BlobRoutes {
             return .respond(response)
         }
         guard let length = head.contentLength else {
-            return .respond(APIResponse.error(.lengthRequired, .lengthRequired, "a PUT needs a Content-Length header", close: true, user: user))
+            return .respond(
+                APIResponse.error(
+                    .lengthRequired, .lengthRequired, "a PUT needs a Content-Length header", close: true, user: user))
         }
         let limit = context.configuration.maxUploadSize
         guard length <= limit else {
-            return .respond(APIResponse.error(.contentTooLarge, .contentTooLarge, "the body has \(length) bytes; this server takes at most \(limit)",
-                                              close: true, user: user))
+            return .respond(
+                APIResponse.error(
+                    .contentTooLarge, .contentTooLarge,
+                    "the body has \(length) bytes; this server takes at most \(limit)",
+                    close: true, user: user))
         }
         let expectsContinue = head.headers["Expect"]?.lowercased() == "100-continue"
         guard context.store.isLocal else {
@@ -41,13 +49,15 @@ extension BlobRoutes {
                 worker.async {
                     let stored: StoredBlob? = {
                         guard let record = try? index.file(digest), record.hasInstances,
-                              let blob = try? store.openForReading(digest) else { return nil }
+                            let blob = try? store.openForReading(digest)
+                        else { return nil }
                         blob.close()
                         return StoredBlob(visibility: blob.visibility, size: blob.size)
                     }()
                     decider.decide {
-                        startUpload(digest, visibility: visibility, length: length, stored: stored,
-                                    expectsContinue: expectsContinue, user: user)
+                        startUpload(
+                            digest, visibility: visibility, length: length, stored: stored,
+                            expectsContinue: expectsContinue, user: user)
                     }
                 }
             }
@@ -58,8 +68,9 @@ extension BlobRoutes {
                 blob.close()
                 return StoredBlob(visibility: blob.visibility, size: blob.size)
             }
-            return startUpload(digest, visibility: visibility, length: length, stored: stored,
-                               expectsContinue: expectsContinue, user: user)
+            return startUpload(
+                digest, visibility: visibility, length: length, stored: stored,
+                expectsContinue: expectsContinue, user: user)
         } catch {
             return .respond(APIFailure.response(for: error, "storing \(digest.hex)", user: user, close: true))
         }
@@ -67,17 +78,22 @@ extension BlobRoutes {
 
     /// Answers at once when the blob is already `stored` (409 under the other visibility; 200 to a client waiting on
     /// `Expect: 100-continue`, sparing it the body), else streams the body into a new upload.
-    private func startUpload(_ digest: Digest, visibility: Visibility, length: Int64, stored: StoredBlob?,
-                             expectsContinue: Bool, user: String?) -> HTTPRequestAction {
+    private func startUpload(
+        _ digest: Digest, visibility: Visibility, length: Int64, stored: StoredBlob?,
+        expectsContinue: Bool, user: String?
+    ) -> HTTPRequestAction {
         if let stored {
             if stored.visibility != visibility {
-                return .respond(APIResponse.error(.conflict, .visibilityConflict,
-                    "\(digest.hex) is already stored as \(stored.visibility.rawValue), not \(visibility.rawValue)",
-                    close: true, user: user))
+                return .respond(
+                    APIResponse.error(
+                        .conflict, .visibilityConflict,
+                        "\(digest.hex) is already stored as \(stored.visibility.rawValue), not \(visibility.rawValue)",
+                        close: true, user: user))
             }
             if expectsContinue {
                 // The JSON describes the stored file, whatever length this request claimed.
-                return .respond(uploaded(digest: digest, size: stored.size, visibility: visibility, new: false, user: user))
+                return .respond(
+                    uploaded(digest: digest, size: stored.size, visibility: visibility, new: false, user: user))
             }
         }
         do {
@@ -89,15 +105,21 @@ extension BlobRoutes {
     }
 
     /// nil when the caller may upload: a valid signed URL, or a token with `upload.<visibility>`.
-    private func authorizeUpload(query: QueryString, digest: Digest, visibility: Visibility, caller: Caller) -> HTTPResponse? {
+    private func authorizeUpload(
+        query: QueryString, digest: Digest, visibility: Visibility, caller: Caller
+    ) -> HTTPResponse? {
         if query["signature"] != nil || query["expires"] != nil {
             guard query.count("signature") == 1, query.count("expires") == 1, query.count("visibility") == 1,
-                  let signature = query["signature"], let expires = Int64(query["expires"] ?? ""),
-                  context.signer.verify(digest: digest, visibility: visibility, expires: expires, signature: signature) else {
-                return APIResponse.error(.forbidden, .badSignature, "the upload URL's signature does not match", user: caller.user)
+                let signature = query["signature"], let expires = Int64(query["expires"] ?? ""),
+                context.signer.verify(digest: digest, visibility: visibility, expires: expires, signature: signature)
+            else {
+                return APIResponse.error(
+                    .forbidden, .badSignature, "the upload URL's signature does not match", user: caller.user)
             }
             guard expires >= Int64(Date().timeIntervalSince1970) else {
-                return APIResponse.error(.forbidden, .signatureExpired, "the upload URL expired at \(expires) (Unix time)", user: caller.user)
+                return APIResponse.error(
+                    .forbidden, .signatureExpired, "the upload URL expired at \(expires) (Unix time)", user: caller.user
+                )
             }
             return nil
         }
@@ -106,9 +128,10 @@ extension BlobRoutes {
 
     /// The 200 answer to a PUT: the file's record, and whether this request stored it.
     func uploaded(digest: Digest, size: Int64, visibility: Visibility, new: Bool, user: String?) -> HTTPResponse {
-        APIResponse.result([
-            "algorithm": .string(digest.algorithm.rawValue), "digest": .string(digest.hex), "size": .int(size),
-            "visibility": .string(visibility.rawValue), "new": .bool(new),
-        ], user: user)
+        APIResponse.result(
+            [
+                "algorithm": .string(digest.algorithm.rawValue), "digest": .string(digest.hex), "size": .int(size),
+                "visibility": .string(visibility.rawValue), "new": .bool(new)
+            ], user: user)
     }
 }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HTTPServer
 import Shared
 import Storage
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `GET`/`HEAD /sha512/<digest>`: the hot path. On the disk store: one `open` per request on the loop thread, the
 /// body by sendfile, no index. On a remote store: from the worker queue, where the index says the blob is (no
@@ -17,15 +18,20 @@ struct BlobRoutes: Sendable {
         let blob: OpenBlob
         do {
             guard let found = try context.store.openForReading(digest, known: nil) else {
-                if let mirror = context.mirror { return getFromUpstream(head, digest: digest, caller: caller, mirror: mirror) }
-                return .respond(APIResponse.error(.notFound, .notFound, "no blob with digest \(digest.hex)", user: caller.user))
+                if let mirror = context.mirror {
+                    return getFromUpstream(head, digest: digest, caller: caller, mirror: mirror)
+                }
+                return .respond(
+                    APIResponse.error(.notFound, .notFound, "no blob with digest \(digest.hex)", user: caller.user))
             }
             blob = found
             context.mirror?.cache.touch(digest)
         } catch {
             return .respond(APIFailure.response(for: error, "opening \(digest.hex)", user: caller.user))
         }
-        if let mirror = context.mirror { return getHeld(head, digest: digest, blob: blob, caller: caller, mirror: mirror) }
+        if let mirror = context.mirror {
+            return getHeld(head, digest: digest, blob: blob, caller: caller, mirror: mirror)
+        }
         return .respond(answer(head, digest: digest, blob: blob, caller: caller))
     }
 
@@ -37,7 +43,9 @@ struct BlobRoutes: Sendable {
                 let blob: OpenBlob
                 do throws(StorageError) {
                     guard let found = try context.catalog.openForServing(digest) else {
-                        responder.send(APIResponse.error(.notFound, .notFound, "no blob with digest \(digest.hex)", user: caller.user))
+                        responder.send(
+                            APIResponse.error(
+                                .notFound, .notFound, "no blob with digest \(digest.hex)", user: caller.user))
                         return
                     }
                     blob = found
@@ -55,7 +63,9 @@ struct BlobRoutes: Sendable {
                     guard let failure else { return responder.send(response) }
                     source.cancel()
                     if case .notFound = failure {
-                        responder.send(APIResponse.error(.notFound, .notFound, "no blob with digest \(digest.hex)", user: caller.user))
+                        responder.send(
+                            APIResponse.error(
+                                .notFound, .notFound, "no blob with digest \(digest.hex)", user: caller.user))
                     } else {
                         responder.send(APIFailure.response(for: failure, "serving \(digest.hex)", user: caller.user))
                     }
@@ -67,24 +77,31 @@ struct BlobRoutes: Sendable {
     /// The answer for an opened blob: authorization by its visibility (none with `allowed`: a mirror's upstream
     /// allowed the requester), then 304, a range, or the whole blob.
     /// Takes care of `blob`: its descriptor goes into the response or is closed.
-    func answer(_ head: HTTPRequestHead, digest: Digest, blob: OpenBlob, caller: Caller, allowed: Bool = false) -> HTTPResponse {
+    func answer(
+        _ head: HTTPRequestHead, digest: Digest, blob: OpenBlob, caller: Caller, allowed: Bool = false
+    ) -> HTTPResponse {
         var redirect: (() -> String)?
         if case .remote(let remote) = blob.content, context.configuration.remoteDownloads == .redirect {
             // After the same authorization: the presigned URL is the permission, for a few minutes.
             redirect = { remote.temporaryURL(lifetime: context.configuration.redirectLifetime) }
         }
-        return answer(head, digest: digest, size: blob.size, visibility: blob.visibility, caller: caller, allowed: allowed,
-                      redirect: redirect, release: blob.close) { offset, length in Self.body(blob, offset: offset, length: length) }
+        return answer(
+            head, digest: digest, size: blob.size, visibility: blob.visibility, caller: caller, allowed: allowed,
+            redirect: redirect, release: blob.close
+        ) { offset, length in Self.body(blob, offset: offset, length: length) }
     }
 
     /// The answer for a blob of `size` bytes: authorization by its visibility, then 304, a redirect, a range, or the
     /// whole blob, whose bytes `body` gives (offset, length). `release` runs when no body goes out. `allowed`: a
     /// mirror's upstream allowed the requester, no permission of this server's is needed. Also used by the mirror
     /// for a blob still arriving from its upstream.
-    func answer(_ head: HTTPRequestHead, digest: Digest, size: Int64, visibility: Visibility, caller: Caller,
-                allowed: Bool = false, redirect: (() -> String)? = nil, release: () -> Void,
-                body: (Int64, Int64) -> HTTPResponseBody) -> HTTPResponse {
-        let needed: Permission? = visibility == .internal
+    func answer(
+        _ head: HTTPRequestHead, digest: Digest, size: Int64, visibility: Visibility, caller: Caller,
+        allowed: Bool = false, redirect: (() -> String)? = nil, release: () -> Void,
+        body: (Int64, Int64) -> HTTPResponseBody
+    ) -> HTTPResponse {
+        let needed: Permission? =
+            visibility == .internal
             ? .downloadInternal : (context.configuration.anonymousPublic ? nil : .downloadPublic)
         if !allowed, let needed, var denial = Authorization.require(needed, caller) {
             release()
@@ -97,8 +114,10 @@ struct BlobRoutes: Sendable {
         var fields = HTTPHeaderBlock(maxBytes: 256 + digest.hex.utf8.count) { fields in
             fields.add("ETag", digest.hex, quoted: true)
             fields.add("Accept-Ranges", literal: "bytes")
-            fields.add("Cache-Control", literal: visibility == .public
-                ? "public, max-age=31536000, immutable" : "private, max-age=31536000, immutable")
+            fields.add(
+                "Cache-Control",
+                literal: visibility == .public
+                    ? "public, max-age=31536000, immutable" : "private, max-age=31536000, immutable")
             if !notModified { fields.add("Content-Type", literal: "application/octet-stream") }
         }
         if notModified {
@@ -120,12 +139,14 @@ struct BlobRoutes: Sendable {
             return HTTPResponse(status: .ok, headerBlock: fields, body: body(0, size), logUser: caller.user)
         case .partial(let first, let last):
             fields.add("Content-Range", "bytes \(first)-\(last)/\(size)")
-            return HTTPResponse(status: .partialContent, headerBlock: fields, body: body(first, last - first + 1),
-                                logUser: caller.user)
+            return HTTPResponse(
+                status: .partialContent, headerBlock: fields, body: body(first, last - first + 1),
+                logUser: caller.user)
         case .unsatisfiable:
             release()
-            return APIResponse.error(.rangeNotSatisfiable, .rangeNotSatisfiable, "the blob has \(size) bytes",
-                                     headers: [("Content-Range", "bytes */\(size)")], user: caller.user)
+            return APIResponse.error(
+                .rangeNotSatisfiable, .rangeNotSatisfiable, "the blob has \(size) bytes",
+                headers: [("Content-Range", "bytes */\(size)")], user: caller.user)
         case .invalid(let reason):
             release()
             return APIResponse.error(.badRequest, .badRange, reason, user: caller.user)

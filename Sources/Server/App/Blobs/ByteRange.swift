@@ -17,7 +17,9 @@ enum ByteRange: Equatable {
     static func parse(_ header: String?, size: Int64) -> ByteRange {
         guard let header else { return .whole }
         let trimmed = header.trimmingWhitespace()
-        guard let equals = trimmed.firstIndex(of: "=") else { return .invalid(reason: "Range must look like bytes=first-last") }
+        guard let equals = trimmed.firstIndex(of: "=") else {
+            return .invalid(reason: "Range must look like bytes=first-last")
+        }
         guard trimmed[..<equals].lowercased() == "bytes" else { return .whole }
         // A list (RFC 9110 section 5.6.1): empty elements and spaces around the commas are allowed.
         let specs = trimmed[trimmed.index(after: equals)...].split(separator: ",", omittingEmptySubsequences: false)
@@ -37,14 +39,18 @@ enum ByteRange: Equatable {
 
     /// One range-spec: `a-b`, `a-` or `-n`.
     private static func parse(spec: Substring, size: Int64) -> ByteRange {
-        guard let dash = spec.firstIndex(of: "-") else { return .invalid(reason: "Range must look like bytes=first-last") }
+        guard let dash = spec.firstIndex(of: "-") else {
+            return .invalid(reason: "Range must look like bytes=first-last")
+        }
         let firstText = spec[..<dash], lastText = spec[spec.index(after: dash)...]
         func number(_ text: Substring) -> Int64? {
             guard !text.isEmpty, text.count <= 18, text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
             return Int64(text)
         }
         if firstText.isEmpty {
-            guard let suffix = number(lastText) else { return .invalid(reason: "Range suffix must be a number of bytes") }
+            guard let suffix = number(lastText) else {
+                return .invalid(reason: "Range suffix must be a number of bytes")
+            }
             guard suffix > 0, size > 0 else { return .unsatisfiable }
             return .partial(first: max(0, size - suffix), last: size - 1)
         }

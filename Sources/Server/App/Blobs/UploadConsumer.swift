@@ -29,7 +29,8 @@ final class UploadConsumer: HTTPBodyConsumer {
         case .queuedPausing: return .pause
         case .failed(let error):
             fail()
-            return .stop(APIFailure.response(for: error, "storing \(writer.upload.digest.hex)", user: user, close: true))
+            return .stop(
+                APIFailure.response(for: error, "storing \(writer.upload.digest.hex)", user: user, close: true))
         }
     }
 
@@ -58,8 +59,9 @@ final class UploadConsumer: HTTPBodyConsumer {
         do {
             let (record, outcome) = try context.catalog.commit(upload)
             context.metrics.uploadVerified()
-            return routes.uploaded(digest: record.digest, size: record.size, visibility: record.visibility,
-                                   new: outcome == .stored, user: user)
+            return routes.uploaded(
+                digest: record.digest, size: record.size, visibility: record.visibility,
+                new: outcome == .stored, user: user)
         } catch {
             context.metrics.uploadRejected()
             // After an index failure the blob is stored (the store is the truth; the index catches up when it is

@@ -13,7 +13,8 @@ struct UploadSigner: Sendable {
     /// True when `signature` is what we would have made for these values; compared in constant time.
     func verify(digest: Digest, visibility: Visibility, expires: Int64, signature: String) -> Bool {
         guard let given = Hex.decode(signature) else { return false }
-        return Crypto.constantTimeEqual(given, Crypto.hmacSHA256(key: secret, message: message(digest, visibility, expires)))
+        return Crypto.constantTimeEqual(
+            given, Crypto.hmacSHA256(key: secret, message: message(digest, visibility, expires)))
     }
 
     private func message(_ digest: Digest, _ visibility: Visibility, _ expires: Int64) -> String {

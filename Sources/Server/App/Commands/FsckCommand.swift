@@ -18,15 +18,20 @@ struct FsckCommand: ParsableCommand {
         let report: FsckReport
         do { report = try checker.run() } catch { throw CommandFailure("fsck failed: \(error)") }
         for finding in report.corrupt {
-            print("corrupt\t\(finding.path)\t\(finding.reason)" + (finding.quarantinedTo.map { "\tquarantined to \($0)" } ?? ""))
+            print(
+                "corrupt\t\(finding.path)\t\(finding.reason)"
+                    + (finding.quarantinedTo.map { "\tquarantined to \($0)" } ?? ""))
         }
         for finding in report.stray {
-            print("stray\t\(finding.path)\t\(finding.reason)" + (finding.quarantinedTo.map { "\tquarantined to \($0)" } ?? ""))
+            print(
+                "stray\t\(finding.path)\t\(finding.reason)"
+                    + (finding.quarantinedTo.map { "\tquarantined to \($0)" } ?? ""))
         }
         for digest in report.indexed { print("indexed\t\(digest.hex)") }
         for digest in report.reconciled { print("reconciled\t\(digest.hex)") }
-        print("verified \(report.verified) blob(s); \(report.corrupt.count) corrupt, \(report.stray.count) stray"
-              + (report.isClean ? "; clean" : "; NOT clean (run with --repair to quarantine)"))
+        print(
+            "verified \(report.verified) blob(s); \(report.corrupt.count) corrupt, \(report.stray.count) stray"
+                + (report.isClean ? "; clean" : "; NOT clean (run with --repair to quarantine)"))
         if !report.isClean { throw ExitCode(1) }
     }
 }

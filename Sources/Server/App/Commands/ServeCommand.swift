@@ -1,6 +1,5 @@
-import CEvent
 import ArgumentParser
-import Dispatch
+import CEvent
 import Dispatch
 import FoundationEssentials
 import Glibc
@@ -26,8 +25,9 @@ struct ServeCommand: ParsableCommand {
     var noAnonymousPublic = false
     @Option(name: .customLong("signed-url-lifetime"), help: "Seconds a signed upload URL stays good.")
     var signedURLLifetime: Int64 = 3600
-    @Option(name: .customLong("upload-lease"),
-            help: "Seconds an upload in flight stays visible to other servers on a shared index without renewal.")
+    @Option(
+        name: .customLong("upload-lease"),
+        help: "Seconds an upload in flight stays visible to other servers on a shared index without renewal.")
     var uploadLease: Int64 = ServerConfiguration().uploadLease
     @Option(name: .customLong("max-header-line"), help: "Longest header line, in bytes.")
     var maxHeaderLine = HTTPServerConfiguration().maxHeaderLineBytes
@@ -46,24 +46,28 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("sweep-interval"), help: "Seconds between two sweeps of stale upload temp files.")
     var sweepInterval = ServerConfiguration().sweepInterval
 
-    @Option(name: .customLong("upstream"),
-            help: "Mirror this tooltool server (repeatable, tried in order): fetch, verify and keep the blobs asked for.")
+    @Option(
+        name: .customLong("upstream"),
+        help: "Mirror this tooltool server (repeatable, tried in order): fetch, verify and keep the blobs asked for.")
     var upstreams: [String] = []
     @Option(name: .customLong("upstream-connect-timeout"), help: "Seconds allowed to connect to an upstream.")
     var upstreamConnectTimeout = ServerConfiguration().upstreamConnectTimeout
     @Option(name: .customLong("upstream-stall-timeout"), help: "Seconds an upstream transfer may move no byte.")
     var upstreamStallTimeout = ServerConfiguration().upstreamStallTimeout
-    @Option(name: .customLong("upstream-auth-ttl"),
-            help: "Seconds a mirror trusts its upstream's word on a token's pvt access and a blob's visibility.")
+    @Option(
+        name: .customLong("upstream-auth-ttl"),
+        help: "Seconds a mirror trusts its upstream's word on a token's pvt access and a blob's visibility.")
     var upstreamAuthTTL = ServerConfiguration().upstreamAuthTTL
-    @Option(name: .customLong("max-cache-size"),
-            help: "With --upstream: bytes of fetched blobs kept before the least recently used go (e.g. 10G, 512M).")
+    @Option(
+        name: .customLong("max-cache-size"),
+        help: "With --upstream: bytes of fetched blobs kept before the least recently used go (e.g. 10G, 512M).")
     var maxCacheSize: ByteSize?
 
     func validate() throws {
         for upstream in upstreams {
             guard let url = URL(string: upstream), ["http", "https"].contains(url.scheme ?? ""), url.host != nil,
-                  url.query == nil else {
+                url.query == nil
+            else {
                 throw ValidationError("--upstream must be an http:// or https:// URL without a query, got \(upstream)")
             }
         }
@@ -73,24 +77,32 @@ struct ServeCommand: ParsableCommand {
         if maxCacheSize != nil, upstreams.isEmpty {
             throw ValidationError("--max-cache-size needs --upstream: only a mirror's cache is evicted")
         }
-        for (name, value) in [("--upstream-connect-timeout", upstreamConnectTimeout), ("--upstream-stall-timeout", upstreamStallTimeout),
-                              ("--upstream-auth-ttl", upstreamAuthTTL)]
+        for (name, value) in [
+            ("--upstream-connect-timeout", upstreamConnectTimeout), ("--upstream-stall-timeout", upstreamStallTimeout),
+            ("--upstream-auth-ttl", upstreamAuthTTL)
+        ]
         where value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard maxUploadSize >= 0 else { throw ValidationError("--max-upload-size must not be negative") }
-        guard uploadLease >= 3 else { throw ValidationError("--upload-lease must be at least 3 seconds, got \(uploadLease)") }
+        guard uploadLease >= 3 else {
+            throw ValidationError("--upload-lease must be at least 3 seconds, got \(uploadLease)")
+        }
         guard signedURLLifetime > 0 else { throw ValidationError("--signed-url-lifetime must be positive") }
         if let publicURL {
             guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
                 throw ValidationError("--public-url must be an http:// or https:// URL, got \(publicURL)")
             }
         }
-        for (name, value) in [("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout),
-                              ("--sweep-interval", sweepInterval)]
+        for (name, value) in [
+            ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout),
+            ("--sweep-interval", sweepInterval)
+        ]
         where value <= 0 { throw ValidationError("\(name) must be positive, got \(value)") }
-        for (name, value) in [("--max-header-line", maxHeaderLine), ("--max-header-size", maxHeaderSize),
-                              ("--max-headers", maxHeaders), ("--max-connections", maxConnections)]
+        for (name, value) in [
+            ("--max-header-line", maxHeaderLine), ("--max-header-size", maxHeaderSize),
+            ("--max-headers", maxHeaders), ("--max-connections", maxConnections)
+        ]
         where value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
     }
 
@@ -136,7 +148,9 @@ struct ServeCommand: ParsableCommand {
         let store = try self.store.openBlobStore()
         let context: ServerContext
         #if DEBUG
-        if let faults = (store as? FileSystemBlobStore)?.faults { ServerLog.info("test build: injecting storage faults \(faults.plan)") }
+        if let faults = (store as? FileSystemBlobStore)?.faults {
+            ServerLog.info("test build: injecting storage faults \(faults.plan)")
+        }
         #endif
         do {
             let swept = try store.sweepTemporaryFiles()
@@ -157,18 +171,22 @@ struct ServeCommand: ParsableCommand {
         }
         let metrics = context.metrics
         let tlsStore = try tls.makeStore()
-        let server = HTTPServer(configuration: configuration.http, handler: ServerHandler(context: context), accessLogPerLoop: { _ in
-            let counters = metrics.countersForLoop()
-            return { entry, lines in
-                counters.recordRequest(method: entry.method, status: entry.status, sent: entry.bytesSent,
-                                       received: entry.bytesReceived)
-                AccessLog.append(entry, to: lines)
-            }
-        }, tls: tlsStore)
+        let server = HTTPServer(
+            configuration: configuration.http, handler: ServerHandler(context: context),
+            accessLogPerLoop: { _ in
+                let counters = metrics.countersForLoop()
+                return { entry, lines in
+                    counters.recordRequest(
+                        method: entry.method, status: entry.status, sent: entry.bytesSent,
+                        received: entry.bytesReceived)
+                    AccessLog.append(entry, to: lines)
+                }
+            }, tls: tlsStore)
         let boundPort: Int
         do { boundPort = try server.start() } catch {
             let ports = [String(configuration.http.port)] + (tls.port.map { [String($0)] } ?? [])
-            throw CommandFailure("cannot listen on \(configuration.http.host):\(ports.joined(separator: " and ")): \(error)")
+            throw CommandFailure(
+                "cannot listen on \(configuration.http.host):\(ports.joined(separator: " and ")): \(error)")
         }
         let signals = [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
@@ -184,8 +202,10 @@ struct ServeCommand: ParsableCommand {
         let sweeper = StoreSweeper(store: store, interval: configuration.sweepInterval)
         let host = configuration.http.host
         if let tlsStore, let tlsPort = server.tlsPort {
-            ServerLog.info("TLS: certificate \(tlsStore.summary); large GETs over TLS use \(tlsStore.fileBodyPath); "
-                           + "session tickets with keys rotated every \(tlsStore.sessionLifetime) s; SIGHUP reloads the certificate")
+            ServerLog.info(
+                "TLS: certificate \(tlsStore.summary); large GETs over TLS use \(tlsStore.fileBodyPath); "
+                    + "session tickets with keys rotated every \(tlsStore.sessionLifetime) s; SIGHUP reloads the certificate"
+            )
             let plain = tlsPort == boundPort ? "" : " and http://\(host):\(boundPort)"
             StandardStreams.out("listening on https://\(host):\(tlsPort)\(plain)\n")
         } else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import Storage
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,7 +38,9 @@ public struct ServerCommand: ParsableCommand {
     private static func usageString(for arguments: [String]) -> String {
         let names = arguments.prefix { !$0.hasPrefix("-") }
         let path: [any ParsableCommand.Type] = names.reduce(into: [ServerCommand.self]) { path, name in
-            if let next = path.last?.configuration.subcommands.first(where: { $0._commandName == name }) { path.append(next) }
+            if let next = path.last?.configuration.subcommands.first(where: { $0._commandName == name }) {
+                path.append(next)
+            }
         }
         return path.last.map { "Usage: " + ($0 == ServerCommand.self ? usageString() : $0.usageString()) }
             ?? ""
@@ -54,14 +57,19 @@ struct CommandFailure: Error, CustomStringConvertible {
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "The store root: public/, pvt/ and (by default) tooltool.sqlite live here.")
     var root: String = "."
-    @Option(name: .customLong("index"),
-            help: "The metadata index: an SQLite path or postgresql://user[:password]@host[:port]/db (default: ROOT/tooltool.sqlite, or $TOOLTOOL_INDEX).")
+    @Option(
+        name: .customLong("index"),
+        help:
+            "The metadata index: an SQLite path or postgresql://user[:password]@host[:port]/db (default: ROOT/tooltool.sqlite, or $TOOLTOOL_INDEX)."
+    )
     var index: String?
-    @Option(name: .customLong("index-file"),
-            help: "Read the index location from this file (keeps a password out of the process list).")
+    @Option(
+        name: .customLong("index-file"),
+        help: "Read the index location from this file (keeps a password out of the process list).")
     var indexFile: String?
-    @Option(name: .customLong("blob-store"),
-            help: "Where blobs live: a folder (default: ROOT) or s3://BUCKET[/PREFIX].")
+    @Option(
+        name: .customLong("blob-store"),
+        help: "Where blobs live: a folder (default: ROOT) or s3://BUCKET[/PREFIX].")
     var blobStore: String?
     @OptionGroup var s3: S3Options
 
@@ -91,7 +99,9 @@ struct StoreOptions: ParsableArguments {
     /// Where blobs live: `--blob-store`, else the root folder.
     func blobStoreLocation() throws -> BlobStoreLocation {
         guard let blobStore else { return .directory(root) }
-        do { return try BlobStoreLocation(parsing: blobStore) } catch { throw CommandFailure("bad --blob-store: \(error)") }
+        do { return try BlobStoreLocation(parsing: blobStore) } catch {
+            throw CommandFailure("bad --blob-store: \(error)")
+        }
     }
 
     /// Opens the blob store, or fails with a message naming it.

@@ -16,21 +16,25 @@ struct TokenCommand: ParsableCommand {
 
         @OptionGroup var store: StoreOptions
         @Option(help: "Who the token is for (the author of its uploads).") var user: String
-        @Option(name: .customLong("permission"), help: "A permission to grant; repeat for more.") var permissions: [String]
+        @Option(name: .customLong("permission"), help: "A permission to grant; repeat for more.") var permissions:
+            [String]
 
         func validate() throws {
             guard !user.trimmingWhitespace().isEmpty else { throw ValidationError("--user must not be empty") }
             guard !permissions.isEmpty else { throw ValidationError("give at least one --permission") }
             for name in permissions where Permission(name: name) == nil {
-                throw ValidationError("unknown permission \(name.debugDescription); known: "
-                                      + Permission.allCases.map(\.rawValue).joined(separator: ", "))
+                throw ValidationError(
+                    "unknown permission \(name.debugDescription); known: "
+                        + Permission.allCases.map(\.rawValue).joined(separator: ", "))
             }
         }
 
         func run() throws {
             let index = try store.openIndex()
             let granted = Set(permissions.compactMap(Permission.init(name:)))
-            let (_, token) = try orFail { () throws(IndexError) in try index.createToken(user: user, permissions: granted) }
+            let (_, token) = try orFail { () throws(IndexError) in
+                try index.createToken(user: user, permissions: granted)
+            }
             print(token)
         }
     }
@@ -45,8 +49,11 @@ struct TokenCommand: ParsableCommand {
             let tokens = try orFail { () throws(IndexError) in try index.listTokens() }
             print(["ID", "USER", "PERMISSIONS", "CREATED", "LAST USED", "REVOKED"].joined(separator: "\t"))
             for token in tokens {
-                print([String(token.id), token.user, token.permissions.map(\.rawValue).joined(separator: ","),
-                       token.created, token.lastUsed ?? "-", token.revoked ?? "-"].joined(separator: "\t"))
+                print(
+                    [
+                        String(token.id), token.user, token.permissions.map(\.rawValue).joined(separator: ","),
+                        token.created, token.lastUsed ?? "-", token.revoked ?? "-"
+                    ].joined(separator: "\t"))
             }
         }
     }

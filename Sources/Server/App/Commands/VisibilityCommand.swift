@@ -30,6 +30,7 @@ struct VisibilityCommand: ParsableCommand {
         } catch {
             throw CommandFailure("\(error)")
         }
-        print(moved ? "\(digest.hex) is now \(visibility.rawValue)" : "\(digest.hex) was already \(visibility.rawValue)")
+        print(
+            moved ? "\(digest.hex) is now \(visibility.rawValue)" : "\(digest.hex) was already \(visibility.rawValue)")
     }
 }

@@ -9,21 +9,26 @@ extension BlobRoutes {
     /// transfer already running for the digest, if any), then is answered like a stored blob whose bytes come from
     /// the growing temp file; or with the upstreams' failure (401, 403, 404, 502, 504). A new transfer forwards the
     /// requester's token; a requester joining a pvt transfer with another token is allowed on its own first.
-    func getFromUpstream(_ head: HTTPRequestHead, digest: Digest, caller: Caller, mirror: Mirror, round: Int = 0) -> HTTPRequestAction {
+    func getFromUpstream(
+        _ head: HTTPRequestHead, digest: Digest, caller: Caller, mirror: Mirror, round: Int = 0
+    ) -> HTTPRequestAction {
         let credential = UpstreamCredential(head, caller: caller)
         return .decideLater { decider in
             mirror.request(digest, credential: credential) { outcome in
                 decider.decide {
-                    answer(head, digest: digest, caller: caller, credential: credential, outcome: outcome, mirror: mirror,
-                           round: round)
+                    answer(
+                        head, digest: digest, caller: caller, credential: credential, outcome: outcome, mirror: mirror,
+                        round: round)
                 }
             }
         }
     }
 
     /// Loop thread: the answer once the mirror knows.
-    private func answer(_ head: HTTPRequestHead, digest: Digest, caller: Caller, credential: UpstreamCredential?,
-                        outcome: MirrorOutcome, mirror: Mirror, round: Int) -> HTTPRequestAction {
+    private func answer(
+        _ head: HTTPRequestHead, digest: Digest, caller: Caller, credential: UpstreamCredential?,
+        outcome: MirrorOutcome, mirror: Mirror, round: Int
+    ) -> HTTPRequestAction {
         switch outcome {
         case .stored:
             return get(head, digest: digest, caller: caller)
@@ -34,15 +39,20 @@ extension BlobRoutes {
                     allowed = true
                 } else {
                     // Another requester's pvt transfer: this token must be allowed itself before any byte goes out.
-                    return confirmThenRejoin(head, digest: digest, caller: caller, credential: credential, mirror: mirror,
-                                             round: round)
+                    return confirmThenRejoin(
+                        head, digest: digest, caller: caller, credential: credential, mirror: mirror,
+                        round: round)
                 }
             }
             // Without a token (or one of this server's own) the usual rules apply: a pvt blob needs a local token.
-            return .respond(answer(head, digest: digest, size: size, visibility: visibility, caller: caller, allowed: allowed,
-                                   release: {}) { offset, length in
-                .stream(MirrorBodySource(fill, offset: offset, length: length, worker: mirror.worker), length: length)
-            })
+            return .respond(
+                answer(
+                    head, digest: digest, size: size, visibility: visibility, caller: caller, allowed: allowed,
+                    release: {}
+                ) { offset, length in
+                    .stream(
+                        MirrorBodySource(fill, offset: offset, length: length, worker: mirror.worker), length: length)
+                })
         case .failed(let failure, let askedWith):
             // A refusal of the token the transfer was asked with is not this requester's answer when its own differs.
             let sameAsk = credential.map { $0.same(as: askedWith) } ?? (askedWith == nil)
@@ -55,8 +65,10 @@ extension BlobRoutes {
 
     /// Asks the upstream whether `credential` may read the pvt blob arriving for someone else; if so, joins again
     /// (now granted), else answers with the upstream's refusal.
-    private func confirmThenRejoin(_ head: HTTPRequestHead, digest: Digest, caller: Caller, credential: UpstreamCredential,
-                                   mirror: Mirror, round: Int) -> HTTPRequestAction {
+    private func confirmThenRejoin(
+        _ head: HTTPRequestHead, digest: Digest, caller: Caller, credential: UpstreamCredential,
+        mirror: Mirror, round: Int
+    ) -> HTTPRequestAction {
         guard round < Self.mirrorRounds else { return .respond(Self.unconfirmed(caller)) }
         return .decideLater { decider in
             UpstreamCheck.run(mirror, digest, credential: credential) { verdict in

@@ -6,8 +6,10 @@ extension BlobRoutes {
     /// A GET or HEAD for a blob this mirror holds: served as on any server while the upstream's word on it is fresh
     /// (`MirrorAccess`); else the upstream is asked first (a `HEAD`, with the requester's token for a pvt blob) and
     /// the store follows what it said (the blob moves between `public/` and `pvt/`). Takes care of `blob`.
-    func getHeld(_ head: HTTPRequestHead, digest: Digest, blob: OpenBlob, caller: Caller, mirror: Mirror,
-                 round: Int = 0) -> HTTPRequestAction {
+    func getHeld(
+        _ head: HTTPRequestHead, digest: Digest, blob: OpenBlob, caller: Caller, mirror: Mirror,
+        round: Int = 0
+    ) -> HTTPRequestAction {
         // Only a pvt blob needs the token (parsed and hashed only then: public blobs are the hot path); a token of
         // this server's own is never sent upstream.
         let credential = blob.visibility == .internal ? UpstreamCredential(head, caller: caller) : nil
@@ -19,26 +21,33 @@ extension BlobRoutes {
             let held = blob.visibility
             blob.close()
             guard round < Self.mirrorRounds else { return .respond(Self.unconfirmed(caller)) }
-            return askUpstream(head, digest: digest, caller: caller, mirror: mirror, held: held,
-                               credential: forwardToken ? credential : nil, round: round)
+            return askUpstream(
+                head, digest: digest, caller: caller, mirror: mirror, held: held,
+                credential: forwardToken ? credential : nil, round: round)
         }
     }
 
     /// Asks the upstream about a held blob, brings the store in line on the worker queue (a move is a rename and
     /// two directory fsyncs), then answers.
-    private func askUpstream(_ head: HTTPRequestHead, digest: Digest, caller: Caller, mirror: Mirror, held: Visibility,
-                             credential: UpstreamCredential?, round: Int) -> HTTPRequestAction {
+    private func askUpstream(
+        _ head: HTTPRequestHead, digest: Digest, caller: Caller, mirror: Mirror, held: Visibility,
+        credential: UpstreamCredential?, round: Int
+    ) -> HTTPRequestAction {
         .decideLater { decider in
             UpstreamCheck.run(mirror, digest, credential: credential) { verdict in
                 mirror.worker.async {
-                    let settled = Self.settle(verdict, digest: digest, held: held, credential: credential, mirror: mirror)
+                    let settled = Self.settle(
+                        verdict, digest: digest, held: held, credential: credential, mirror: mirror)
                     decider.decide {
                         guard settled else {
-                            return .respond(APIResponse.error(.internalServerError, .internalServerError,
-                                                              "the blob's visibility could not be updated", user: caller.user))
+                            return .respond(
+                                APIResponse.error(
+                                    .internalServerError, .internalServerError,
+                                    "the blob's visibility could not be updated", user: caller.user))
                         }
-                        return afterCheck(head, digest: digest, caller: caller, mirror: mirror, verdict: verdict, held: held,
-                                          asked: credential, round: round)
+                        return afterCheck(
+                            head, digest: digest, caller: caller, mirror: mirror, verdict: verdict, held: held,
+                            asked: credential, round: round)
                     }
                 }
             }
@@ -47,8 +56,10 @@ extension BlobRoutes {
 
     /// Worker queue: records what the upstream said (grant, confirmation) and moves the blob to the visibility it
     /// has upstream. False when the move failed.
-    private static func settle(_ verdict: UpstreamVerdict, digest: Digest, held: Visibility, credential: UpstreamCredential?,
-                               mirror: Mirror) -> Bool {
+    private static func settle(
+        _ verdict: UpstreamVerdict, digest: Digest, held: Visibility, credential: UpstreamCredential?,
+        mirror: Mirror
+    ) -> Bool {
         let upstream: Visibility
         switch verdict {
         case .publicBlob: upstream = .public
@@ -78,8 +89,10 @@ extension BlobRoutes {
     }
 
     /// Loop thread: the answer after the upstream's verdict.
-    private func afterCheck(_ head: HTTPRequestHead, digest: Digest, caller: Caller, mirror: Mirror, verdict: UpstreamVerdict,
-                            held: Visibility, asked: UpstreamCredential?, round: Int) -> HTTPRequestAction {
+    private func afterCheck(
+        _ head: HTTPRequestHead, digest: Digest, caller: Caller, mirror: Mirror, verdict: UpstreamVerdict,
+        held: Visibility, asked: UpstreamCredential?, round: Int
+    ) -> HTTPRequestAction {
         switch verdict {
         case .denied(let status):
             return .respond(Self.response(.denied(status, "asked with this token"), caller: caller))
@@ -105,8 +118,10 @@ extension BlobRoutes {
 
     /// Opens the held blob again (it may have moved) and answers; `allowed`: the upstream just allowed the token
     /// (nil: decide again, as for a new request).
-    private func serveHeld(_ head: HTTPRequestHead, digest: Digest, caller: Caller, mirror: Mirror, allowed: Bool?,
-                           round: Int) -> HTTPRequestAction {
+    private func serveHeld(
+        _ head: HTTPRequestHead, digest: Digest, caller: Caller, mirror: Mirror, allowed: Bool?,
+        round: Int
+    ) -> HTTPRequestAction {
         let blob: OpenBlob
         do {
             guard let found = try context.store.openForReading(digest, known: nil) else {
@@ -116,7 +131,9 @@ extension BlobRoutes {
         } catch {
             return .respond(APIFailure.response(for: error, "opening \(digest.hex)", user: caller.user))
         }
-        guard let allowed else { return getHeld(head, digest: digest, blob: blob, caller: caller, mirror: mirror, round: round) }
+        guard let allowed else {
+            return getHeld(head, digest: digest, blob: blob, caller: caller, mirror: mirror, round: round)
+        }
         return .respond(answer(head, digest: digest, blob: blob, caller: caller, allowed: allowed))
     }
 }

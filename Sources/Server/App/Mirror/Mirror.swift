@@ -38,8 +38,10 @@ final class Mirror: Sendable {
 
     /// Reads what the store holds (a `stat` per blob, for the cache's recency) and evicts what exceeds
     /// `maxCacheSize`, before the server serves.
-    init(upstreams: [String], connectTimeout: Int, stallTimeout: Int, authTTL: Int, maxCacheSize: Int64?,
-         catalog: BlobCatalog, worker: WorkerQueue, metrics: Metrics) throws {
+    init(
+        upstreams: [String], connectTimeout: Int, stallTimeout: Int, authTTL: Int, maxCacheSize: Int64?,
+        catalog: BlobCatalog, worker: WorkerQueue, metrics: Metrics
+    ) throws {
         self.access = MirrorAccess(ttl: .seconds(authTTL))
         self.upstreams = upstreams
         self.connectTimeout = connectTimeout
@@ -63,13 +65,15 @@ final class Mirror: Sendable {
     /// turned out to be stored here, or could not be had. Cheap: one `stat` when no transfer of it runs yet. A new
     /// transfer forwards the requester's `credential`; a running one is joined whoever started it (the caller
     /// checks that a pvt blob may go to this requester).
-    func request(_ digest: Digest, credential: UpstreamCredential?, _ then: @escaping @Sendable (MirrorOutcome) -> Void) {
+    func request(_ digest: Digest, credential: UpstreamCredential?, _ then: @escaping @Sendable (MirrorOutcome) -> Void)
+    {
         let (fill, started) = fills.withLock { fills -> (MirrorFill?, Bool) in
             if let fill = fills[digest] { return (fill, false) }
             // A transfer that ended between the requester's miss and now has published the blob.
             if (try? store.locate(digest)) ?? nil != nil { return (nil, false) }
-            let fill = MirrorFill(digest: digest, mirror: self, first: preferred.load(ordering: .relaxed),
-                                  credential: credential)
+            let fill = MirrorFill(
+                digest: digest, mirror: self, first: preferred.load(ordering: .relaxed),
+                credential: credential)
             fills[digest] = fill
             return (fill, true)
         }
@@ -87,8 +91,9 @@ final class Mirror: Sendable {
 
     /// A transfer from upstream `index` failed after its head: the next transfer asks the next upstream first.
     func passOver(_ index: Int) {
-        _ = preferred.compareExchange(expected: index % upstreams.count, desired: (index + 1) % upstreams.count,
-                                      ordering: .relaxed)
+        _ = preferred.compareExchange(
+            expected: index % upstreams.count, desired: (index + 1) % upstreams.count,
+            ordering: .relaxed)
     }
 
     /// Stops the transfers' loop (serve's shutdown).

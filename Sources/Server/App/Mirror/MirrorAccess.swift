@@ -46,7 +46,9 @@ final class MirrorAccess: Sendable {
 
     /// What to do with a request for a blob held here as `visibility`. `ownPermission`: the caller holds a token
     /// of this server's own allowed to read pvt blobs (served from the store as on any server).
-    func decide(_ digest: Digest, visibility: Visibility, credential: UpstreamCredential?, ownPermission: Bool) -> Decision {
+    func decide(
+        _ digest: Digest, visibility: Visibility, credential: UpstreamCredential?, ownPermission: Bool
+    ) -> Decision {
         let now = ContinuousClock.now
         return state.withLock { state in
             let fresh = state.confirmed[digest].map { now - $0 < ttl } ?? false
@@ -58,7 +60,9 @@ final class MirrorAccess: Sendable {
             case .internal:
                 if ownPermission { return .serve(allowed: false) }
                 guard let credential else { return fresh ? .serve(allowed: false) : .ask(forwardToken: false) }
-                if fresh, let granted = state.grants[credential.key], now - granted < ttl { return .serve(allowed: true) }
+                if fresh, let granted = state.grants[credential.key], now - granted < ttl {
+                    return .serve(allowed: true)
+                }
                 return .ask(forwardToken: true)
             }
         }

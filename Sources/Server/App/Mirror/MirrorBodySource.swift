@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Dispatch
 import HTTPServer
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A range of a blob still arriving into a `MirrorFill`, read from its temp file as the bytes come.
 ///
@@ -106,11 +107,13 @@ final class MirrorBodySource: HTTPBodySource {
     /// Sends what can be sent now.
     private func pass(_ buffer: inout [UInt8]) {
         while true {
-            guard let (sink, offset) = state.withLock({ state -> (HTTPBodySink, Int64)? in
-                guard !state.done, !state.blocked, let sink = state.sink else { return nil }
-                state.resumed = false
-                return (sink, state.offset)
-            }) else { return }
+            guard
+                let (sink, offset) = state.withLock({ state -> (HTTPBodySink, Int64)? in
+                    guard !state.done, !state.blocked, let sink = state.sink else { return nil }
+                    state.resumed = false
+                    return (sink, state.offset)
+                })
+            else { return }
             let (written, phase) = fill.progress()
             let limit: Int64
             switch phase {

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Shared
 import Storage
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A mirror's record of the blobs it holds, their sizes and when each was last used, for `--max-cache-size`.
 ///
@@ -47,8 +48,9 @@ final class MirrorCache: Sendable {
                     guard entry.notABlob == nil, let digest = try? Digest(parsing: entry.name) else { return }
                     var info = stat()
                     guard stat(entry.location, &info) == 0 else { return }
-                    let used = max(info.st_atim.tv_sec * 1_000_000_000 + info.st_atim.tv_nsec,
-                                   info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec)
+                    let used = max(
+                        info.st_atim.tv_sec * 1_000_000_000 + info.st_atim.tv_nsec,
+                        info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec)
                     found.append((digest, Int64(info.st_size), Int64(used)))
                 }
             } catch {
@@ -124,9 +126,13 @@ final class MirrorCache: Sendable {
         metrics.mirrorEvicted()
         let limit = self.limit ?? 0
         if oversized {
-            ServerLog.info("mirror: evicted \(digest.hex) (\(size) bytes): larger than --max-cache-size \(limit), served but not kept")
+            ServerLog.info(
+                "mirror: evicted \(digest.hex) (\(size) bytes): larger than --max-cache-size \(limit), served but not kept"
+            )
         } else {
-            ServerLog.info("mirror: evicted \(digest.hex) (\(size) bytes, least recently used); cache now \(bytes) of \(limit) bytes")
+            ServerLog.info(
+                "mirror: evicted \(digest.hex) (\(size) bytes, least recently used); cache now \(bytes) of \(limit) bytes"
+            )
         }
     }
 }

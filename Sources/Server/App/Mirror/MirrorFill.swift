@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import S3
 import Shared
 import Storage
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One upstream transfer of one blob into the store, shared by every requester of its digest.
 ///
@@ -88,8 +89,9 @@ final class MirrorFill: CurlFetchReceiver {
 
     private func ask(_ index: Int) {
         let url = "\(mirror.upstreams[index])/sha512/\(digest.hex)"
-        let fetch = mirror.fetcher.get(url, headers: credential?.headers ?? [], connectTimeout: mirror.connectTimeout,
-                                       stallTimeout: mirror.stallTimeout, receiver: self)
+        let fetch = mirror.fetcher.get(
+            url, headers: credential?.headers ?? [], connectTimeout: mirror.connectTimeout,
+            stallTimeout: mirror.stallTimeout, receiver: self)
         state.withLock { $0.fetch = fetch }
     }
 
@@ -129,8 +131,12 @@ final class MirrorFill: CurlFetchReceiver {
 
     func head(status: Int, headers: [(String, String)]) {
         let attempt = state.withLock { $0.attempts - 1 }
-        guard let lengthText = headers.first(where: { $0.0 == "content-length" })?.1, let size = Int64(lengthText), size >= 0 else {
-            return refuse(.unreachable, "upstream \(mirror.upstreams[upstream(attempt)]) answered \(status) without a Content-Length")
+        guard let lengthText = headers.first(where: { $0.0 == "content-length" })?.1, let size = Int64(lengthText),
+            size >= 0
+        else {
+            return refuse(
+                .unreachable,
+                "upstream \(mirror.upstreams[upstream(attempt)]) answered \(status) without a Content-Length")
         }
         // The upstream says which it is: `Cache-Control: private` for a pvt blob, served only to a token it allowed.
         let control = headers.first { $0.0 == "cache-control" }?.1 ?? ""
@@ -139,7 +145,10 @@ final class MirrorFill: CurlFetchReceiver {
         mirror.access.confirm(digest)
         let upload: any ReadableUpload
         do {
-            guard let readable = try mirror.store.beginUpload(digest, visibility: visibility, expectedSize: size) as? ReadableUpload else {
+            guard
+                let readable = try mirror.store.beginUpload(digest, visibility: visibility, expectedSize: size)
+                    as? ReadableUpload
+            else {
                 return fail(.storageError, .storage("the store cannot be read while it is written"))
             }
             upload = readable
@@ -236,10 +245,13 @@ final class MirrorFill: CurlFetchReceiver {
         let refusals = state.withLock { $0.refusals }
         let details = refusals.map(\.detail).joined(separator: "; ")
         let failure: MirrorFailure
-        if refusals.contains(where: { $0.status == 403 }), refusals.allSatisfy({ $0.outcome == .notFound || $0.outcome == .denied }) {
+        if refusals.contains(where: { $0.status == 403 }),
+            refusals.allSatisfy({ $0.outcome == .notFound || $0.outcome == .denied })
+        {
             failure = .denied(.forbidden, details)
         } else if refusals.contains(where: { $0.status == 401 }),
-                  refusals.allSatisfy({ $0.outcome == .notFound || $0.outcome == .denied }) {
+            refusals.allSatisfy({ $0.outcome == .notFound || $0.outcome == .denied })
+        {
             failure = .denied(.unauthorized, details)
         } else if refusals.allSatisfy({ $0.outcome == .notFound }) {
             failure = .notFound(digest.hex)
@@ -265,7 +277,8 @@ final class MirrorFill: CurlFetchReceiver {
         do {
             _ = try mirror.catalog.commit(upload)
         } catch StorageError.digestMismatch(_, let actual, _, let actualSize) {
-            ServerLog.error("mirror: \(source) sent \(actualSize) bytes hashing to \(actual.hex) for \(digest.hex); nothing kept")
+            ServerLog.error(
+                "mirror: \(source) sent \(actualSize) bytes hashing to \(actual.hex) for \(digest.hex); nothing kept")
             mirror.passOver(first + state.withLock { $0.attempts - 1 })
             return fail(.mismatch, .badGateway("the upstream sent bytes that do not match the digest"))
         } catch let error as StorageError {

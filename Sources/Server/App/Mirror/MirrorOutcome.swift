@@ -26,8 +26,9 @@ struct MirrorFailure: Sendable, Error {
     /// holds), as it would refuse the requester.
     static func denied(_ status: HTTPStatus, _ detail: String) -> MirrorFailure {
         let name: APIErrorName = status == .forbidden ? .forbidden : status == .notFound ? .notFound : .unauthorized
-        return MirrorFailure(status: status, name: name,
-                             description: "the upstream refused this blob to the token given (or to no token): \(detail)")
+        return MirrorFailure(
+            status: status, name: name,
+            description: "the upstream refused this blob to the token given (or to no token): \(detail)")
     }
 
     /// Every upstream said it has no such blob.
@@ -42,12 +43,15 @@ struct MirrorFailure: Sendable, Error {
 
     /// The upstreams did not answer in time.
     static func gatewayTimeout(_ detail: String) -> MirrorFailure {
-        MirrorFailure(status: .gatewayTimeout, name: .gatewayTimeout, description: "the upstream did not answer in time: \(detail)")
+        MirrorFailure(
+            status: .gatewayTimeout, name: .gatewayTimeout,
+            description: "the upstream did not answer in time: \(detail)")
     }
 
     /// The blob arrived but could not be kept (disk full, a failed write).
     static func storage(_ detail: String) -> MirrorFailure {
-        MirrorFailure(status: .internalServerError, name: .internalServerError, description: "the blob could not be stored")
+        MirrorFailure(
+            status: .internalServerError, name: .internalServerError, description: "the blob could not be stored")
     }
 }
 

@@ -14,32 +14,40 @@ enum MirrorProxy {
     /// Request header fields passed upstream (`Host` is the upstream's own; hop-by-hop fields stay here).
     private static let requestFields = ["Authorization", "Content-Type", "Accept"]
     /// Answer header fields passed back (the layer writes `Content-Length`, `Date` and `Connection` itself).
-    private static let answerFields = ["content-type", "cache-control", "etag", "location", "allow", "www-authenticate",
-                                       "retry-after", "x-retry-after", "content-disposition"]
+    private static let answerFields = [
+        "content-type", "cache-control", "etag", "location", "allow", "www-authenticate",
+        "retry-after", "x-retry-after", "content-disposition"
+    ]
 
     /// Reads the body, then asks the upstream.
     static func action(for head: HTTPRequestHead, mirror: Mirror, limit: Int) -> HTTPRequestAction {
         BufferedBodyConsumer.action(for: head, limit: limit) { head, body, responder in
             let headers = requestFields.compactMap { name in head.headers[name].map { (name, $0) } }
             let upstream = mirror.primaryUpstream
-            mirror.fetcher.exchange(head.method.name, upstream + head.target, headers: headers, body: body,
-                                    connectTimeout: mirror.connectTimeout, stallTimeout: mirror.stallTimeout) { result in
+            mirror.fetcher.exchange(
+                head.method.name, upstream + head.target, headers: headers, body: body,
+                connectTimeout: mirror.connectTimeout, stallTimeout: mirror.stallTimeout
+            ) { result in
                 responder.send(answer(result, upstream: upstream, method: head.method))
             }
         }
     }
 
-    private static func answer(_ result: Result<S3Response, CurlFetchError>, upstream: String, method: HTTPMethod) -> HTTPResponse {
+    private static func answer(
+        _ result: Result<S3Response, CurlFetchError>, upstream: String, method: HTTPMethod
+    ) -> HTTPResponse {
         switch result {
         case .success(let answer):
             var headers = HTTPHeaders()
             for (name, value) in answer.headers where answerFields.contains(name) { headers.add(name, value) }
             if method == .head, let length = answer.header("content-length") { headers.add("Content-Length", length) }
-            return HTTPResponse(status: HTTPStatus(code: answer.status), headers: headers,
-                                body: method == .head ? .empty : .bytes(answer.body))
+            return HTTPResponse(
+                status: HTTPStatus(code: answer.status), headers: headers,
+                body: method == .head ? .empty : .bytes(answer.body))
         case .failure(let error):
             ServerLog.error("mirror: proxying to \(upstream) failed: \(error)")
-            let failure: MirrorFailure = error.isTimeout ? .gatewayTimeout("\(upstream): \(error)") : .badGateway("\(upstream): \(error)")
+            let failure: MirrorFailure =
+                error.isTimeout ? .gatewayTimeout("\(upstream): \(error)") : .badGateway("\(upstream): \(error)")
             return APIResponse.error(failure.status, failure.name, failure.description)
         }
     }

@@ -47,25 +47,36 @@ extension UpstreamVerdict {
 enum UpstreamCheck {
     /// Asks `mirror`'s upstreams about `digest`; `then` hears the verdict once (fetcher loop thread).
     /// Counted in `/metrics` before `then` hears it.
-    static func run(_ mirror: Mirror, _ digest: Digest, credential: UpstreamCredential?,
-                    then: @escaping @Sendable (UpstreamVerdict) -> Void) {
-        ask(mirror, digest, credential: credential, attempt: 0, failures: [], timedOut: false, notFound: false) { verdict in
+    static func run(
+        _ mirror: Mirror, _ digest: Digest, credential: UpstreamCredential?,
+        then: @escaping @Sendable (UpstreamVerdict) -> Void
+    ) {
+        ask(mirror, digest, credential: credential, attempt: 0, failures: [], timedOut: false, notFound: false) {
+            verdict in
             mirror.metrics.mirrorCheck(verdict.outcome)
-            if case .unreachable = verdict { mirror.access.noteReachable(false) } else { mirror.access.noteReachable(true) }
+            if case .unreachable = verdict {
+                mirror.access.noteReachable(false)
+            } else {
+                mirror.access.noteReachable(true)
+            }
             then(verdict)
         }
     }
 
-    private static func ask(_ mirror: Mirror, _ digest: Digest, credential: UpstreamCredential?, attempt: Int,
-                            failures: [String], timedOut: Bool, notFound: Bool, then: @escaping @Sendable (UpstreamVerdict) -> Void) {
+    private static func ask(
+        _ mirror: Mirror, _ digest: Digest, credential: UpstreamCredential?, attempt: Int,
+        failures: [String], timedOut: Bool, notFound: Bool, then: @escaping @Sendable (UpstreamVerdict) -> Void
+    ) {
         guard attempt < mirror.upstreams.count else {
             if notFound { return then(credential == nil ? .notHeld : .denied(.notFound)) }
             let detail = failures.joined(separator: "; ")
             return then(.unreachable(timedOut ? .gatewayTimeout(detail) : .badGateway(detail)))
         }
         let upstream = mirror.upstreams[(mirror.firstUpstream + attempt) % mirror.upstreams.count]
-        mirror.fetcher.head("\(upstream)/sha512/\(digest.hex)", headers: credential?.headers ?? [],
-                            connectTimeout: mirror.connectTimeout, stallTimeout: mirror.stallTimeout) { result in
+        mirror.fetcher.head(
+            "\(upstream)/sha512/\(digest.hex)", headers: credential?.headers ?? [],
+            connectTimeout: mirror.connectTimeout, stallTimeout: mirror.stallTimeout
+        ) { result in
             switch result {
             case .success(let answer):
                 let control = answer.headers.first { $0.0 == "cache-control" }?.1 ?? ""
@@ -75,11 +86,15 @@ enum UpstreamCheck {
             case .failure(.status(let status)) where status == 401 || status == 403:
                 then(credential == nil ? .privateBlob : .denied(status == 401 ? .unauthorized : .forbidden))
             case .failure(.status(404)):
-                ask(mirror, digest, credential: credential, attempt: attempt + 1, failures: failures, timedOut: timedOut,
+                ask(
+                    mirror, digest, credential: credential, attempt: attempt + 1, failures: failures,
+                    timedOut: timedOut,
                     notFound: true, then: then)
             case .failure(let error):
-                ask(mirror, digest, credential: credential, attempt: attempt + 1,
-                    failures: failures + ["\(upstream): \(error)"], timedOut: timedOut || error.isTimeout, notFound: notFound,
+                ask(
+                    mirror, digest, credential: credential, attempt: attempt + 1,
+                    failures: failures + ["\(upstream): \(error)"], timedOut: timedOut || error.isTimeout,
+                    notFound: notFound,
                     then: then)
             }
         }

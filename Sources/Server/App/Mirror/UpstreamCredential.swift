@@ -15,7 +15,8 @@ struct UpstreamCredential: Sendable, CustomStringConvertible {
     /// token of this server's own (`caller` is then `.token`): only tokens the mirror does not know go upstream.
     init?(_ head: HTTPRequestHead, caller: Caller) {
         if case .token = caller { return nil }
-        guard let value = head.headers["Authorization"], case .success(let token) = Authenticator.bearerToken(value) else {
+        guard let value = head.headers["Authorization"], case .success(let token) = Authenticator.bearerToken(value)
+        else {
             return nil
         }
         header = "Bearer \(token)"

@@ -38,8 +38,9 @@ final class UpstreamProbe: Sendable {
     static func run(_ mirror: Mirror, then: @escaping @Sendable ([String]) -> Void) {
         let probe = UpstreamProbe(count: mirror.upstreams.count, then: then)
         for upstream in mirror.upstreams {
-            mirror.fetcher.get("\(upstream)/__lbheartbeat__", connectTimeout: mirror.connectTimeout,
-                               stallTimeout: min(mirror.stallTimeout, 5), receiver: Asker(upstream: upstream, probe: probe))
+            mirror.fetcher.get(
+                "\(upstream)/__lbheartbeat__", connectTimeout: mirror.connectTimeout,
+                stallTimeout: min(mirror.stallTimeout, 5), receiver: Asker(upstream: upstream, probe: probe))
         }
     }
 

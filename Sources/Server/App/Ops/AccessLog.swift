@@ -1,8 +1,9 @@
+import FoundationEssentials
+import HTTPServer
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import FoundationEssentials
-import HTTPServer
 
 /// One line per request on stderr: time, client, user, method, path, status, bytes, duration.
 ///
@@ -16,7 +17,8 @@ enum AccessLog {
     static func append(_ entry: HTTPAccessLogEntry, to buffer: HTTPLogBuffer) {
         let user = entry.user ?? "-", method = entry.method?.name ?? "-"
         // Room for every piece at its longest: a sanitized path is at most 512 escaped bytes (3 each) and `...`.
-        let room = 24 + 8 + entry.remoteAddress.utf8.count + 1 + user.utf8.count + 1 + method.utf8.count + 1
+        let room =
+            24 + 8 + entry.remoteAddress.utf8.count + 1 + user.utf8.count + 1 + method.utf8.count + 1
             + 3 * 512 + 3 + 1 + 21 + 6 + 21 + 10 + 21 + 1 + 21 + 1 + 21 + 3
         // Written in place, one copy per piece.
         buffer.appendLine(maxBytes: room) { line in

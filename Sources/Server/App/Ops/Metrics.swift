@@ -58,27 +58,36 @@ final class Metrics: Sendable {
             for sample in samples { out += "\(name)\(sample.labels) \(sample.value)\n" }
         }
         let requestKeys = snapshot.requests.keys.sorted { ($0.methodName, $0.status) < ($1.methodName, $1.status) }
-        family("tooltool_http_requests_total", "counter", "HTTP requests answered, by method and status.",
-               requestKeys.map { ("{method=\"\($0.methodName)\",status=\"\($0.status)\"}", snapshot.requests[$0]!) })
-        family("tooltool_http_sent_bytes_total", "counter", "Bytes sent in responses (headers and bodies).",
-               [("", snapshot.bytesSent)])
-        family("tooltool_http_received_bytes_total", "counter", "Bytes received in requests (heads and bodies).",
-               [("", snapshot.bytesReceived)])
-        family("tooltool_uploads_total", "counter", "Uploads by outcome.",
-               [("{outcome=\"verified\"}", uploads.verified), ("{outcome=\"rejected\"}", uploads.rejected)])
-        family("tooltool_mirror_fetches_total", "counter",
-               "A mirror's upstream transfers by outcome (each upstream asked counts once).",
-               MirrorFetchOutcome.allCases.map { ("{outcome=\"\($0.rawValue)\"}", mirrorFetches[$0] ?? 0) })
-        family("tooltool_mirror_checks_total", "counter",
-               "A mirror's checks with its upstream (pvt access, visibility) by verdict.",
-               MirrorCheckOutcome.allCases.map { ("{verdict=\"\($0.rawValue)\"}", mirrorChecks[$0] ?? 0) })
-        family("tooltool_mirror_evictions_total", "counter",
-               "Blobs a mirror evicted to stay within --max-cache-size.", [("", mirrorCache.evictions)])
+        family(
+            "tooltool_http_requests_total", "counter", "HTTP requests answered, by method and status.",
+            requestKeys.map { ("{method=\"\($0.methodName)\",status=\"\($0.status)\"}", snapshot.requests[$0]!) })
+        family(
+            "tooltool_http_sent_bytes_total", "counter", "Bytes sent in responses (headers and bodies).",
+            [("", snapshot.bytesSent)])
+        family(
+            "tooltool_http_received_bytes_total", "counter", "Bytes received in requests (heads and bodies).",
+            [("", snapshot.bytesReceived)])
+        family(
+            "tooltool_uploads_total", "counter", "Uploads by outcome.",
+            [("{outcome=\"verified\"}", uploads.verified), ("{outcome=\"rejected\"}", uploads.rejected)])
+        family(
+            "tooltool_mirror_fetches_total", "counter",
+            "A mirror's upstream transfers by outcome (each upstream asked counts once).",
+            MirrorFetchOutcome.allCases.map { ("{outcome=\"\($0.rawValue)\"}", mirrorFetches[$0] ?? 0) })
+        family(
+            "tooltool_mirror_checks_total", "counter",
+            "A mirror's checks with its upstream (pvt access, visibility) by verdict.",
+            MirrorCheckOutcome.allCases.map { ("{verdict=\"\($0.rawValue)\"}", mirrorChecks[$0] ?? 0) })
+        family(
+            "tooltool_mirror_evictions_total", "counter",
+            "Blobs a mirror evicted to stay within --max-cache-size.", [("", mirrorCache.evictions)])
         family("tooltool_mirror_cache_bytes", "gauge", "Bytes of the blobs a mirror holds.", [("", mirrorCache.bytes)])
-        family("tooltool_files", "gauge", "Stored files by visibility.",
-               Visibility.allCases.map { ("{visibility=\"\($0.rawValue)\"}", totals[$0]?.files ?? 0) })
-        family("tooltool_file_bytes", "gauge", "Stored bytes by visibility.",
-               Visibility.allCases.map { ("{visibility=\"\($0.rawValue)\"}", totals[$0]?.bytes ?? 0) })
+        family(
+            "tooltool_files", "gauge", "Stored files by visibility.",
+            Visibility.allCases.map { ("{visibility=\"\($0.rawValue)\"}", totals[$0]?.files ?? 0) })
+        family(
+            "tooltool_file_bytes", "gauge", "Stored bytes by visibility.",
+            Visibility.allCases.map { ("{visibility=\"\($0.rawValue)\"}", totals[$0]?.bytes ?? 0) })
         return out
     }
 }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HTTPServer
 import Shared
 import Storage
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Operations endpoints: heartbeats for load balancers and monitors, the version, Prometheus metrics.
 struct OpsRoutes: Sendable {
@@ -21,7 +22,11 @@ struct OpsRoutes: Sendable {
             var problems: [String] = []
             if let problem = context.store.checkWritable() { problems.append(problem) }
             do { _ = try context.index.visibilityTotals() } catch {
-                if case IndexError.unavailable = error { problems.append("the index is down") } else { problems.append("the index does not answer") }
+                if case IndexError.unavailable = error {
+                    problems.append("the index is down")
+                } else {
+                    problems.append("the index does not answer")
+                }
                 ServerLog.error("heartbeat: \(error)")
             }
             guard let mirror = context.mirror else { return Self.report(problems, to: responder) }
@@ -60,8 +65,10 @@ struct OpsRoutes: Sendable {
         context.worker.async {
             do {
                 let text = context.metrics.render(totals: try context.index.visibilityTotals())
-                responder.send(HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"],
-                                            body: .bytes(Array(text.utf8))))
+                responder.send(
+                    HTTPResponse(
+                        status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"],
+                        body: .bytes(Array(text.utf8))))
             } catch {
                 responder.send(APIResponse.internalError("metrics", error))
             }

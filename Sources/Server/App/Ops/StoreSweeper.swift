@@ -14,8 +14,9 @@ final class StoreSweeper {
     init(store: any BlobStore, interval: Double) {
         timer = DispatchSource.makeTimerSource(queue: queue)
         let nanoseconds = Int(interval * 1e9)
-        timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds),
-                       leeway: .nanoseconds(nanoseconds / 10))
+        timer.schedule(
+            deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds),
+            leeway: .nanoseconds(nanoseconds / 10))
         timer.setEventHandler { Self.pass(store) }
         timer.resume()
     }

@@ -25,7 +25,9 @@ struct ServerHandler: HTTPHandler {
         let path = head.path
         // A mirror leaves uploads, the JSON API and the web page to its upstream, before any auth of its own.
         if let mirror = context.mirror,
-           let action = MirrorRedirect.action(for: head, mirror: mirror, jsonLimit: context.configuration.maxJSONBodySize) {
+            let action = MirrorRedirect.action(
+                for: head, mirror: mirror, jsonLimit: context.configuration.maxJSONBodySize)
+        {
             return action
         }
         // The web page's own files need no credentials (the page sends its token only to the API).
@@ -74,8 +76,10 @@ struct ServerHandler: HTTPHandler {
             return Self.only([.get, .head], head) { .respondLater(ops.metrics) }
         default:
             if let action = api.route(head, caller: caller) { return action }
-            return .respond(APIResponse.error(.notFound, .notFound, "no such route", close: head.contentLength ?? 0 > 0,
-                                              user: caller.user))
+            return .respond(
+                APIResponse.error(
+                    .notFound, .notFound, "no such route", close: head.contentLength ?? 0 > 0,
+                    user: caller.user))
         }
     }
 
@@ -84,8 +88,10 @@ struct ServerHandler: HTTPHandler {
         do {
             digest = try Digest(parsing: digestText)
         } catch {
-            return .respond(APIResponse.error(.badRequest, .badDigest, error.description, close: head.contentLength ?? 0 > 0,
-                                              user: caller.user))
+            return .respond(
+                APIResponse.error(
+                    .badRequest, .badDigest, error.description, close: head.contentLength ?? 0 > 0,
+                    user: caller.user))
         }
         switch head.method {
         case .get, .head: return blobs.get(head, digest: digest, caller: caller)
@@ -95,14 +101,17 @@ struct ServerHandler: HTTPHandler {
     }
 
     /// Runs `action` when the method is one of `methods`, else 405 with `Allow`.
-    static func only(_ methods: [HTTPMethod], _ head: HTTPRequestHead, _ action: () -> HTTPRequestAction) -> HTTPRequestAction {
+    static func only(
+        _ methods: [HTTPMethod], _ head: HTTPRequestHead, _ action: () -> HTTPRequestAction
+    ) -> HTTPRequestAction {
         methods.contains(head.method) ? action() : .respond(Self.methodNotAllowed(methods, head))
     }
 
     /// 405 with the `Allow` header listing what the route takes.
     static func methodNotAllowed(_ methods: [HTTPMethod], _ head: HTTPRequestHead) -> HTTPResponse {
         let allowed = methods.map(\.name).joined(separator: ", ")
-        return APIResponse.error(.methodNotAllowed, .methodNotAllowed, "\(head.method) is not allowed here; use \(allowed)",
-                                 close: head.contentLength ?? 0 > 0, headers: [("Allow", allowed)])
+        return APIResponse.error(
+            .methodNotAllowed, .methodNotAllowed, "\(head.method) is not allowed here; use \(allowed)",
+            close: head.contentLength ?? 0 > 0, headers: [("Allow", allowed)])
     }
 }

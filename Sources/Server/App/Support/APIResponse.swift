@@ -18,8 +18,10 @@ enum APIResponse {
     }
 
     /// The shared error body with its status.
-    static func error(_ status: HTTPStatus, _ name: APIErrorName, _ description: String, close: Bool = false,
-                      headers: [(String, String)] = [], user: String? = nil) -> HTTPResponse {
+    static func error(
+        _ status: HTTPStatus, _ name: APIErrorName, _ description: String, close: Bool = false,
+        headers: [(String, String)] = [], user: String? = nil
+    ) -> HTTPResponse {
         var response = HTTPResponse.error(status: status, name: name, description: description, closeConnection: close)
         for (header, value) in headers { response.headers.add(header, value) }
         response.logUser = user

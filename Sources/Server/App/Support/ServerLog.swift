@@ -1,7 +1,8 @@
+import FoundationEssentials
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import FoundationEssentials
 
 /// Server log lines on stderr: `time level message`. Never pass a token, an Authorization header or a signature.
 enum ServerLog {

@@ -45,10 +45,12 @@ final class WorkerQueue: Sendable {
         if startThread {
             let context = Unmanaged.passRetained(self).toOpaque()  // released by the thread, which never ends
             var thread = pthread_t()
-            pthread_create(&thread, nil, { context in
-                Unmanaged<WorkerQueue>.fromOpaque(context!).takeRetainedValue().work()
-                return nil
-            }, context)
+            pthread_create(
+                &thread, nil,
+                { context in
+                    Unmanaged<WorkerQueue>.fromOpaque(context!).takeRetainedValue().work()
+                    return nil
+                }, context)
             pthread_detach(thread)
         }
         queued.signal()

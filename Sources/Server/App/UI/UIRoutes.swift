@@ -10,7 +10,8 @@ import Shared
 /// their `ETag`, so a new server version is picked up at once and an unchanged file costs a 304.
 struct UIRoutes: Sendable {
     /// Only the server's own scripts, styles and images; no inline script or style, no framing, no plugins.
-    static let contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    static let contentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         + "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
     /// The headers on every web-page answer (also redirects and 404s).
@@ -18,7 +19,7 @@ struct UIRoutes: Sendable {
         ("Content-Security-Policy", contentSecurityPolicy),
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "no-referrer"),
-        ("X-Frame-Options", "DENY"),
+        ("X-Frame-Options", "DENY")
     ]
 
     /// The answer for a path under `/ui` or `/`, or nil when the path is not the page's.
@@ -40,7 +41,8 @@ struct UIRoutes: Sendable {
     /// The file, 304 when `If-None-Match` names its ETag, or 404.
     private func file(_ name: String, _ head: HTTPRequestHead) -> HTTPResponse {
         guard let asset = UIAssets.files[name] else {
-            var response = APIResponse.error(.notFound, .notFound, "no such page file", close: head.contentLength ?? 0 > 0)
+            var response = APIResponse.error(
+                .notFound, .notFound, "no such page file", close: head.contentLength ?? 0 > 0)
             for (header, value) in Self.securityHeaders { response.headers.add(header, value) }
             return response
         }
@@ -48,7 +50,8 @@ struct UIRoutes: Sendable {
         headers.add("ETag", asset.etag)
         headers.add("Cache-Control", "no-cache")
         if let match = head.headers["If-None-Match"],
-           match.split(separator: ",").contains(where: { $0.trimmingWhitespace() == asset.etag }) {
+            match.split(separator: ",").contains(where: { $0.trimmingWhitespace() == asset.etag })
+        {
             return HTTPResponse(status: .notModified, headers: headers)
         }
         headers.add("Content-Type", asset.contentType)

@@ -22,8 +22,10 @@ public final class TLSCertificateStore: Sendable {
     /// Loads the files; throws a `TLSError` naming the file and the problem (unreadable, not PEM, key not matching,
     /// expired or not yet valid). `kernelTLS` is `.auto` or `.off`; `auto` uses kernel TLS only where
     /// `KernelTLSMode.kernelOffersTLS`.
-    public init(certificateFile: String, keyFile: String, kernelTLS mode: KernelTLSMode = .auto,
-                sessionLifetime: Int = 3600) throws(TLSError) {
+    public init(
+        certificateFile: String, keyFile: String, kernelTLS mode: KernelTLSMode = .auto,
+        sessionLifetime: Int = 3600
+    ) throws(TLSError) {
         self.certificateFile = certificateFile
         self.keyFile = keyFile
         let kernelTLS = mode == .auto && KernelTLSMode.kernelOffersTLS
@@ -31,8 +33,10 @@ public final class TLSCertificateStore: Sendable {
         kernelTLSMode = mode
         self.sessionLifetime = sessionLifetime
         TLSTicketKeys.setRotationInterval(Double(sessionLifetime))
-        context = Mutex(try TLSContext(certificateFile: certificateFile, keyFile: keyFile, kernelTLS: kernelTLS,
-                                       sessionLifetime: sessionLifetime))
+        context = Mutex(
+            try TLSContext(
+                certificateFile: certificateFile, keyFile: keyFile, kernelTLS: kernelTLS,
+                sessionLifetime: sessionLifetime))
     }
 
     /// The context new connections use.
@@ -44,15 +48,17 @@ public final class TLSCertificateStore: Sendable {
     /// Reads the files again; on success new connections get the new certificate, on failure (thrown) nothing
     /// changes.
     public func reload() throws(TLSError) {
-        let fresh = try TLSContext(certificateFile: certificateFile, keyFile: keyFile, kernelTLS: kernelTLS,
-                                   sessionLifetime: sessionLifetime)
+        let fresh = try TLSContext(
+            certificateFile: certificateFile, keyFile: keyFile, kernelTLS: kernelTLS,
+            sessionLifetime: sessionLifetime)
         context.withLock { $0 = fresh }
     }
 
     /// Which path large file bodies take over TLS, for the start-up log line.
     public var fileBodyPath: String {
         if kernelTLS {
-            return "kernel TLS (SSL_OP_ENABLE_KTLS; file bodies over 64 KiB go out with SSL_sendfile where a connection's cipher is offloaded, else as below)"
+            return
+                "kernel TLS (SSL_OP_ENABLE_KTLS; file bodies over 64 KiB go out with SSL_sendfile where a connection's cipher is offloaded, else as below)"
         }
         return "SSL_write of 64 KiB pieces read from the file (no kernel TLS: "
             + (kernelTLSMode == .off ? "--tls-ktls off)" : "/proc/sys/net/ipv4/tcp_available_ulp lists no tls)")

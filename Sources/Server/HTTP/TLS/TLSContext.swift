@@ -43,7 +43,9 @@ final class TLSContext: @unchecked Sendable {
     }
 
     /// Loads and checks the certificate chain and key into `context`; returns the certificate's summary.
-    private static func load(_ context: OpaquePointer, certificateFile: String, keyFile: String) throws(TLSError) -> String {
+    private static func load(
+        _ context: OpaquePointer, certificateFile: String, keyFile: String
+    ) throws(TLSError) -> String {
         // The key first: a certificate that does not match it then drops it, and the check below says so plainly.
         guard SSL_CTX_use_PrivateKey_file(context, keyFile, SSL_FILETYPE_PEM) == 1 else {
             throw .openSSL("cannot load the TLS key \(keyFile): not a PEM private key")
@@ -55,7 +57,9 @@ final class TLSContext: @unchecked Sendable {
             ERR_clear_error()  // OpenSSL's reason ("no private key assigned") would only confuse
             throw TLSError("the TLS key \(keyFile) does not match the certificate \(certificateFile)")
         }
-        guard let certificate = SSL_CTX_get0_certificate(context) else { throw .openSSL("no certificate in \(certificateFile)") }
+        guard let certificate = SSL_CTX_get0_certificate(context) else {
+            throw .openSSL("no certificate in \(certificateFile)")
+        }
         let notAfter = X509_get0_notAfter(certificate), notBefore = X509_get0_notBefore(certificate)
         let expiry = text(of: notAfter)
         guard X509_cmp_current_time(notAfter) > 0 else {
@@ -70,7 +74,8 @@ final class TLSContext: @unchecked Sendable {
     /// Applies the policy described on the type.
     private static func configure(_ context: OpaquePointer, kernelTLS: Bool, sessionLifetime: Int) throws(TLSError) {
         guard SSL_CTX_ctrl(context, SSL_CTRL_SET_MIN_PROTO_VERSION, Int(TLS1_2_VERSION), nil) == 1,
-              SSL_CTX_ctrl(context, SSL_CTRL_SET_MAX_PROTO_VERSION, Int(TLS1_3_VERSION), nil) == 1 else {
+            SSL_CTX_ctrl(context, SSL_CTRL_SET_MAX_PROTO_VERSION, Int(TLS1_3_VERSION), nil) == 1
+        else {
             throw .openSSL("cannot limit TLS to versions 1.2 and 1.3")
         }
         guard SSL_CTX_set_cipher_list(context, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL") == 1 else {
@@ -114,7 +119,8 @@ final class TLSContext: @unchecked Sendable {
     /// The certificate's subject, one line (`CN=...`).
     private static func subject(of certificate: OpaquePointer) -> String {
         guard let name = X509_get_subject_name(certificate),
-              let line = X509_NAME_oneline(name, nil, 0) else { return "?" }
+            let line = X509_NAME_oneline(name, nil, 0)
+        else { return "?" }
         defer { CRYPTO_free(line, #file, #line) }
         return String(cString: line)
     }

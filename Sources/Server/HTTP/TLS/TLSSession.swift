@@ -35,7 +35,9 @@ final class TLSSession {
 
     /// A session on `fd` (accepted, non-blocking) with `context`'s certificate and policy.
     init(context: TLSContext, fd: Int32) throws {
-        guard let ssl = SSL_new(context.pointer) else { throw HTTPServerError(call: "SSL_new", message: "returned NULL") }
+        guard let ssl = SSL_new(context.pointer) else {
+            throw HTTPServerError(call: "SSL_new", message: "returned NULL")
+        }
         self.ssl = ssl
         guard SSL_set_fd(ssl, fd) == 1 else { throw HTTPServerError(call: "SSL_set_fd", message: "failed") }
         SSL_set_accept_state(ssl)

@@ -78,7 +78,7 @@ enum TLSTicketKeys {
                         var params = [
                             OSSL_PARAM_construct_octet_string(keyName, keyBytes.baseAddress, keyBytes.count),
                             OSSL_PARAM_construct_utf8_string(digestName, UnsafeMutablePointer(mutating: digest), 0),
-                            OSSL_PARAM_construct_end(),
+                            OSSL_PARAM_construct_end()
                         ]
                         return EVP_MAC_CTX_set_params(mac, &params) == 1
                     }
@@ -89,21 +89,27 @@ enum TLSTicketKeys {
 
     /// `SSL_CTX_set_tlsext_ticket_key_evp_cb`'s callback: 1 = use this key, 2 = accepted but issue a new ticket
     /// (old key), 0 = unknown key (full handshake), -1 = error.
-    static let callback: @convention(c) (OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt8>?,
-                                         OpaquePointer?, OpaquePointer?, Int32) -> Int32 = { _, name, iv, cipher, mac, encrypt in
-        guard let name, let iv else { return -1 }
-        if encrypt == 1 {
-            let key = keyForNewTicket(now: monotonicNow())
-            key.name.withUnsafeBufferPointer { name.update(from: $0.baseAddress!, count: 16) }
-            guard RAND_bytes(iv, 16) == 1,
-                  EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nil, key.cipherKey, iv) == 1,
-                  setMAC(mac, key: key.macKey) else { return -1 }
-            return 1
+    static let callback:
+        @convention(c) (
+            OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt8>?,
+            OpaquePointer?, OpaquePointer?, Int32
+        ) -> Int32 = { _, name, iv, cipher, mac, encrypt in
+            guard let name, let iv else { return -1 }
+            if encrypt == 1 {
+                let key = keyForNewTicket(now: monotonicNow())
+                key.name.withUnsafeBufferPointer { name.update(from: $0.baseAddress!, count: 16) }
+                guard RAND_bytes(iv, 16) == 1,
+                    EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nil, key.cipherKey, iv) == 1,
+                    setMAC(mac, key: key.macKey)
+                else { return -1 }
+                return 1
+            }
+            guard let (key, isCurrent) = key(named: UnsafePointer(name)) else { return 0 }
+            guard setMAC(mac, key: key.macKey),
+                EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nil, key.cipherKey, iv) == 1
+            else {
+                return -1
+            }
+            return isCurrent ? 1 : 2
         }
-        guard let (key, isCurrent) = key(named: UnsafePointer(name)) else { return 0 }
-        guard setMAC(mac, key: key.macKey), EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nil, key.cipherKey, iv) == 1 else {
-            return -1
-        }
-        return isCurrent ? 1 : 2
-    }
 }

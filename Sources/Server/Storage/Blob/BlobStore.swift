@@ -22,7 +22,9 @@ public protocol BlobStore: Sendable {
     func openForReading(_ digest: Digest, known: StoredBlob?) throws(StorageError) -> OpenBlob?
 
     /// Starts an upload that will be verified against `digest` and `expectedSize` before it is published.
-    func beginUpload(_ digest: Digest, visibility: Visibility, expectedSize: Int64) throws(StorageError) -> any BlobUpload
+    func beginUpload(
+        _ digest: Digest, visibility: Visibility, expectedSize: Int64
+    ) throws(StorageError) -> any BlobUpload
 
     /// Moves a stored blob to the other visibility; true when it moved, false when it already had `visibility`.
     /// A reader finds it under one name or the other throughout (pvt/ first).

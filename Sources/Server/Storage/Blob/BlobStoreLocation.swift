@@ -14,14 +14,17 @@ public enum BlobStoreLocation: Sendable, Equatable, CustomStringConvertible {
             let rest = trimmed.dropFirst(5)
             let bucket = String(rest.prefix { $0 != "/" })
             guard Self.isValidBucket(bucket) else {
-                throw .misconfigured("bad bucket name \(bucket.debugDescription) in \(trimmed): 3 to 63 lower-case letters, digits, dots or hyphens")
+                throw .misconfigured(
+                    "bad bucket name \(bucket.debugDescription) in \(trimmed): 3 to 63 lower-case letters, digits, dots or hyphens"
+                )
             }
             var prefix = Substring(rest.dropFirst(bucket.count))
             while prefix.hasPrefix("/") { prefix = prefix.dropFirst() }
             while prefix.hasSuffix("/") { prefix = prefix.dropLast() }
             let segments = prefix.split(separator: "/", omittingEmptySubsequences: false)
             if !prefix.isEmpty, segments.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) {
-                throw .misconfigured("bad prefix \(String(prefix).debugDescription) in \(trimmed): no empty, . or .. segments")
+                throw .misconfigured(
+                    "bad prefix \(String(prefix).debugDescription) in \(trimmed): no empty, . or .. segments")
             }
             self = .s3(bucket: bucket, prefix: String(prefix))
         } else if lower.hasPrefix("file://") {
@@ -35,7 +38,9 @@ public enum BlobStoreLocation: Sendable, Equatable, CustomStringConvertible {
 
     /// S3's rules for bucket names (the common subset every S3-compatible service accepts).
     static func isValidBucket(_ name: String) -> Bool {
-        guard (3...63).contains(name.utf8.count), let first = name.utf8.first, let last = name.utf8.last else { return false }
+        guard (3...63).contains(name.utf8.count), let first = name.utf8.first, let last = name.utf8.last else {
+            return false
+        }
         func letterOrDigit(_ c: UInt8) -> Bool { (0x61...0x7A).contains(c) || (0x30...0x39).contains(c) }
         return letterOrDigit(first) && letterOrDigit(last)
             && name.utf8.allSatisfy { letterOrDigit($0) || $0 == 0x2E || $0 == 0x2D }

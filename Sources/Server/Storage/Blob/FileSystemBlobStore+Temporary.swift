@@ -1,4 +1,5 @@
 import Shared
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -61,6 +62,8 @@ extension FileSystemBlobStore {
         guard fstatvfs(fd, &info) == 0 else { throw StorageError.fromErrno(errno, call: "fstatvfs", path: path) }
         let (product, overflow) = UInt64(info.f_bavail).multipliedReportingOverflow(by: UInt64(info.f_frsize))
         let available = overflow ? Int64.max : Int64(clamping: product)
-        if available < bytes { throw StorageError.insufficientSpace(path: temporaryDirectory, needed: bytes, available: available) }
+        if available < bytes {
+            throw StorageError.insufficientSpace(path: temporaryDirectory, needed: bytes, available: available)
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Shared
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -121,10 +122,12 @@ public final class FileSystemBlobStore: BlobStore {
                 if visibility == .internal {
                     if fstatat(directory, digest.hex, &info, AT_SYMLINK_NOFOLLOW) != 0 {
                         if errno == ENOENT { continue }
-                        throw StorageError.fromErrno(errno, call: "stat", path: path(for: digest, visibility: visibility))
+                        throw StorageError.fromErrno(
+                            errno, call: "stat", path: path(for: digest, visibility: visibility))
                     }
                     guard Posix.isRegular(info) else {
-                        throw StorageError.io(call: "stat", path: path(for: digest, visibility: visibility), errno: EISDIR)
+                        throw StorageError.io(
+                            call: "stat", path: path(for: digest, visibility: visibility), errno: EISDIR)
                     }
                 }
                 let fd = openat(directory, digest.hex, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
@@ -150,7 +153,9 @@ public final class FileSystemBlobStore: BlobStore {
     /// Where lookups look first: pvt/, so a blob in both folders is served and refused as internal (see `locate`).
     static let lookupOrder: [Visibility] = [.internal, .public]
 
-    public func beginUpload(_ digest: Digest, visibility: Visibility, expectedSize: Int64) throws(StorageError) -> any BlobUpload {
+    public func beginUpload(
+        _ digest: Digest, visibility: Visibility, expectedSize: Int64
+    ) throws(StorageError) -> any BlobUpload {
         try FileSystemUpload(store: self, digest: digest, visibility: visibility, expectedSize: expectedSize)
     }
 

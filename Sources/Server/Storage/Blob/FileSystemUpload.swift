@@ -1,5 +1,6 @@
 import Shared
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -92,7 +93,8 @@ final class FileSystemUpload: BlobUpload {
             guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
             #if DEBUG
             if let fault, fault.operation == .write, s.written + Int64(bytes.count) > fault.offset {
-                _ = Posix.writeAll(s.fd, base, Int(fault.offset - s.written))  // up to the offset, as a real failure might
+                // up to the offset, as a real failure might
+                _ = Posix.writeAll(s.fd, base, Int(fault.offset - s.written))
                 Self.closeAndRemove(&s)
                 throw StorageError.fromErrno(fault.code, call: "write", path: s.temporaryPath)
             }
@@ -106,7 +108,8 @@ final class FileSystemUpload: BlobUpload {
             s.written += Int64(bytes.count)
             if s.written - s.writebackStart >= Self.writebackInterval && expectedSize >= Self.pipelineThreshold {
                 // Best effort: the fsync in `commit` is what makes the bytes durable.
-                _ = posix_fadvise(s.fd, off_t(s.writebackStart), off_t(s.written - s.writebackStart), POSIX_FADV_DONTNEED)
+                _ = posix_fadvise(
+                    s.fd, off_t(s.writebackStart), off_t(s.written - s.writebackStart), POSIX_FADV_DONTNEED)
                 s.writebackStart = s.written
             }
         }
@@ -118,8 +121,9 @@ final class FileSystemUpload: BlobUpload {
             let actual = hasher.finish()
             guard actual == digest, s.written == expectedSize else {
                 Self.closeAndRemove(&s)
-                throw StorageError.digestMismatch(expected: digest, actual: actual, expectedSize: expectedSize,
-                                                  actualSize: s.written)
+                throw StorageError.digestMismatch(
+                    expected: digest, actual: actual, expectedSize: expectedSize,
+                    actualSize: s.written)
             }
             #if DEBUG
             if let fault, fault.operation == .stall { sleep(UInt32(clamping: fault.offset)) }
@@ -137,7 +141,8 @@ final class FileSystemUpload: BlobUpload {
             let outcome: CommitOutcome
             do throws(StorageError) {
                 if let code = injectedError(at: .link) {
-                    throw StorageError.fromErrno(code, call: "link", path: store.path(for: digest, visibility: visibility))
+                    throw StorageError.fromErrno(
+                        code, call: "link", path: store.path(for: digest, visibility: visibility))
                 }
                 outcome = try store.publish(temporaryPath: s.temporaryPath, digest: digest, visibility: visibility)
             } catch {

@@ -44,7 +44,9 @@ final class HashPipeline: @unchecked Sendable {
     init(algorithm: HashAlgorithm, threaded: Bool) {
         hasher = StreamingHasher(algorithm: algorithm)
         self.threaded = threaded
-        ring = threaded ? .allocate(byteCount: Self.slotCount * Self.slotSize, alignment: 64)
+        ring =
+            threaded
+            ? .allocate(byteCount: Self.slotCount * Self.slotSize, alignment: 64)
             : UnsafeMutableRawBufferPointer(start: nil, count: 0)
     }
 

@@ -40,7 +40,7 @@ public final class StorageFaults: Sendable {
     /// The errno names a plan may use.
     static let codes: [String: Int32] = [
         "EIO": EIO, "ENOSPC": ENOSPC, "EDQUOT": EDQUOT, "EFBIG": EFBIG, "EROFS": EROFS, "EMFILE": EMFILE,
-        "EMLINK": EMLINK, "ENOENT": ENOENT, "EACCES": EACCES,
+        "EMLINK": EMLINK, "ENOENT": ENOENT, "EACCES": EACCES
     ]
 
     /// The plan as given, for the start-up log line.
@@ -66,9 +66,13 @@ public final class StorageFaults: Sendable {
                 faults.append(Fault(operation: .stall, code: 0, offset: seconds))
                 continue
             }
-            guard (2...3).contains(parts.count), let operation = Operation(rawValue: parts[0]), let code = Self.codes[parts[1]] else {
-                throw StorageFaultPlanError(entry: entry, reason: "expected none, stall:SECONDS or OP:ERRNO[:OFFSET] with OP one of open, "
-                    + "write, fsync, link and ERRNO one of \(Self.codes.keys.sorted().joined(separator: ", "))")
+            guard (2...3).contains(parts.count), let operation = Operation(rawValue: parts[0]),
+                let code = Self.codes[parts[1]]
+            else {
+                throw StorageFaultPlanError(
+                    entry: entry,
+                    reason: "expected none, stall:SECONDS or OP:ERRNO[:OFFSET] with OP one of open, "
+                        + "write, fsync, link and ERRNO one of \(Self.codes.keys.sorted().joined(separator: ", "))")
             }
             var offset: Int64 = 0
             if parts.count == 3 {

@@ -87,7 +87,8 @@ public struct BlobCatalog: Sendable {
     }
 
     /// The rule of `reconcile`, given the record read before the store was asked.
-    private func settle(_ digest: Digest, record: FileRecord?, uploadInFlight: () throws -> Bool) throws -> StoredBlob? {
+    private func settle(_ digest: Digest, record: FileRecord?, uploadInFlight: () throws -> Bool) throws -> StoredBlob?
+    {
         guard let blob = try store.openForReading(digest) else {
             if let record, record.hasInstances, try !uploadInFlight() {
                 try index.markInstancesGone(digest)
@@ -95,7 +96,9 @@ public struct BlobCatalog: Sendable {
             return nil
         }
         blob.close()
-        if record == nil || record?.hasInstances == false || record?.size != blob.size || record?.visibility != blob.visibility {
+        if record == nil || record?.hasInstances == false || record?.size != blob.size
+            || record?.visibility != blob.visibility
+        {
             try index.recordStored(digest, size: blob.size, visibility: blob.visibility)
         }
         return StoredBlob(visibility: blob.visibility, size: blob.size)

@@ -1,4 +1,5 @@
 import Shared
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -12,7 +13,8 @@ extension FileSystemBlobStore {
         while let name = try stream.next() {
             let path = "\(directory)/\(name)"
             guard let info = try Posix.lstatIfExists(path) else { continue }  // moved meanwhile
-            let notABlob = Posix.isRegular(info)
+            let notABlob =
+                Posix.isRegular(info)
                 ? nil : "expected a regular file, found another kind (mode \(String(info.st_mode, radix: 8)))"
             try body(StoreEntry(name: name, location: path, visibility: visibility, notABlob: notABlob))
         }
@@ -28,11 +30,14 @@ extension FileSystemBlobStore {
     /// Moves a bad file into `quarantine/` under a name that says where it came from; returns the new path.
     public func quarantine(_ entry: StoreEntry) throws(StorageError) -> String {
         try Posix.makeDirectories(quarantineDirectory)
-        let target = "\(quarantineDirectory)/\(entry.visibility.folderName)-sha512-\(entry.name)-\(Timestamp.now())-"
+        let target =
+            "\(quarantineDirectory)/\(entry.visibility.folderName)-sha512-\(entry.name)-\(Timestamp.now())-"
             + Hex.encode(Crypto.randomBytes(4))
         // Under the digest's lock (when the name is one) so a concurrent publish or move of it does not interleave.
         func move() throws(StorageError) {
-            if rename(entry.location, target) != 0 { throw StorageError.fromErrno(errno, call: "rename", path: entry.location) }
+            if rename(entry.location, target) != 0 {
+                throw StorageError.fromErrno(errno, call: "rename", path: entry.location)
+            }
         }
         if let digest = try? Digest(parsing: entry.name) {
             try locks.withLock(for: digest, move)

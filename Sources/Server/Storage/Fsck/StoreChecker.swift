@@ -73,14 +73,16 @@ public struct StoreChecker: Sendable {
         for (i, (entry, digest)) in batch.enumerated() {
             let computed = try results[i].get()
             guard computed.digest == digest else {
-                report.corrupt.append(try finding(entry, "expected content with digest \(digest.hex), got \(computed.digest.hex)"))
+                report.corrupt.append(
+                    try finding(entry, "expected content with digest \(digest.hex), got \(computed.digest.hex)"))
                 continue
             }
             report.verified += 1
             guard let index else { continue }
             let record = try index.file(digest)
             if record == nil || record?.visibility != entry.visibility || record?.hasInstances != true
-                || record?.size != computed.size {
+                || record?.size != computed.size
+            {
                 try index.recordStored(digest, size: computed.size, visibility: entry.visibility)
                 if record == nil { report.indexed.append(digest) } else { report.reconciled.append(digest) }
             }
@@ -88,6 +90,7 @@ public struct StoreChecker: Sendable {
     }
 
     private func finding(_ entry: StoreEntry, _ reason: String) throws -> FsckReport.Finding {
-        FsckReport.Finding(path: entry.location, reason: reason, quarantinedTo: repair ? try store.quarantine(entry) : nil)
+        FsckReport.Finding(
+            path: entry.location, reason: reason, quarantinedTo: repair ? try store.quarantine(entry) : nil)
     }
 }

@@ -16,14 +16,17 @@ public enum BatchValidation {
             guard names.insert(file.filename).inserted else {
                 throw IndexError.invalid("filename \(file.filename.debugDescription) appears twice in the batch")
             }
-            guard file.size >= 0 else { throw IndexError.invalid("\(file.filename): size must be >= 0, got \(file.size)") }
+            guard file.size >= 0 else {
+                throw IndexError.invalid("\(file.filename): size must be >= 0, got \(file.size)")
+            }
         }
     }
 
     /// The checks of a token's user and permissions.
     public static func checkToken(user: String, permissions: Set<Permission>) throws(IndexError) {
         guard !user.isEmpty, !user.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
-            throw IndexError.invalid("user must be a non-empty name without control characters, got \(user.debugDescription)")
+            throw IndexError.invalid(
+                "user must be a non-empty name without control characters, got \(user.debugDescription)")
         }
         guard !permissions.isEmpty else { throw IndexError.invalid("a token needs at least one permission, got none") }
     }

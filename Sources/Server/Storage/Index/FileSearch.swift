@@ -13,8 +13,10 @@ enum FileSearch {
     static func filenameFetchLimit(_ limit: Int) -> Int64 { Int64(limit * 4) }
 
     /// Digest matches first, then filename matches, each file once, only of `visibilities`, at most `limit`.
-    static func page(_ digestMatches: [FileRecord], _ filenameMatches: [FileRecord], visibilities: Set<Visibility>,
-                     limit: Int) -> [FileRecord] {
+    static func page(
+        _ digestMatches: [FileRecord], _ filenameMatches: [FileRecord], visibilities: Set<Visibility>,
+        limit: Int
+    ) -> [FileRecord] {
         var seen = Set<Digest>()
         var result: [FileRecord] = []
         for record in digestMatches + filenameMatches where result.count < limit {
@@ -26,8 +28,10 @@ enum FileSearch {
     /// As `page(_:_:visibilities:limit:)` where the filename matches are digests, newest first, and `records` reads
     /// the file records of some of them: it is asked only for as many as the page still needs (twice that when a
     /// visibility is hidden, since some will be dropped), again while the page is short and matches remain.
-    static func page(_ digestMatches: [FileRecord], filenameMatches: [Digest], visibilities: Set<Visibility>, limit: Int,
-                     records: ([Digest]) throws(IndexError) -> [FileRecord]) throws(IndexError) -> [FileRecord] {
+    static func page(
+        _ digestMatches: [FileRecord], filenameMatches: [Digest], visibilities: Set<Visibility>, limit: Int,
+        records: ([Digest]) throws(IndexError) -> [FileRecord]
+    ) throws(IndexError) -> [FileRecord] {
         var result = page(digestMatches, [], visibilities: visibilities, limit: limit)
         var seen = Set(digestMatches.map(\.digest))
         var pending = filenameMatches.filter { seen.insert($0).inserted }[...]

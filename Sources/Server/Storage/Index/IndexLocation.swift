@@ -19,7 +19,8 @@ public enum IndexLocation: Sendable, Equatable, CustomStringConvertible {
         if lower.hasPrefix("postgresql://") || lower.hasPrefix("postgres://") {
             self = .postgres(uri: trimmed)
         } else if lower.contains("://") {
-            throw IndexError.invalid("the index must be an SQLite path or a postgresql:// URI, got a \(trimmed.prefix { $0 != ":" }):// URL")
+            throw IndexError.invalid(
+                "the index must be an SQLite path or a postgresql:// URI, got a \(trimmed.prefix { $0 != ":" }):// URL")
         } else {
             self = .sqlite(path: trimmed)
         }

@@ -80,7 +80,9 @@ extension MetadataIndex {
     }
 
     /// `searchFiles` over every visibility (or `visibilities`), at most 100.
-    public func searchFiles(_ text: String, visibilities: Set<Visibility> = Set(Visibility.allCases)) throws(IndexError) -> [FileRecord] {
+    public func searchFiles(
+        _ text: String, visibilities: Set<Visibility> = Set(Visibility.allCases)
+    ) throws(IndexError) -> [FileRecord] {
         try searchFiles(text, visibilities: visibilities, limit: 100)
     }
 

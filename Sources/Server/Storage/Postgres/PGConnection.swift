@@ -1,5 +1,6 @@
 import CPostgres
 import Shared
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,9 +21,13 @@ final class PGConnection: @unchecked Sendable {
         // Keywords processed later win, so any of these defaults written in the URI overrides it. tcp_user_timeout
         // and the keepalives bound how long a call waits on a database that vanished without closing (a failover,
         // a partition) before it fails as `.unavailable`; statement_timeout bounds one that hangs.
-        let keywords = ["connect_timeout", "tcp_user_timeout", "keepalives_idle", "keepalives_interval",
-                        "keepalives_count", "options", "dbname", "application_name"]
-        let values = [String(connectTimeout), "10000", "5", "2", "3", "-c statement_timeout=30000", uri, "tooltool-server"]
+        let keywords = [
+            "connect_timeout", "tcp_user_timeout", "keepalives_idle", "keepalives_interval",
+            "keepalives_count", "options", "dbname", "application_name"
+        ]
+        let values = [
+            String(connectTimeout), "10000", "5", "2", "3", "-c statement_timeout=30000", uri, "tooltool-server"
+        ]
         let connection = withCStrings(keywords) { keys in
             withCStrings(values) { vals in PQconnectdbParams(keys, vals, 1) }
         }
@@ -92,7 +97,8 @@ final class PGConnection: @unchecked Sendable {
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? ""
             let message = Self.trimmed(PQresultErrorMessage(result))
             PQclear(result)
-            throw failure(call(), state: state, message: message.isEmpty ? Self.trimmed(PQerrorMessage(handle)) : message)
+            throw failure(
+                call(), state: state, message: message.isEmpty ? Self.trimmed(PQerrorMessage(handle)) : message)
         }
         return PGResult(result)
     }

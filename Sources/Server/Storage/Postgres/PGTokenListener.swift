@@ -1,6 +1,7 @@
 import CPostgres
 import Dispatch
 import Shared
+
 #if canImport(Glibc)
 import Glibc
 import Synchronization
@@ -29,10 +30,12 @@ final class PGTokenListener: Sendable {
     private let queue = DispatchQueue(label: "tooltool.pg-token-listener")
     private let done = DispatchSemaphore(value: 0)
 
-    static let snapshotStatement = PGStatement(name: "token_snapshot", sql: """
-        SELECT (SELECT value FROM counters WHERE name = 'tokens_generation'), id, "user", token_hash, permissions
-        FROM (SELECT 1) one LEFT JOIN tokens ON tokens.revoked IS NULL
-        """)
+    static let snapshotStatement = PGStatement(
+        name: "token_snapshot",
+        sql: """
+            SELECT (SELECT value FROM counters WHERE name = 'tokens_generation'), id, "user", token_hash, permissions
+            FROM (SELECT 1) one LEFT JOIN tokens ON tokens.revoked IS NULL
+            """)
 
     init(uri: String) { self.uri = uri }
 
@@ -59,8 +62,9 @@ final class PGTokenListener: Sendable {
             loaded = rows.int64(row, 0)
             guard !rows.isNull(row, 1) else { continue }
             let permissions = try Permission.parseList(rows.text(row, 4))
-            tokens[rows.bytes(row, 3)] = TokenRecord(id: rows.int64(row, 1), user: rows.text(row, 2),
-                                                     permissions: Set(permissions))
+            tokens[rows.bytes(row, 3)] = TokenRecord(
+                id: rows.int64(row, 1), user: rows.text(row, 2),
+                permissions: Set(permissions))
         }
         state.withLock { state in
             guard loaded >= state.generation else { return }  // another thread stored a newer snapshot meanwhile

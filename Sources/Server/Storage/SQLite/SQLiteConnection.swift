@@ -45,9 +45,12 @@ final class SQLiteConnection {
             return cached
         }
         var raw: OpaquePointer?
-        try check(sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil),
-                  "sqlite3_prepare_v3(\(sql.prefix(60)))")
-        guard let raw else { throw IndexError.sqlite(call: "sqlite3_prepare_v3", code: SQLITE_MISUSE, message: "empty SQL") }
+        try check(
+            sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil),
+            "sqlite3_prepare_v3(\(sql.prefix(60)))")
+        guard let raw else {
+            throw IndexError.sqlite(call: "sqlite3_prepare_v3", code: SQLITE_MISUSE, message: "empty SQL")
+        }
         let statement = SQLiteStatement(handle: raw, connection: self)
         statements[sql] = statement
         return statement
@@ -64,8 +67,10 @@ final class SQLiteConnection {
     }
 
     /// Runs a query and maps each row.
-    func query<T>(_ sql: String, _ values: [SQLiteValue] = [],
-                  _ row: (SQLiteStatement) throws(IndexError) -> T) throws(IndexError) -> [T] {
+    func query<T>(
+        _ sql: String, _ values: [SQLiteValue] = [],
+        _ row: (SQLiteStatement) throws(IndexError) -> T
+    ) throws(IndexError) -> [T] {
         let statement = try prepare(sql)
         defer { statement.reset() }
         try statement.bind(values)

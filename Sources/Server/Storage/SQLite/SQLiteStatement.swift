@@ -29,7 +29,10 @@ final class SQLiteStatement {
             switch value {
             case .int(let number): rc = sqlite3_bind_int64(handle, index, number)
             case .text(let text): rc = tt_sqlite3_bind_text_transient(handle, index, text, -1)
-            case .blob(let bytes): rc = bytes.withUnsafeBytes { tt_sqlite3_bind_blob_transient(handle, index, $0.baseAddress, Int32($0.count)) }
+            case .blob(let bytes):
+                rc = bytes.withUnsafeBytes {
+                    tt_sqlite3_bind_blob_transient(handle, index, $0.baseAddress, Int32($0.count))
+                }
             case .null: rc = sqlite3_bind_null(handle, index)
             }
             try connection.check(rc, "sqlite3_bind(\(index))")

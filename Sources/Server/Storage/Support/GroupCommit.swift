@@ -44,16 +44,20 @@ final class GroupCommit<Item: Sendable, Output: Sendable, Failure: Error>: Senda
             var results: [Result<Output, Failure>]
             do throws(Failure) {
                 let outputs = try write(batch.map(\.item))
-                precondition(outputs.count == batch.count, "GroupCommit: write returned \(outputs.count) of \(batch.count)")
+                precondition(
+                    outputs.count == batch.count, "GroupCommit: write returned \(outputs.count) of \(batch.count)")
                 results = outputs.map { .success($0) }
             } catch {
-                results = batch.count == 1 ? [.failure(error)] : batch.map { entry in
-                    Result { () throws(Failure) -> Output in
-                        let outputs = try write([entry.item])
-                        precondition(outputs.count == 1, "GroupCommit: write returned \(outputs.count) of 1")
-                        return outputs[0]
+                results =
+                    batch.count == 1
+                    ? [.failure(error)]
+                    : batch.map { entry in
+                        Result { () throws(Failure) -> Output in
+                            let outputs = try write([entry.item])
+                            precondition(outputs.count == 1, "GroupCommit: write returned \(outputs.count) of 1")
+                            return outputs[0]
+                        }
                     }
-                }
             }
             state.withLock { state in
                 for (entry, result) in zip(batch, results) { state.done[entry.ticket] = result }

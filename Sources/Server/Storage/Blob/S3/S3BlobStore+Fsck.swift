@@ -2,6 +2,7 @@ import Dispatch
 import S3
 import Shared
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,7 +36,8 @@ extension S3BlobStore {
 
     public func quarantine(_ entry: StoreEntry) throws(StorageError) -> String {
         let key = key(of: entry)
-        let target = "\(keyPrefix)quarantine/\(entry.visibility.folderName)-sha512-\(entry.name)-\(Timestamp.now())-"
+        let target =
+            "\(keyPrefix)quarantine/\(entry.visibility.folderName)-sha512-\(entry.name)-\(Timestamp.now())-"
             + Hex.encode(Crypto.randomBytes(4))
         do {
             try client.copyObject(from: key, to: target)

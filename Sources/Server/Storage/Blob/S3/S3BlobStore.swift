@@ -1,6 +1,7 @@
 import S3
 import Shared
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,9 +44,11 @@ public final class S3BlobStore: BlobStore {
 
     /// A store in `client`'s bucket under `prefix` (no leading or trailing `/`; empty for the bucket's top). The copy
     /// sizes are S3's; a test passes smaller ones to reach the multipart copy with megabytes.
-    public init(client: S3Client, prefix: String, partSize: Int = defaultPartSize, partsInFlight: Int = defaultPartsInFlight,
-                abandonedAfter: Int64 = 86_400,
-                copyLimit: Int64 = 5 << 30, copyPieceSize: Int64 = 1 << 30) {
+    public init(
+        client: S3Client, prefix: String, partSize: Int = defaultPartSize, partsInFlight: Int = defaultPartsInFlight,
+        abandonedAfter: Int64 = 86_400,
+        copyLimit: Int64 = 5 << 30, copyPieceSize: Int64 = 1 << 30
+    ) {
         self.client = client
         self.keyPrefix = prefix.isEmpty ? "" : prefix + "/"
         self.partSize = partSize
@@ -89,7 +92,9 @@ public final class S3BlobStore: BlobStore {
     func find(_ digest: Digest) throws(StorageError) -> StoredBlob? {
         for visibility in [Visibility.internal, .public] {
             let info: S3ObjectInfo?
-            do { info = try client.headObject(key: key(digest, visibility)) } catch { throw Self.failure(error, "HEAD") }
+            do { info = try client.headObject(key: key(digest, visibility)) } catch {
+                throw Self.failure(error, "HEAD")
+            }
             if let info { return StoredBlob(visibility: visibility, size: info.size) }
         }
         return nil
@@ -105,12 +110,15 @@ public final class S3BlobStore: BlobStore {
         guard let found else { return nil }
         // Told "internal", a reader may fall back to the public copy (a switch to pvt/ not finished yet); told
         // "public", never to pvt/: the caller was only checked for public blobs.
-        let remote = S3RemoteBlob(store: self, key: key(digest, found.visibility),
-                                  fallback: found.visibility == .internal ? key(digest, .public) : nil)
+        let remote = S3RemoteBlob(
+            store: self, key: key(digest, found.visibility),
+            fallback: found.visibility == .internal ? key(digest, .public) : nil)
         return OpenBlob(size: found.size, visibility: found.visibility, content: .remote(remote))
     }
 
-    public func beginUpload(_ digest: Digest, visibility: Visibility, expectedSize: Int64) throws(StorageError) -> any BlobUpload {
+    public func beginUpload(
+        _ digest: Digest, visibility: Visibility, expectedSize: Int64
+    ) throws(StorageError) -> any BlobUpload {
         S3Upload(store: self, digest: digest, visibility: visibility, expectedSize: expectedSize)
     }
 
@@ -143,8 +151,9 @@ public final class S3BlobStore: BlobStore {
             let piece = copyPieceSize
             while offset < size {
                 let last = min(offset + piece, size) - 1
-                let etag = try client.uploadPartCopy(from: source, range: offset...last, key: target, uploadID: id,
-                                                     partNumber: parts.count + 1)
+                let etag = try client.uploadPartCopy(
+                    from: source, range: offset...last, key: target, uploadID: id,
+                    partNumber: parts.count + 1)
                 parts.append(S3CompletedPart(number: parts.count + 1, etag: etag))
                 offset = last + 1
             }
@@ -178,8 +187,10 @@ public final class S3BlobStore: BlobStore {
         let live = liveUploads.withLock { $0 }
         let now = Int64(time(nil))
         var aborted = 0
-        for upload in uploads where upload.key.hasPrefix(keyPrefix) && !live.contains(upload.uploadID)
-            && now - upload.initiated >= abandonedAfter {
+        for upload in uploads
+        where upload.key.hasPrefix(keyPrefix) && !live.contains(upload.uploadID)
+            && now - upload.initiated >= abandonedAfter
+        {
             do { try client.abortMultipartUpload(key: upload.key, uploadID: upload.uploadID) } catch {
                 throw Self.failure(error, "aborting an abandoned multipart upload")
             }

@@ -87,8 +87,11 @@ final class S3Reading: BlobReading, S3DownloadSink {
             receiver.finished(nil)
         case .failure(let error) where !opened:
             if error.isNotFound, let fallback { return start(fallback, then: nil) }
-            receiver.opened(.failure(error.isNotFound ? .unavailable(operation: "GET", detail: "gone from the bucket")
-                                                      : S3BlobStore.failure(error, "GET")))
+            receiver.opened(
+                .failure(
+                    error.isNotFound
+                        ? .unavailable(operation: "GET", detail: "gone from the bucket")
+                        : S3BlobStore.failure(error, "GET")))
         case .failure(let error):
             receiver.finished(S3BlobStore.failure(error, "GET"))
         }

@@ -107,7 +107,8 @@ final class S3Upload: BlobUpload, @unchecked Sendable {
         let actual = hasher.finish()
         guard actual == digest, bytesWritten == expectedSize else {
             abort()
-            throw StorageError.digestMismatch(expected: digest, actual: actual, expectedSize: expectedSize, actualSize: bytesWritten)
+            throw StorageError.digestMismatch(
+                expected: digest, actual: actual, expectedSize: expectedSize, actualSize: bytesWritten)
         }
         do {
             if uploadID != nil {

@@ -65,7 +65,8 @@ struct FilenameSample: Sendable {
         var best: (word: String, count: Int)?
         for word in Set(words) {
             let holding = namesHolding(word)
-            if best.map({ holding < $0.count || (holding == $0.count && word.utf8.count > $0.word.utf8.count) }) ?? true {
+            if best.map({ holding < $0.count || (holding == $0.count && word.utf8.count > $0.word.utf8.count) }) ?? true
+            {
                 best = (word, holding)
             }
         }
@@ -83,7 +84,8 @@ struct FilenameSample: Sendable {
             var found = 0
             var offset = 0
             while offset + needle.count <= haystack.count,
-                  let hit = memchr(base + offset, Int32(first), haystack.count - offset - needle.count + 1) {
+                let hit = memchr(base + offset, Int32(first), haystack.count - offset - needle.count + 1)
+            {
                 let at = base.distance(to: UnsafeRawPointer(hit))
                 guard memcmp(hit, needle, needle.count) == 0 else { offset = at + 1; continue }
                 found += 1
@@ -96,9 +98,11 @@ struct FilenameSample: Sendable {
 
     /// The runs of ASCII letters and digits in `text`.
     static func words(of text: String) -> [String] {
-        text.utf8.split { !(UInt8(ascii: "a")...UInt8(ascii: "z") ~= $0 || UInt8(ascii: "0")...UInt8(ascii: "9") ~= $0
-                            || UInt8(ascii: "A")...UInt8(ascii: "Z") ~= $0) }
-            .map { String(decoding: $0, as: UTF8.self) }
+        text.utf8.split {
+            !(UInt8(ascii: "a")...UInt8(ascii: "z") ~= $0 || UInt8(ascii: "0")...UInt8(ascii: "9") ~= $0
+                || UInt8(ascii: "A")...UInt8(ascii: "Z") ~= $0)
+        }
+        .map { String(decoding: $0, as: UTF8.self) }
     }
 }
 

@@ -1,12 +1,16 @@
 import Shared
 
 extension PostgresMetadataIndex {
-    static let beginUploadStatement = PGStatement(name: "begin_upload", sql: """
-        INSERT INTO uploads(digest, expires) VALUES ($1, now() + make_interval(secs => $2)) RETURNING id
-        """)
-    static let renewUploadsStatement = PGStatement(name: "renew_uploads", sql: """
-        UPDATE uploads SET expires = now() + make_interval(secs => $2) WHERE id = ANY($1::bigint[])
-        """)
+    static let beginUploadStatement = PGStatement(
+        name: "begin_upload",
+        sql: """
+            INSERT INTO uploads(digest, expires) VALUES ($1, now() + make_interval(secs => $2)) RETURNING id
+            """)
+    static let renewUploadsStatement = PGStatement(
+        name: "renew_uploads",
+        sql: """
+            UPDATE uploads SET expires = now() + make_interval(secs => $2) WHERE id = ANY($1::bigint[])
+            """)
     static let dropExpiredStatement = PGStatement(
         name: "drop_expired_uploads", sql: "DELETE FROM uploads WHERE expires < now() - interval '1 hour'")
     static let endUploadStatement = PGStatement(name: "end_upload", sql: "DELETE FROM uploads WHERE id = $1")
@@ -33,7 +37,9 @@ extension PostgresMetadataIndex {
     }
 
     public func endUpload(_ lease: Int64) throws(IndexError) {
-        _ = try withConnection { (db) throws(IndexError) -> PGResult in try db.run(Self.endUploadStatement, [.int(lease)]) }
+        _ = try withConnection { (db) throws(IndexError) -> PGResult in
+            try db.run(Self.endUploadStatement, [.int(lease)])
+        }
     }
 
     public func uploadInFlight(_ digest: Digest) throws(IndexError) -> Bool {

@@ -26,8 +26,10 @@ public final class PostgresMetadataIndex: MetadataIndex {
     /// Connects to `uri`, migrates the schema (under an advisory lock) and starts listening for token changes.
     ///
     /// - Parameter clock: Unix seconds now; tests pass a fixed one.
-    public init(uri: String, poolSize: Int = PostgresMetadataIndex.defaultPoolSize,
-                clock: @escaping @Sendable () -> Int64 = Timestamp.now) throws(IndexError) {
+    public init(
+        uri: String, poolSize: Int = PostgresMetadataIndex.defaultPoolSize,
+        clock: @escaping @Sendable () -> Int64 = Timestamp.now
+    ) throws(IndexError) {
         location = .postgres(uri: uri)
         self.clock = clock
         pool = PGPool(uri: uri, size: poolSize)
@@ -87,10 +89,13 @@ public final class PostgresMetadataIndex: MetadataIndex {
     public func secret() throws(IndexError) -> [UInt8] {
         if let secret = cached.withLock({ $0.secret }) { return secret }
         let value = try withConnection { (db) throws(IndexError) -> [UInt8] in
-            let rows = try db.run(PGStatement(name: "secret", sql: "SELECT value FROM secrets WHERE name = 'hmac_secret'"))
+            let rows = try db.run(
+                PGStatement(name: "secret", sql: "SELECT value FROM secrets WHERE name = 'hmac_secret'"))
             return rows.count == 0 ? [] : rows.bytes(0, 0)
         }
-        guard value.count >= 32 else { throw IndexError.corrupt("secrets.hmac_secret is missing or shorter than 32 bytes") }
+        guard value.count >= 32 else {
+            throw IndexError.corrupt("secrets.hmac_secret is missing or shorter than 32 bytes")
+        }
         cached.withLock { $0.secret = value }
         return value
     }

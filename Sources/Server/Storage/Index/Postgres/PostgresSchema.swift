@@ -29,14 +29,16 @@ enum PostgresSchema {
                 case 1: try createVersion2(db)
                 default: throw IndexError.corrupt("no migration from schema version \(version)")
                 }
-                try db.execute("DELETE FROM schema_version; INSERT INTO schema_version(version) VALUES (\(version + 1))")
+                try db.execute(
+                    "DELETE FROM schema_version; INSERT INTO schema_version(version) VALUES (\(version + 1))")
             }
         }
     }
 
     /// Version 2: uploads in flight, each with a lease that its server renews while the body streams.
     private static func createVersion2(_ db: PGConnection) throws(IndexError) {
-        try db.execute("""
+        try db.execute(
+            """
             CREATE TABLE uploads (
                 id bigserial PRIMARY KEY,
                 digest text COLLATE "C" NOT NULL,
@@ -47,7 +49,8 @@ enum PostgresSchema {
     }
 
     private static func createVersion1(_ db: PGConnection) throws(IndexError) {
-        try db.execute("""
+        try db.execute(
+            """
             CREATE EXTENSION IF NOT EXISTS pg_trgm;
             CREATE TABLE files (
                 digest text COLLATE "C" PRIMARY KEY,

@@ -13,30 +13,40 @@ extension SQLiteMetadataIndex {
                 for file in sorted {
                     if let stored = try Self.file(file.digest, db), stored.hasInstances {
                         guard stored.size == file.size else {
-                            throw IndexError.sizeConflict(filename: file.filename, digest: file.digest,
-                                                          stored: stored.size, declared: file.size)
+                            throw IndexError.sizeConflict(
+                                filename: file.filename, digest: file.digest,
+                                stored: stored.size, declared: file.size)
                         }
                         guard stored.visibility == file.visibility else {
-                            throw IndexError.visibilityConflict(filename: file.filename, digest: file.digest,
-                                                                stored: stored.visibility, declared: file.visibility)
+                            throw IndexError.visibilityConflict(
+                                filename: file.filename, digest: file.digest,
+                                stored: stored.visibility, declared: file.visibility)
                         }
                     } else {
                         // Unknown, or known but not stored: the newest declaration stands until a PUT verifies it.
-                        try db.run("""
+                        try db.run(
+                            """
                             INSERT INTO files(digest, algorithm, size, visibility, first_seen, has_instances)
                             VALUES (?, ?, ?, ?, ?, 0)
                             ON CONFLICT(digest) DO UPDATE SET size = excluded.size, visibility = excluded.visibility
-                            """, [.text(file.digest.hex), .text(file.digest.algorithm.rawValue), .int(file.size),
-                                  .text(file.visibility.rawValue), .text(now)])
+                            """,
+                            [
+                                .text(file.digest.hex), .text(file.digest.algorithm.rawValue), .int(file.size),
+                                .text(file.visibility.rawValue), .text(now)
+                            ])
                     }
                 }
-                try db.run("INSERT INTO batches(author, message, uploaded) VALUES (?, ?, ?)",
-                           [.text(author), .text(message), .text(now)])
+                try db.run(
+                    "INSERT INTO batches(author, message, uploaded) VALUES (?, ?, ?)",
+                    [.text(author), .text(message), .text(now)])
                 let id = db.lastInsertRowID
                 for file in sorted {
-                    try db.run("INSERT INTO batch_files(batch_id, filename, digest, size, visibility) VALUES (?, ?, ?, ?, ?)",
-                               [.int(id), .text(file.filename), .text(file.digest.hex), .int(file.size),
-                                .text(file.visibility.rawValue)])
+                    try db.run(
+                        "INSERT INTO batch_files(batch_id, filename, digest, size, visibility) VALUES (?, ?, ?, ?, ?)",
+                        [
+                            .int(id), .text(file.filename), .text(file.digest.hex), .int(file.size),
+                            .text(file.visibility.rawValue)
+                        ])
                 }
                 return BatchRecord(id: id, author: author, message: message, uploaded: now, files: sorted)
             }
@@ -63,18 +73,22 @@ extension SQLiteMetadataIndex {
         return try withConnection { (db) throws(IndexError) -> [BatchRecord] in
             let rows: [(Int64, String, String, String)]
             if text.count >= 3 {
-                rows = try db.query("""
+                rows = try db.query(
+                    """
                     SELECT b.id, b.author, b.message, b.uploaded FROM
                         (SELECT rowid FROM batches_fts WHERE batches_fts MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?) m
                     JOIN batches b ON b.id = m.rowid ORDER BY b.id DESC
-                    """, [.text(Self.ftsPhrase(text)), .int(below), .int(Int64(limit))]) { ($0.int64(0), $0.text(1), $0.text(2), $0.text(3)) }
+                    """, [.text(Self.ftsPhrase(text)), .int(below), .int(Int64(limit))]
+                ) { ($0.int64(0), $0.text(1), $0.text(2), $0.text(3)) }
             } else {
-                rows = try db.query("""
+                rows = try db.query(
+                    """
                     SELECT id, author, message, uploaded FROM
                         (SELECT * FROM batches WHERE id < ? ORDER BY id DESC LIMIT ?)
                     WHERE instr(lower(author), lower(?)) > 0 OR instr(lower(message), lower(?)) > 0
                     ORDER BY id DESC LIMIT ?
-                    """, [.int(below), .int(Self.shortQueryWindow), .text(text), .text(text), .int(Int64(limit))]) {
+                    """, [.int(below), .int(Self.shortQueryWindow), .text(text), .text(text), .int(Int64(limit))]
+                ) {
                     ($0.int64(0), $0.text(1), $0.text(2), $0.text(3))
                 }
             }
@@ -84,11 +98,17 @@ extension SQLiteMetadataIndex {
         }
     }
 
-    private static func batch(_ row: (Int64, String, String, String), _ db: SQLiteConnection) throws(IndexError) -> BatchRecord {
-        let files = try db.query("SELECT filename, digest, size, visibility FROM batch_files WHERE batch_id = ? ORDER BY filename",
-                                 [.int(row.0)]) { (file) throws(IndexError) -> BatchFile in
-            guard let digest = try? Digest(parsing: file.text(1)), let visibility = Visibility(rawValue: file.text(3)) else {
-                throw IndexError.corrupt("batch \(row.0) file \(file.text(0).debugDescription) has a bad digest or visibility")
+    private static func batch(
+        _ row: (Int64, String, String, String), _ db: SQLiteConnection
+    ) throws(IndexError) -> BatchRecord {
+        let files = try db.query(
+            "SELECT filename, digest, size, visibility FROM batch_files WHERE batch_id = ? ORDER BY filename",
+            [.int(row.0)]
+        ) { (file) throws(IndexError) -> BatchFile in
+            guard let digest = try? Digest(parsing: file.text(1)), let visibility = Visibility(rawValue: file.text(3))
+            else {
+                throw IndexError.corrupt(
+                    "batch \(row.0) file \(file.text(0).debugDescription) has a bad digest or visibility")
             }
             return BatchFile(filename: file.text(0), digest: digest, size: file.int64(2), visibility: visibility)
         }

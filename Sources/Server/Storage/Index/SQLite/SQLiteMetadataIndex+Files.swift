@@ -9,8 +9,9 @@ extension SQLiteMetadataIndex {
         guard let digest = try? Digest(parsing: text), let visibility = Visibility(rawValue: row.text(2)) else {
             throw IndexError.corrupt("files row \(text.prefix(16))... has a bad digest or visibility")
         }
-        return FileRecord(digest: digest, size: row.int64(1), visibility: visibility, firstSeen: row.text(3),
-                          hasInstances: row.int64(4) != 0)
+        return FileRecord(
+            digest: digest, size: row.int64(1), visibility: visibility, firstSeen: row.text(3),
+            hasInstances: row.int64(4) != 0)
     }
 
     /// Records a verified, stored blob (after a PUT commit or an fsck find): size and visibility as stored win over
@@ -45,12 +46,16 @@ extension SQLiteMetadataIndex {
 
     /// Upserts one stored blob's row and reads it back; inside the caller's transaction.
     private static func recordStored(_ file: StoredFile, _ db: SQLiteConnection) throws(IndexError) -> FileRecord {
-        try db.run("""
+        try db.run(
+            """
             INSERT INTO files(digest, algorithm, size, visibility, first_seen, has_instances) VALUES (?, ?, ?, ?, ?, 1)
             ON CONFLICT(digest) DO UPDATE SET size = excluded.size, visibility = excluded.visibility,
                 has_instances = 1
-            """, [.text(file.digest.hex), .text(file.digest.algorithm.rawValue), .int(file.size),
-                  .text(file.visibility.rawValue), .text(file.at)])
+            """,
+            [
+                .text(file.digest.hex), .text(file.digest.algorithm.rawValue), .int(file.size),
+                .text(file.visibility.rawValue), .text(file.at)
+            ])
         guard let record = try Self.file(file.digest, db) else { throw IndexError.notFound("file \(file.digest.hex)") }
         return record
     }
@@ -59,7 +64,8 @@ extension SQLiteMetadataIndex {
     @discardableResult
     public func setVisibility(_ digest: Digest, to visibility: Visibility) throws(IndexError) -> FileRecord {
         try withConnection { (db) throws(IndexError) -> FileRecord in
-            try db.run("UPDATE files SET visibility = ? WHERE digest = ?", [.text(visibility.rawValue), .text(digest.hex)])
+            try db.run(
+                "UPDATE files SET visibility = ? WHERE digest = ?", [.text(visibility.rawValue), .text(digest.hex)])
             guard let record = try Self.file(digest, db) else { throw IndexError.notFound("file \(digest.hex)") }
             return record
         }
@@ -95,13 +101,16 @@ extension SQLiteMetadataIndex {
     public func fileDetails(_ digest: Digest) throws(IndexError) -> FileDetails? {
         try withConnection { (db) throws(IndexError) -> FileDetails? in
             guard let file = try Self.file(digest, db) else { return nil }
-            let mentions = try db.query("""
+            let mentions = try db.query(
+                """
                 SELECT b.id, bf.filename, b.author, b.message, b.uploaded
                 FROM batch_files bf JOIN batches b ON b.id = bf.batch_id
                 WHERE bf.digest = ? ORDER BY b.id DESC, bf.filename
-                """, [.text(digest.hex)]) {
-                FileMention(batchID: $0.int64(0), filename: $0.text(1), author: $0.text(2), message: $0.text(3),
-                            uploaded: $0.text(4))
+                """, [.text(digest.hex)]
+            ) {
+                FileMention(
+                    batchID: $0.int64(0), filename: $0.text(1), author: $0.text(2), message: $0.text(3),
+                    uploaded: $0.text(4))
             }
             return FileDetails(file: file, batches: mentions)
         }
@@ -112,23 +121,28 @@ extension SQLiteMetadataIndex {
     ///
     /// Filename search uses a trigram full-text index for 3+ characters; shorter text looks at the newest
     /// `SQLiteMetadataIndex.shortQueryWindow` batch files only, so no query scans a whole table.
-    public func searchFiles(_ text: String, visibilities: Set<Visibility>, limit: Int) throws(IndexError) -> [FileRecord] {
+    public func searchFiles(
+        _ text: String, visibilities: Set<Visibility>, limit: Int
+    ) throws(IndexError) -> [FileRecord] {
         try withConnection { (db) throws(IndexError) -> [FileRecord] in
             var digestMatches: [FileRecord] = []
             if FileSearch.isDigestPrefix(text) {
-                digestMatches = try db.query("SELECT \(Self.fileColumns) FROM files WHERE digest >= ? AND digest < ? ORDER BY digest LIMIT ?",
-                                             [.text(text), .text(text + "g"), .int(Int64(limit))], Self.fileRecord)
+                digestMatches = try db.query(
+                    "SELECT \(Self.fileColumns) FROM files WHERE digest >= ? AND digest < ? ORDER BY digest LIMIT ?",
+                    [.text(text), .text(text + "g"), .int(Int64(limit))], Self.fileRecord)
             }
             let fetch = FileSearch.filenameFetchLimit(limit)
             let filenameMatches: [FileRecord]
             if text.count >= 3 {
-                filenameMatches = try db.query("""
+                filenameMatches = try db.query(
+                    """
                     SELECT \(Self.prefixed("f.", Self.fileColumns)) FROM batch_files_fts
                     JOIN batch_files bf ON bf.rowid = batch_files_fts.rowid JOIN files f ON f.digest = bf.digest
                     WHERE batch_files_fts MATCH ? ORDER BY batch_files_fts.rowid DESC LIMIT ?
                     """, [.text(Self.ftsPhrase(text)), .int(fetch)], Self.fileRecord)
             } else {
-                filenameMatches = try db.query("""
+                filenameMatches = try db.query(
+                    """
                     SELECT \(Self.prefixed("f.", Self.fileColumns)) FROM
                         (SELECT rowid, filename, digest FROM batch_files ORDER BY rowid DESC LIMIT ?) bf
                     JOIN files f ON f.digest = bf.digest
@@ -143,8 +157,9 @@ extension SQLiteMetadataIndex {
     /// to find records whose blob has gone from both folders.
     public func storedFiles(after: String, limit: Int) throws(IndexError) -> [FileRecord] {
         try withConnection { (db) throws(IndexError) -> [FileRecord] in
-            try db.query("SELECT \(Self.fileColumns) FROM files WHERE has_instances = 1 AND digest > ? ORDER BY digest LIMIT ?",
-                         [.text(after), .int(Int64(limit))], Self.fileRecord)
+            try db.query(
+                "SELECT \(Self.fileColumns) FROM files WHERE has_instances = 1 AND digest > ? ORDER BY digest LIMIT ?",
+                [.text(after), .int(Int64(limit))], Self.fileRecord)
         }
     }
 

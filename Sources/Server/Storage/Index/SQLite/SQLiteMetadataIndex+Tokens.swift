@@ -3,14 +3,16 @@ import Shared
 extension SQLiteMetadataIndex {
     /// Makes a token for `user`: 32 random bytes (256 bits) as 64 hex characters. Only its SHA-256 is stored, so the
     /// returned text is the one and only copy.
-    public func createToken(user: String, permissions: Set<Permission>) throws(IndexError) -> (id: Int64, token: String) {
+    public func createToken(user: String, permissions: Set<Permission>) throws(IndexError) -> (id: Int64, token: String)
+    {
         try BatchValidation.checkToken(user: user, permissions: permissions)
         let token = Hex.encode(Crypto.randomBytes(32))
         let hash = Crypto.sha256(Array(token.utf8))
         let now = nowText()
         return try changingTokens { (db) throws(IndexError) -> (id: Int64, token: String) in
-            try db.run("INSERT INTO tokens(user, token_hash, permissions, created) VALUES (?, ?, ?, ?)",
-                       [.text(user), .blob(hash), .text(Permission.formatList(permissions)), .text(now)])
+            try db.run(
+                "INSERT INTO tokens(user, token_hash, permissions, created) VALUES (?, ?, ?, ?)",
+                [.text(user), .blob(hash), .text(Permission.formatList(permissions)), .text(now)])
             return (db.lastInsertRowID, token)
         }
     }
@@ -20,8 +22,9 @@ extension SQLiteMetadataIndex {
         try withConnection { (db) throws(IndexError) -> [TokenInfo] in
             try db.query("SELECT id, user, permissions, created, last_used, revoked FROM tokens ORDER BY id") {
                 (row) throws(IndexError) -> TokenInfo in
-                TokenInfo(id: row.int64(0), user: row.text(1), permissions: try Permission.parseList(row.text(2)),
-                          created: row.text(3), lastUsed: row.optionalText(4), revoked: row.optionalText(5))
+                TokenInfo(
+                    id: row.int64(0), user: row.text(1), permissions: try Permission.parseList(row.text(2)),
+                    created: row.text(3), lastUsed: row.optionalText(4), revoked: row.optionalText(5))
             }
         }
     }
@@ -32,7 +35,8 @@ extension SQLiteMetadataIndex {
     public func revokeToken(id: Int64) throws(IndexError) -> Bool {
         let now = nowText()
         return try changingTokens { (db) throws(IndexError) -> Bool in
-            if try db.run("UPDATE tokens SET revoked = ? WHERE id = ? AND revoked IS NULL", [.text(now), .int(id)]) == 1 {
+            if try db.run("UPDATE tokens SET revoked = ? WHERE id = ? AND revoked IS NULL", [.text(now), .int(id)]) == 1
+            {
                 return true
             }
             guard try !db.query("SELECT 1 FROM tokens WHERE id = ?", [.int(id)], { _ in true }).isEmpty else {
@@ -45,11 +49,14 @@ extension SQLiteMetadataIndex {
     /// The record of the token whose SHA-256 is `hash` (for callers that keyed a cache by it already).
     public func authenticate(tokenHash hash: [UInt8]) throws(IndexError) -> TokenRecord? {
         let row = try withConnection { (db) throws(IndexError) -> (Int64, String, [UInt8], String, Bool)? in
-            try db.query("SELECT id, user, token_hash, permissions, revoked IS NOT NULL FROM tokens WHERE token_hash = ?",
-                         [.blob(hash)]) { ($0.int64(0), $0.text(1), $0.blob(2), $0.text(3), $0.int64(4) != 0) }.first
+            try db.query(
+                "SELECT id, user, token_hash, permissions, revoked IS NOT NULL FROM tokens WHERE token_hash = ?",
+                [.blob(hash)]
+            ) { ($0.int64(0), $0.text(1), $0.blob(2), $0.text(3), $0.int64(4) != 0) }.first
         }
         guard let (id, user, storedHash, permissions, revoked) = row,
-              Crypto.constantTimeEqual(storedHash, hash), !revoked else { return nil }
+            Crypto.constantTimeEqual(storedHash, hash), !revoked
+        else { return nil }
         return TokenRecord(id: id, user: user, permissions: Set(try Permission.parseList(permissions)))
     }
 

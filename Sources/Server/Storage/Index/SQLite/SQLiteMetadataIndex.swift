@@ -66,7 +66,8 @@ public final class SQLiteMetadataIndex: MetadataIndex {
             let db = state.connection
             let version = try db.query("PRAGMA data_version") { $0.int64(0) }.first ?? 0
             if let seen = state.seenGeneration, seen.dataVersion == version { return seen.generation }
-            let generation = try db.query("SELECT value FROM settings WHERE key = 'tokens_generation'") { $0.int64(0) }.first ?? 0
+            let generation =
+                try db.query("SELECT value FROM settings WHERE key = 'tokens_generation'") { $0.int64(0) }.first ?? 0
             state.seenGeneration = (version, generation)
             return generation
         }

@@ -27,7 +27,8 @@ enum SQLiteSchema {
     }
 
     private static func createVersion1(_ db: SQLiteConnection) throws(IndexError) {
-        try db.execute("""
+        try db.execute(
+            """
             CREATE TABLE files (
                 digest TEXT PRIMARY KEY NOT NULL,
                 algorithm TEXT NOT NULL,
