@@ -64,11 +64,7 @@ final class Store: @unchecked Sendable {
 
     /// Runs `tooltool-server token create` and returns the token it printed.
     static func createToken(root: String, user: String, permissions: [Permission]) throws -> String {
-        let arguments =
-            ["token", "create", "--root", root, "--user", user] + permissions.flatMap { ["--permission", $0.rawValue] }
-        let result = try ServerCommandLine.run(arguments, timeout: 30)
-        try #require(result.status == 0, "token create failed: \(result.stderr)")
-        return result.stdout.trimmingCharacters(in: .newlines)
+        try ServerCommandLine.createToken(root: root, user: user, permissions: permissions)
     }
 
     /// Runs `tooltool-server ARGUMENTS --root ROOT`.
@@ -157,16 +153,6 @@ func inParallel<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> 
     }
     group.wait()
     return results.values
-}
-
-/// Results written by several threads, each to its own slot.
-final class ResultBox<T: Sendable>: @unchecked Sendable {
-    // @unchecked Sendable: every access takes `lock`.
-    private let lock = NSLock()
-    private var slots: [T?]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ value: T) { lock.withLock { slots[index] = value } }
-    var values: [T] { lock.withLock { slots.map { $0! } } }
 }
 
 /// A set-up step of a test failed.

@@ -361,7 +361,7 @@ import Testing
     ) -> [(status: Int, new: Bool?)] {
         let digest = Fixtures.digest(bytes)
         let port = harness.port, token = harness.tokens["up"]!
-        let results = ResultBox(count: visibilities.count)
+        let results = ResultBox<(status: Int, new: Bool?)>(count: visibilities.count)
         let ready = DispatchGroup(), done = DispatchGroup()
         let go = DispatchSemaphore(value: 0)
         for (slot, visibility) in visibilities.enumerated() {
@@ -391,7 +391,7 @@ import Testing
         ready.wait()
         for _ in visibilities { go.signal() }
         done.wait()
-        return results.all
+        return results.values
     }
 
     static func inode(_ path: String) throws -> UInt64 {
@@ -399,17 +399,4 @@ import Testing
         try #require(stat(path, &info) == 0)
         return UInt64(info.st_ino)
     }
-}
-
-/// Results written by many threads, read after they are all done.
-final class ResultBox: @unchecked Sendable {
-    // @unchecked Sendable: every access takes `lock`.
-    private let lock = NSLock()
-    private var items: [(status: Int, new: Bool?)]
-
-    init(count: Int) { items = Array(repeating: (0, nil), count: count) }
-
-    func set(_ index: Int, _ value: (Int, Bool?)) { lock.withLock { items[index] = value } }
-
-    var all: [(status: Int, new: Bool?)] { lock.withLock { items } }
 }

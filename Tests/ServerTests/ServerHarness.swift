@@ -34,12 +34,7 @@ final class ServerHarness {
 
     /// Runs `tooltool-server token create` and returns the token it printed.
     static func createToken(root: String, user: String, permissions: [Permission]) throws -> String {
-        let arguments =
-            ["token", "create", "--root", root, "--user", user]
-            + permissions.flatMap { ["--permission", $0.rawValue] }
-        let result = try ServerCommandLine.run(arguments, timeout: 30)
-        try #require(result.status == 0, "token create failed: \(result.stderr)")
-        return result.stdout.trimmingCharacters(in: .newlines)
+        try ServerCommandLine.createToken(root: root, user: user, permissions: permissions)
     }
 
     /// Runs `tooltool-server` with `arguments` (the root is not added).

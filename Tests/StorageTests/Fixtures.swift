@@ -1,3 +1,4 @@
+import Foundation
 import Shared
 
 @testable import Storage
@@ -20,7 +21,7 @@ struct TempRoot {
     }
 
     func remove() {
-        _ = system("rm -rf '\(path)'")
+        try? FileManager.default.removeItem(atPath: path)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// A `tooltool-server` command line as the end-to-end suites run it: with the index (`TestIndex`) and, for the
 /// commands that open the blob store, the store (`TestStore`) that the environment chose for its `--root`.
@@ -22,6 +23,21 @@ public enum ServerCommandLine {
     public static func environment(_ arguments: [String]) -> [String: String] {
         guard let root = root(of: arguments), !arguments.contains("--blob-store") else { return [:] }
         return TestStore.environment(root: root)
+    }
+
+    /// Runs `tooltool-server token create` for `root` and returns the token it printed.
+    public static func createToken(root: String, user: String, permissions: [Permission]) throws -> String {
+        let arguments =
+            ["token", "create", "--root", root, "--user", user]
+            + permissions.flatMap { ["--permission", $0.rawValue] }
+        let result = try run(arguments, timeout: 30)
+        guard result.status == 0 else { throw CommandFailed(description: "token create failed: \(result.stderr)") }
+        return result.stdout.trimmingCharacters(in: .newlines)
+    }
+
+    /// A command the tests needed exited non-zero.
+    public struct CommandFailed: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// Runs `tooltool-server` with `arguments` completed as above.

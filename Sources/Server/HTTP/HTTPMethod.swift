@@ -3,14 +3,23 @@
 ///
 /// http_parser rejects any method outside this list, so every request that reaches a handler has one of these.
 public enum HTTPMethod: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// RFC 9110's methods that tooltool answers: `DELETE`, `GET`, `HEAD`, `POST`, `PUT` (in http_parser's order).
     case delete = 0, get, head, post, put
+    /// RFC 9110's other methods (`CONNECT`, `OPTIONS`, `TRACE`): refused by routing.
     case connect, options, trace
+    /// WebDAV (RFC 4918, RFC 5842, RFC 3744): never routed here.
     case copy, lock, mkcol, move, propfind, proppatch, search, unlock, bind, rebind, unbind, acl
+    /// Subversion's WebDAV extensions (DeltaV, RFC 3253): never routed here.
     case report, mkactivity, checkout, merge
+    /// UPnP (`M-SEARCH`, `NOTIFY`, `SUBSCRIBE`, `UNSUBSCRIBE`): never routed here.
     case msearch, notify, subscribe, unsubscribe
+    /// `PATCH` (RFC 5789; the file API's visibility change) and `PURGE` (caches).
     case patch, purge
+    /// CalDAV (RFC 4791): never routed here.
     case mkcalendar
+    /// RFC 2068's `LINK` and `UNLINK`: never routed here.
     case link, unlink
+    /// Icecast's `SOURCE`: never routed here.
     case source
 
     /// The method as it is spelled on the wire, e.g. `GET`, `M-SEARCH`.

@@ -60,6 +60,12 @@ public enum Hex {
         return wrong == 0
     }
 
+    /// The byte two hex digits (either case) spell, e.g. from a `%XX` escape; nil when either is not a hex digit.
+    public static func byte(_ high: UInt8, _ low: UInt8) -> UInt8? {
+        guard let high = value(high), let low = value(low) else { return nil }
+        return high << 4 | low
+    }
+
     private static func value(_ byte: UInt8) -> UInt8? {
         switch byte {
         case 0x30...0x39: return byte - 0x30

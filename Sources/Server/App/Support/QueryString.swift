@@ -1,3 +1,5 @@
+import Shared
+
 /// A parsed `application/x-www-form-urlencoded` query: `a=1&b=two%20words`.
 struct QueryString {
     /// Pairs in order, percent-decoded; `+` is a space.
@@ -37,22 +39,6 @@ struct QueryString {
             }
         }
         return String(validating: bytes, as: UTF8.self)
-    }
-}
-
-private enum Hex {
-    static func byte(_ high: UInt8, _ low: UInt8) -> UInt8? {
-        guard let h = nibble(high), let l = nibble(low) else { return nil }
-        return h << 4 | l
-    }
-
-    static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x61...0x66: return c - 0x61 + 10
-        case 0x41...0x46: return c - 0x41 + 10
-        default: return nil
-        }
     }
 }
 
