@@ -5,6 +5,8 @@ import PackageDescription
 ///
 /// Targets, from the bottom up:
 /// - `C*`: one thin system-library target per C library (module map + shim.h), nothing else.
+/// - `Posix`: the file-system calls both sides share (whole writes, folders, status, directory streams, standard
+///   streams), over Glibc alone.
 /// - `Shared`: what client and server agree on (digests, manifests, visibility, permissions, error body, JSON).
 /// - Server side: `HTTPServer` (our HTTP/1.1 layer on libevent + http_parser, knows nothing of storage; `Shared` gives it
 ///   the error names),
@@ -35,6 +37,7 @@ let package = Package(
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
 
         // Both sides.
+        .target(name: "Posix", path: "Sources/Posix"),
         .target(name: "Shared", dependencies: ["COpenSSL"], path: "Sources/Shared"),
 
         // Server.
@@ -44,18 +47,20 @@ let package = Package(
             swiftSettings: hotPathSettings),
         .target(name: "S3", dependencies: ["CCurl", "COpenSSL", "CEvent"], path: "Sources/Server/S3"),
         .target(
-            name: "Storage", dependencies: ["Shared", "CSQLite", "CPostgres", "S3"], path: "Sources/Server/Storage"),
+            name: "Storage", dependencies: ["Shared", "Posix", "CSQLite", "CPostgres", "S3"],
+            path: "Sources/Server/Storage"),
         .target(
             name: "ServerApp",
             dependencies: [
-                "Shared", "CEvent", "HTTPServer", "Storage", "S3",
+                "Shared", "Posix", "CEvent", "HTTPServer", "Storage", "S3",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ],
             path: "Sources/Server/App", swiftSettings: hotPathSettings),
         .executableTarget(name: "tooltool-server", dependencies: ["ServerApp"], path: "Sources/Server/Main"),
 
         // Client.
-        .target(name: "ClientCore", dependencies: ["Shared", "CCurl", "CArchive"], path: "Sources/Client/Core"),
+        .target(
+            name: "ClientCore", dependencies: ["Shared", "Posix", "CCurl", "CArchive"], path: "Sources/Client/Core"),
         .executableTarget(name: "tooltool", dependencies: ["ClientCore"], path: "Sources/Client/Main"),
 
         // Tests. End-to-end suites depend on the executables so `swift test` builds them first.

@@ -39,7 +39,7 @@ struct Blob {
 /// Names of the entries in a folder.
 func entries(_ path: String) -> [String] {
     var names: [String] = []
-    try? Posix.forEachEntry(in: path) { (name: String) throws(StorageError) in names.append(name) }
+    try? Disk.forEachEntry(in: path) { (name: String) throws(StorageError) in names.append(name) }
     return names.sorted()
 }
 
@@ -62,7 +62,8 @@ func readFile(_ path: String) -> [UInt8]? {
 func writeFile(_ path: String, _ bytes: [UInt8]) {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     precondition(fd >= 0, "open \(path) failed")
-    _ = bytes.withUnsafeBytes { Posix.writeAll(fd, $0.baseAddress!, $0.count) }
+    let written = bytes.withUnsafeBytes { (try? Disk.writeAll(fd, $0, path: path)) != nil }
+    precondition(written, "write \(path) failed")
     close(fd)
 }
 

@@ -1,27 +1,29 @@
+import Posix
 import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Thin POSIX file helpers. Every failure becomes a `.io` `ClientError` naming the call, the path and `strerror`.
+/// The client's file helpers: `Posix.Files` (the calls shared with the server) with every failure as a `.io`
+/// `ClientError` naming what could not be done, the path and `strerror`, plus what only the client needs (paths,
+/// temp names, atomic replacement, copies, trees).
 public enum FileSystem {
     /// The error for a failed call on `path` with the current `errno`.
     public static func error(_ call: String, _ path: String, errno code: Int32 = errno) -> ClientError {
         ClientError(.io, "\(call) \(path): \(String(cString: strerror(code)))")
     }
 
-    /// `stat` of a path (following links), nil when it does not exist or cannot be read.
-    public static func status(_ path: String) -> stat? {
-        var info = stat()
-        return stat(path, &info) == 0 ? info : nil
+    /// The error for a failed shared call, worded `what path: strerror`.
+    static func error(_ what: String, _ failure: SystemCallError) -> ClientError {
+        error(what, failure.path, errno: failure.code)
     }
 
+    /// `stat` of a path (following links), nil when it does not exist or cannot be read.
+    public static func status(_ path: String) -> stat? { Files.status(path) }
+
     /// `lstat` of a path (not following links).
-    public static func linkStatus(_ path: String) -> stat? {
-        var info = stat()
-        return lstat(path, &info) == 0 ? info : nil
-    }
+    public static func linkStatus(_ path: String) -> stat? { Files.linkStatus(path) }
 
     /// True when `path` names anything, a dangling link included.
     public static func exists(_ path: String) -> Bool { linkStatus(path) != nil }
@@ -29,7 +31,7 @@ public enum FileSystem {
     /// True when `path` is a folder (not following links).
     public static func isDirectory(_ path: String) -> Bool {
         guard let info = linkStatus(path) else { return false }
-        return info.st_mode & S_IFMT == S_IFDIR
+        return Files.isDirectory(info)
     }
 
     /// The folder part of a path (`.` when there is none).
@@ -88,14 +90,10 @@ public enum FileSystem {
 
     /// Writes all of `bytes` to `fd`.
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(ClientError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw error("cannot write", path)
-            }
-            offset += n
+        do throws(SystemCallError) {
+            try Files.writeAll(fd, bytes, path: path)
+        } catch {
+            throw self.error("cannot write", error)
         }
     }
 
@@ -166,48 +164,35 @@ public enum FileSystem {
 
     /// Creates a folder and its parents; an existing folder is fine.
     public static func makeDirectories(_ path: String) throws(ClientError) {
-        if isDirectory(path) { return }
-        let parent = directory(of: path)
-        if parent != path, parent != ".", parent != "/" { try makeDirectories(parent) }
-        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw error("cannot create folder", path) }
+        do throws(SystemCallError) {
+            try Files.makeDirectories(path)
+        } catch {
+            throw self.error("cannot create folder", error)
+        }
     }
 
     /// The names in a folder, without `.` and `..`.
     public static func list(_ path: String) throws(ClientError) -> [String] {
-        guard let dir = opendir(path) else { throw error("cannot list", path) }
-        defer { closedir(dir) }
-        return names(in: dir)
+        do throws(SystemCallError) {
+            return try Files.entries(in: path)
+        } catch {
+            throw self.error("cannot list", error)
+        }
     }
 
     /// The names in the folder open as `descriptor` (left open; `path` is for messages), without `.` and `..`.
     public static func list(descriptor: Int32, path: String) throws(ClientError) -> [String] {
-        let copy = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
-        guard copy >= 0 else { throw error("cannot list", path) }
-        guard let dir = fdopendir(copy) else {
-            let failure = error("cannot list", path)
-            close(copy)
-            throw failure
+        do throws(SystemCallError) {
+            return try DirectoryStream(descriptor: descriptor, path: path).all()
+        } catch {
+            throw self.error("cannot list", error)
         }
-        defer { closedir(dir) }
-        rewinddir(dir)
-        return names(in: dir)
-    }
-
-    private static func names(in dir: OpaquePointer) -> [String] {
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
     }
 
     /// Removes a file or a whole folder tree (links are removed, never followed); a missing path is fine.
     public static func removeTree(_ path: String) throws(ClientError) {
         guard let info = linkStatus(path) else { return }
-        if info.st_mode & S_IFMT == S_IFDIR {
+        if Files.isDirectory(info) {
             _ = chmod(path, 0o700)
             for name in try list(path) { try removeTree(join(path, name)) }
             guard rmdir(path) == 0 || errno == ENOENT else { throw error("cannot remove folder", path) }

@@ -1,3 +1,4 @@
+import Posix
 import Synchronization
 
 #if canImport(Glibc)
@@ -31,7 +32,7 @@ public final class Terminal: Sendable {
     /// and workers that each log a line per file no longer queue on a lock held across a system call.
     public func writeLine(_ line: String) {
         guard stderrIsTTY else {
-            Terminal.writeAll(fd: 2, line + "\n")
+            StandardStreams.err(line + "\n")
             return
         }
         state.withLock { state in
@@ -39,7 +40,7 @@ public final class Terminal: Sendable {
             if !state.statusLine.isEmpty { out += "\r\u{1b}[K" }
             out += line + "\n"
             if !state.statusLine.isEmpty { out += state.statusLine }
-            Terminal.writeAll(fd: 2, out)
+            StandardStreams.err(out)
         }
     }
 
@@ -48,20 +49,12 @@ public final class Terminal: Sendable {
         guard stderrIsTTY else { return }
         state.withLock { state in
             state.statusLine = line
-            Terminal.writeAll(fd: 2, "\r\u{1b}[K" + line)
+            StandardStreams.err("\r\u{1b}[K" + line)
         }
     }
 
     /// Writes data (not log lines) to stdout.
     public func writeOutput(_ text: String) {
-        state.withLock { _ in Terminal.writeAll(fd: 1, text) }
-    }
-
-    /// Writes all of `text`; a terminal or pipe that fails is not worth failing the command for.
-    private static func writeAll(fd: Int32, _ text: String) {
-        var text = text
-        text.withUTF8 { buffer in
-            try? FileSystem.writeAll(fd, UnsafeRawBufferPointer(buffer), path: fd == 1 ? "stdout" : "stderr")
-        }
+        state.withLock { _ in StandardStreams.out(text) }
     }
 }

@@ -4,6 +4,7 @@ import Dispatch
 import FoundationEssentials
 import Glibc
 import HTTPServer
+import Posix
 import Shared
 import Storage
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import Posix
 import Storage
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Posix
 
 #if canImport(Glibc)
 import Glibc

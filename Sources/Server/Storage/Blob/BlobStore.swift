@@ -99,7 +99,7 @@ public struct OpenBlob: Sendable {
 
     /// Closes a local file's descriptor (nothing to do for a remote blob): for a blob opened but not served.
     public func close() {
-        if let fd { Posix.close(fd) }
+        if let fd { Disk.close(fd) }
     }
 }
 

@@ -11,7 +11,7 @@ extension FileSystemBlobStore {
     /// restore may leave it while the server runs; true when it made one. Each folder made is fsynced into its
     /// parent, so a blob linked into it next survives a crash. The folder descriptors are then pointed at it.
     func recreateFolder(_ visibility: Visibility, algorithm: HashAlgorithm) throws(StorageError) -> Bool {
-        let made = try Posix.makeDirectoriesDurably(directory(for: visibility, algorithm: algorithm))
+        let made = try Disk.makeDirectoriesDurably(directory(for: visibility, algorithm: algorithm))
         if made { refreshFolders() }
         return made
     }

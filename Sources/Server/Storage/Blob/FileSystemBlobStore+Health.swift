@@ -10,7 +10,7 @@ extension FileSystemBlobStore {
     public func checkWritable() -> String? {
         let path = temporaryDirectory + "/heartbeat-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         var fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if fd < 0, errno == ENOENT, (try? Posix.makeDirectories(temporaryDirectory)) != nil {
+        if fd < 0, errno == ENOENT, (try? Disk.makeDirectories(temporaryDirectory)) != nil {
             // `.tmp/` removed while serving: an upload would make it again, so the store does take a write.
             fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         }

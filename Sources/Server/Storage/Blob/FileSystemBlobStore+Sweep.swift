@@ -25,9 +25,9 @@ extension FileSystemBlobStore {
     public func sweepTemporaryFiles() throws(StorageError) -> Int {
         var removed = 0
         let cutoff = Int64(time(nil)) - temporaryFileGracePeriod
-        try Posix.forEachEntry(in: temporaryDirectory) { (name: String) throws(StorageError) in
+        try Disk.forEachEntry(in: temporaryDirectory) { (name: String) throws(StorageError) in
             let path = "\(temporaryDirectory)/\(name)"
-            guard let info = try Posix.lstatIfExists(path), Posix.isRegular(info) else {
+            guard let info = try Disk.lstatIfExists(path), Disk.isRegular(info) else {
                 // Gone already, or not ours (a folder or link dropped here by hand): only regular files are removed.
                 return
             }
@@ -37,7 +37,7 @@ extension FileSystemBlobStore {
             defer { close(fd) }
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return }
             // Temp names are never reused, so the name still names the file whose lock was just taken.
-            if try Posix.unlinkIfExists(path) { removed += 1 }
+            if try Disk.unlinkIfExists(path) { removed += 1 }
         }
         return removed
     }

@@ -31,7 +31,7 @@ extension FileSystemBlobStore {
                 guard attempt < 5, code == EEXIST || code == ENOENT else {
                     throw StorageError.fromErrno(code, call: "open", path: unlocked)
                 }
-                if code == ENOENT { try Posix.makeDirectories(temporaryDirectory) }
+                if code == ENOENT { try Disk.makeDirectories(temporaryDirectory) }
                 continue
             }
             // Mode 0644 whatever the umask, so a static server mirroring public/ can read the published blob.

@@ -49,9 +49,9 @@ public final class FileSystemBlobStore: BlobStore {
         self.quarantineDirectory = self.root + "/quarantine"
         self.temporaryFileGracePeriod = temporaryFileGracePeriod
         for visibility in Visibility.allCases {
-            try Posix.makeDirectories("\(self.root)/\(visibility.folderName)/\(HashAlgorithm.sha512.rawValue)")
+            try Disk.makeDirectories("\(self.root)/\(visibility.folderName)/\(HashAlgorithm.sha512.rawValue)")
         }
-        try Posix.makeDirectories(temporaryDirectory)
+        try Disk.makeDirectories(temporaryDirectory)
         // Nothing may throw once both descriptors are stored: `deinit` would then close them a second time.
         var descriptors: [Int32] = []
         for visibility in [Visibility.internal, .public] {
@@ -88,7 +88,7 @@ public final class FileSystemBlobStore: BlobStore {
         // blob more visible. Retried because a concurrent move can slip between the two lookups.
         for _ in 0..<3 {
             for visibility in Self.lookupOrder {
-                if try Posix.lstatIfExists(path(for: digest, visibility: visibility)) != nil { return visibility }
+                if try Disk.lstatIfExists(path(for: digest, visibility: visibility)) != nil { return visibility }
             }
         }
         return nil
@@ -125,7 +125,7 @@ public final class FileSystemBlobStore: BlobStore {
                         throw StorageError.fromErrno(
                             errno, call: "stat", path: path(for: digest, visibility: visibility))
                     }
-                    guard Posix.isRegular(info) else {
+                    guard Disk.isRegular(info) else {
                         throw StorageError.io(
                             call: "stat", path: path(for: digest, visibility: visibility), errno: EISDIR)
                     }
@@ -140,7 +140,7 @@ public final class FileSystemBlobStore: BlobStore {
                     close(fd)
                     throw StorageError.fromErrno(code, call: "fstat", path: path(for: digest, visibility: visibility))
                 }
-                guard Posix.isRegular(info) else {
+                guard Disk.isRegular(info) else {
                     close(fd)
                     throw StorageError.io(call: "fstat", path: path(for: digest, visibility: visibility), errno: EISDIR)
                 }
@@ -164,8 +164,8 @@ public final class FileSystemBlobStore: BlobStore {
         let target = path(for: digest, visibility: visibility)
         let source = path(for: digest, visibility: visibility.other)
         return try locks.withLock(for: digest) { () throws(StorageError) -> Bool in
-            let inTarget = try Posix.lstatIfExists(target) != nil
-            let inSource = try Posix.lstatIfExists(source) != nil
+            let inTarget = try Disk.lstatIfExists(target) != nil
+            let inSource = try Disk.lstatIfExists(source) != nil
             switch (inSource, inTarget) {
             case (true, true): throw StorageError.inBothFolders(digest)
             case (false, true): return false
@@ -178,8 +178,8 @@ public final class FileSystemBlobStore: BlobStore {
                 code = rename(source, target) == 0 ? 0 : errno
             }
             if code != 0 { throw StorageError.fromErrno(code, call: "rename", path: source) }
-            try Posix.fsyncDirectory(directory(for: visibility, algorithm: digest.algorithm))
-            try Posix.fsyncDirectory(directory(for: visibility.other, algorithm: digest.algorithm))
+            try Disk.fsyncDirectory(directory(for: visibility, algorithm: digest.algorithm))
+            try Disk.fsyncDirectory(directory(for: visibility.other, algorithm: digest.algorithm))
             return true
         }
     }
@@ -189,9 +189,9 @@ public final class FileSystemBlobStore: BlobStore {
         try locks.withLock(for: digest) { () throws(StorageError) -> Visibility in
             var found: Visibility?
             for visibility in Visibility.allCases {
-                guard try Posix.unlinkIfExists(path(for: digest, visibility: visibility)) else { continue }
+                guard try Disk.unlinkIfExists(path(for: digest, visibility: visibility)) else { continue }
                 found = visibility
-                try Posix.fsyncDirectory(directory(for: visibility, algorithm: digest.algorithm))
+                try Disk.fsyncDirectory(directory(for: visibility, algorithm: digest.algorithm))
             }
             guard let found else { throw StorageError.notFound(digest) }
             return found
@@ -204,7 +204,7 @@ public final class FileSystemBlobStore: BlobStore {
     func publish(temporaryPath: String, digest: Digest, visibility: Visibility) throws(StorageError) -> CommitOutcome {
         let final = path(for: digest, visibility: visibility)
         let outcome = try locks.withLock(for: digest) { () throws(StorageError) -> CommitOutcome in
-            if try Posix.lstatIfExists(path(for: digest, visibility: visibility.other)) != nil {
+            if try Disk.lstatIfExists(path(for: digest, visibility: visibility.other)) != nil {
                 throw StorageError.visibilityConflict(digest, stored: visibility.other, requested: visibility)
             }
             var code = link(temporaryPath, final) == 0 ? 0 : errno

@@ -90,19 +90,21 @@ final class FileSystemUpload: BlobUpload {
                 Self.closeAndRemove(&s)
                 throw StorageError.tooLarge(expectedSize: expectedSize, got: got)
             }
-            guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+            guard !bytes.isEmpty else { return }
             #if DEBUG
             if let fault, fault.operation == .write, s.written + Int64(bytes.count) > fault.offset {
                 // up to the offset, as a real failure might
-                _ = Posix.writeAll(s.fd, base, Int(fault.offset - s.written))
+                let head = UnsafeRawBufferPointer(rebasing: bytes[..<max(0, Int(fault.offset - s.written))])
+                try? Disk.writeAll(s.fd, head, path: s.temporaryPath)
                 Self.closeAndRemove(&s)
                 throw StorageError.fromErrno(fault.code, call: "write", path: s.temporaryPath)
             }
             #endif
-            let code = Posix.writeAll(s.fd, base, bytes.count)
-            if code != 0 {
+            do throws(StorageError) {
+                try Disk.writeAll(s.fd, bytes, path: s.temporaryPath)
+            } catch {
                 Self.closeAndRemove(&s)
-                throw StorageError.fromErrno(code, call: "write", path: s.temporaryPath)
+                throw error
             }
             hasher.update(bytes)
             s.written += Int64(bytes.count)
@@ -166,10 +168,12 @@ final class FileSystemUpload: BlobUpload {
         guard fstat(s.fd, &info) == 0 else { throw StorageError.fromErrno(errno, call: "fstat", path: s.temporaryPath) }
         guard info.st_nlink == 0 else { return }
         let (copy, path) = try store.createTemporaryFile(prefix: digest.hex.prefix(16))
-        if let code = Posix.copyContents(from: s.fd, to: copy, count: s.written) {
+        do throws(StorageError) {
+            try Disk.copyContents(from: s.fd, to: copy, count: s.written, path: path)
+        } catch {
             unlink(path)
             close(copy)
-            throw StorageError.fromErrno(code, call: "copy", path: path)
+            throw error
         }
         close(s.fd)  // Its name is gone already; closing frees the old copy's blocks.
         s.fd = copy

@@ -27,7 +27,7 @@ final class FolderSyncs: Sendable {
         try lock.withLock { (_) throws(StorageError) in
             try group.complete(ticket) { (folders) throws(StorageError) -> [Void] in
                 var synced: Set<String> = []
-                for folder in folders where synced.insert(folder).inserted { try Posix.fsyncDirectory(folder) }
+                for folder in folders where synced.insert(folder).inserted { try Disk.fsyncDirectory(folder) }
                 return Array(repeating: (), count: folders.count)
             }
         }

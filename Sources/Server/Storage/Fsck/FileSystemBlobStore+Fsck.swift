@@ -9,12 +9,12 @@ import Darwin
 extension FileSystemBlobStore {
     public func forEachEntry(_ visibility: Visibility, _ body: (StoreEntry) throws -> Void) throws {
         let directory = directory(for: visibility, algorithm: .sha512)
-        guard let stream = try DirectoryStream(path: directory) else { return }
-        while let name = try stream.next() {
+        guard let stream = try Disk.directoryStream(directory) else { return }
+        while let name = try Disk.next(stream) {
             let path = "\(directory)/\(name)"
-            guard let info = try Posix.lstatIfExists(path) else { continue }  // moved meanwhile
+            guard let info = try Disk.lstatIfExists(path) else { continue }  // moved meanwhile
             let notABlob =
-                Posix.isRegular(info)
+                Disk.isRegular(info)
                 ? nil : "expected a regular file, found another kind (mode \(String(info.st_mode, radix: 8)))"
             try body(StoreEntry(name: name, location: path, visibility: visibility, notABlob: notABlob))
         }
@@ -29,7 +29,7 @@ extension FileSystemBlobStore {
 
     /// Moves a bad file into `quarantine/` under a name that says where it came from; returns the new path.
     public func quarantine(_ entry: StoreEntry) throws(StorageError) -> String {
-        try Posix.makeDirectories(quarantineDirectory)
+        try Disk.makeDirectories(quarantineDirectory)
         let target =
             "\(quarantineDirectory)/\(entry.visibility.folderName)-sha512-\(entry.name)-\(Timestamp.now())-"
             + Hex.encode(Crypto.randomBytes(4))
@@ -44,7 +44,7 @@ extension FileSystemBlobStore {
         } else {
             try move()
         }
-        try Posix.fsyncDirectory(quarantineDirectory)
+        try Disk.fsyncDirectory(quarantineDirectory)
         return target
     }
 }
