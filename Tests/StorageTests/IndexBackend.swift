@@ -31,7 +31,7 @@ final class IndexUnderTest {
     }
 
     /// A new handle on the index (another connection, as another thread or process would have).
-    func open(clock: @escaping @Sendable () -> Int64 = Timestamp.now) throws -> any MetadataIndex {
+    func open(clock: @escaping @Sendable () -> Int64 = WallClock.now) throws -> any MetadataIndex {
         try location.open(clock: clock)
     }
 

@@ -45,7 +45,7 @@ struct UploadBatchRoutes: Sendable {
             // The store is the truth about what is stored: settle the index first so the batch is checked against it.
             let stored = Set(try context.reconcile(Array(Set(request.files.map(\.digest)))).keys)
             let batch = try context.index.createBatch(author: user, message: request.message, files: request.files)
-            let expires = Timestamp.now() + context.configuration.signedURLLifetime
+            let expires = WallClock.now() + context.configuration.signedURLLifetime
             var putURLs: [String: String] = [:]
             for file in batch.files where !stored.contains(file.digest) {
                 putURLs[file.filename] = base.putURL(

@@ -31,7 +31,7 @@ extension FileSystemBlobStore {
     public func quarantine(_ entry: StoreEntry) throws(StorageError) -> String {
         try Disk.makeDirectories(quarantineDirectory)
         let target =
-            "\(quarantineDirectory)/\(entry.visibility.folderName)-sha512-\(entry.name)-\(Timestamp.now())-"
+            "\(quarantineDirectory)/\(entry.visibility.folderName)-sha512-\(entry.name)-\(WallClock.now())-"
             + Hex.encode(Crypto.randomBytes(4))
         // Under the digest's lock (when the name is one) so a concurrent publish or move of it does not interleave.
         func move() throws(StorageError) {

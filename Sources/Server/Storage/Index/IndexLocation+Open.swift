@@ -3,7 +3,7 @@ extension IndexLocation {
     /// refused (`.corrupt`), so an old server never writes to a database a newer one migrated.
     ///
     /// - Parameter clock: Unix seconds now; tests pass a fixed one.
-    public func open(clock: @escaping @Sendable () -> Int64 = Timestamp.now) throws(IndexError) -> any MetadataIndex {
+    public func open(clock: @escaping @Sendable () -> Int64 = WallClock.now) throws(IndexError) -> any MetadataIndex {
         switch self {
         case .sqlite(let path):
             return try SQLiteMetadataIndex(path: path, clock: clock)

@@ -37,7 +37,7 @@ extension S3BlobStore {
     public func quarantine(_ entry: StoreEntry) throws(StorageError) -> String {
         let key = key(of: entry)
         let target =
-            "\(keyPrefix)quarantine/\(entry.visibility.folderName)-sha512-\(entry.name)-\(Timestamp.now())-"
+            "\(keyPrefix)quarantine/\(entry.visibility.folderName)-sha512-\(entry.name)-\(WallClock.now())-"
             + Hex.encode(Crypto.randomBytes(4))
         do {
             try client.copyObject(from: key, to: target)

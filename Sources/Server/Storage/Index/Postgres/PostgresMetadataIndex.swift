@@ -28,7 +28,7 @@ public final class PostgresMetadataIndex: MetadataIndex {
     /// - Parameter clock: Unix seconds now; tests pass a fixed one.
     public init(
         uri: String, poolSize: Int = PostgresMetadataIndex.defaultPoolSize,
-        clock: @escaping @Sendable () -> Int64 = Timestamp.now
+        clock: @escaping @Sendable () -> Int64 = WallClock.now
     ) throws(IndexError) {
         location = .postgres(uri: uri)
         self.clock = clock
@@ -42,7 +42,7 @@ public final class PostgresMetadataIndex: MetadataIndex {
     deinit { listener.stop() }
 
     /// The current time as the index stores it.
-    func nowText() -> String { Timestamp.iso8601(clock()) }
+    func nowText() -> String { WallClock.iso8601(clock()) }
 
     /// Runs `body` with a pooled connection.
     func withConnection<T>(_ body: (PGConnection) throws(IndexError) -> T) throws(IndexError) -> T {

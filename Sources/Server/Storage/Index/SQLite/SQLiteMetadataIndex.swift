@@ -32,19 +32,19 @@ public final class SQLiteMetadataIndex: MetadataIndex {
     /// Opens (creating when missing) the index at `path` and migrates its schema to the current version.
     ///
     /// - Parameter clock: Unix seconds now; tests pass a fixed one.
-    public init(path: String, clock: @escaping @Sendable () -> Int64 = Timestamp.now) throws(IndexError) {
+    public init(path: String, clock: @escaping @Sendable () -> Int64 = WallClock.now) throws(IndexError) {
         self.path = path
         self.clock = clock
         let connection = try SQLiteConnection(path: path)
         try connection.execute("PRAGMA journal_mode = WAL")
         try connection.execute("PRAGMA synchronous = FULL")
         try connection.execute("PRAGMA foreign_keys = ON")
-        try SQLiteSchema.migrate(connection, now: Timestamp.iso8601(clock()))
+        try SQLiteSchema.migrate(connection, now: WallClock.iso8601(clock()))
         state = Mutex(State(connection: connection))
     }
 
     /// Opens the index of a store root: `root/tooltool.sqlite`.
-    public convenience init(root: String, clock: @escaping @Sendable () -> Int64 = Timestamp.now) throws(IndexError) {
+    public convenience init(root: String, clock: @escaping @Sendable () -> Int64 = WallClock.now) throws(IndexError) {
         try self.init(path: root + "/tooltool.sqlite", clock: clock)
     }
 
@@ -54,7 +54,7 @@ public final class SQLiteMetadataIndex: MetadataIndex {
     }
 
     /// The current time as the index stores it.
-    func nowText() -> String { Timestamp.iso8601(clock()) }
+    func nowText() -> String { WallClock.iso8601(clock()) }
 
     /// A counter bumped (by triggers) whenever a token is created, revoked or changed; `touch` leaves it alone.
     ///

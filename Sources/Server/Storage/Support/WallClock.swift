@@ -4,8 +4,9 @@ import Glibc
 import Darwin
 #endif
 
-/// Wall-clock times as tooltool writes them: ISO-8601 UTC to the second, `YYYY-MM-DDTHH:MM:SSZ`.
-public enum Timestamp {
+/// Unix wall-clock seconds (index times, quarantine names, signed-URL expiry) and their ISO-8601 UTC form to the
+/// second (`YYYY-MM-DDTHH:MM:SSZ`). Not the client's `Timestamp`, a nanosecond file time or clock reading.
+public enum WallClock {
     /// Seconds since the Unix epoch, now.
     public static func now() -> Int64 {
         Int64(time(nil))
