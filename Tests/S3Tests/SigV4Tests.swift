@@ -17,7 +17,7 @@ import Testing
         // "Example: GET Object" of the S3 API reference (header-based auth).
         let signer = SigV4(credentials: Self.example, region: "us-east-1")
         let headers = signer.sign(
-            method: "GET", path: "/test.txt", query: [],
+            method: .get, path: "/test.txt", query: [],
             headers: [("Host", "examplebucket.s3.amazonaws.com"), ("Range", "bytes=0-9")],
             payloadHash: SigV4.emptyPayload, time: Self.exampleTime)
         #expect(
@@ -79,7 +79,7 @@ import Testing
         let signer = SigV4(credentials: credentials, region: "eu-west-3")
         let query = [("partNumber", "3"), ("uploadId", "a/b+c=")]
         let ours = signer.sign(
-            method: "PUT", path: "/bucket/\(item.key)", query: query,
+            method: .put, path: "/bucket/\(item.key)", query: query,
             headers: [("host", host), ("x-amz-copy-source", "bucket/x y")], payloadHash: payload, time: time)
         var headers: [[String]] = [["x-amz-copy-source", "bucket/x y"], ["X-Amz-Date", SigV4.timestamp(time)]]
         if let token = item.token { headers.append(["X-Amz-Security-Token", token]) }

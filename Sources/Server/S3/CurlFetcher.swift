@@ -22,7 +22,7 @@ public final class CurlFetcher: Sendable {
         let fetch = CurlFetch(loop: loop)
         do {
             let transfer = try CurlTransfer(
-                method: "GET", url: url, headers: headers, body: [],
+                method: .get, url: url, headers: headers, body: [],
                 timeouts: (connect: connectTimeout, stall: stallTimeout)
             ) { result in
                 switch result {
@@ -48,7 +48,7 @@ public final class CurlFetcher: Sendable {
     ) {
         do {
             let transfer = try CurlTransfer(
-                method: "HEAD", url: url, headers: headers, body: [],
+                method: .head, url: url, headers: headers, body: [],
                 timeouts: (connect: connectTimeout, stall: stallTimeout)
             ) { result in
                 switch result {
@@ -65,7 +65,7 @@ public final class CurlFetcher: Sendable {
     /// Sends one whole request and collects its whole answer, whatever its status (at most 4 MiB of body, else
     /// `.transport`); `then` hears on the loop thread. For a proxy: redirects are not followed.
     public func exchange(
-        _ method: String, _ url: String, headers: [(String, String)], body: [UInt8], connectTimeout: Int,
+        _ method: RequestMethod, _ url: String, headers: [(String, String)], body: [UInt8], connectTimeout: Int,
         stallTimeout: Int, then: @escaping @Sendable (Result<S3Response, CurlFetchError>) -> Void
     ) {
         do {

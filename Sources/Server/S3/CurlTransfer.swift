@@ -50,7 +50,8 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// A request; `completion` runs on the loop thread once, with the answer or why there is none.
     init(
-        method: String, url: String, headers: [(String, String)], body: [UInt8], timeouts: (connect: Int, stall: Int),
+        method: RequestMethod, url: String, headers: [(String, String)], body: [UInt8],
+        timeouts: (connect: Int, stall: Int),
         completion: @escaping (Result<S3Response, S3Error>) -> Void
     ) throws(S3Error) {
         guard curlGlobalReady, let easy = curl_easy_init() else { throw .configuration("curl_easy_init failed") }
@@ -83,10 +84,10 @@ final class CurlTransfer: @unchecked Sendable {
             return size * count
         }
         switch method {
-        case "GET": break
-        case "HEAD": _ = tt_curl_setopt_long(easy, CURLOPT_NOBODY, 1)
+        case .get: break
+        case .head: _ = tt_curl_setopt_long(easy, CURLOPT_NOBODY, 1)
         default:
-            if method != "DELETE" || !body.isEmpty {
+            if method != .delete || !body.isEmpty {
                 _ = tt_curl_setopt_long(easy, CURLOPT_UPLOAD, 1)
                 _ = tt_curl_setopt_off(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(body.count))
                 _ = tt_curl_setopt_pointer(easy, CURLOPT_READDATA, raw)
@@ -95,7 +96,7 @@ final class CurlTransfer: @unchecked Sendable {
                         into: data!, room: size * count)
                 }
             }
-            if method != "PUT" { _ = tt_curl_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method) }
+            if method != .put { _ = tt_curl_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method.rawValue) }
         }
     }
 

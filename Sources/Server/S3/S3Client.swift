@@ -33,7 +33,7 @@ public final class S3Client: Sendable {
 
     /// A request, signed afresh for each attempt.
     struct Request: Sendable {
-        var method: String
+        var method: RequestMethod
         var key: String
         var query: [(String, String)] = []
         var headers: [(String, String)] = []
@@ -122,14 +122,14 @@ public final class S3Client: Sendable {
         completion: @escaping @Sendable (Result<Void, S3Error>) -> Void
     ) {
         let headers = onlyIfAbsent ? [("if-none-match", "*")] : []
-        send(Request(method: "PUT", key: key, headers: headers, body: body, payloadHash: SigV4.unsignedPayload)) {
+        send(Request(method: .put, key: key, headers: headers, body: body, payloadHash: SigV4.unsignedPayload)) {
             completion($0.map { _ in })
         }
     }
 
     /// HeadObject: size and ETag, nil when there is no such object.
     public func headObject(key: String, completion: @escaping @Sendable (Result<S3ObjectInfo?, S3Error>) -> Void) {
-        send(Request(method: "HEAD", key: key)) { result in
+        send(Request(method: .head, key: key)) { result in
             switch result {
             case .success(let response):
                 completion(
@@ -145,7 +145,7 @@ public final class S3Client: Sendable {
 
     /// DeleteObject (a missing object is not an error).
     public func deleteObject(key: String, completion: @escaping @Sendable (Result<Void, S3Error>) -> Void) {
-        send(Request(method: "DELETE", key: key)) { result in
+        send(Request(method: .delete, key: key)) { result in
             if case .failure(let error) = result, !error.isNotFound { return completion(.failure(error)) }
             completion(.success(()))
         }
@@ -155,13 +155,13 @@ public final class S3Client: Sendable {
     public func copyObject(
         from source: String, to key: String, completion: @escaping @Sendable (Result<Void, S3Error>) -> Void
     ) {
-        let request = Request(method: "PUT", key: key, headers: [("x-amz-copy-source", copySource(source))])
+        let request = Request(method: .put, key: key, headers: [("x-amz-copy-source", copySource(source))])
         send(request) { result in completion(result.flatMap(Self.checkNoError)) }
     }
 
     /// HeadBucket: nil error when the bucket answers.
     public func headBucket(completion: @escaping @Sendable (Result<Void, S3Error>) -> Void) {
-        send(Request(method: "HEAD", key: "")) { completion($0.map { _ in }) }
+        send(Request(method: .head, key: "")) { completion($0.map { _ in }) }
     }
 
     /// A page of ListObjectsV2 under `prefix`.
@@ -171,7 +171,7 @@ public final class S3Client: Sendable {
     ) {
         var query = [("list-type", "2"), ("prefix", prefix)]
         if let continuationToken { query.append(("continuation-token", continuationToken)) }
-        send(Request(method: "GET", key: "", query: query)) { result in
+        send(Request(method: .get, key: "", query: query)) { result in
             completion(
                 result.map { response in
                     let xml = XMLScan(response.body)
@@ -189,7 +189,7 @@ public final class S3Client: Sendable {
     /// Streams `key` (or `range` of it) to `sink`, with back-pressure. See `S3DownloadSink`.
     @discardableResult
     public func getObject(key: String, range: ClosedRange<Int64>?, sink: any S3DownloadSink) -> S3Download {
-        var request = Request(method: "GET", key: key)
+        var request = Request(method: .get, key: key)
         if let range { request.headers.append(("range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
         let stream = Stream(
             onHead: { status, headers in
@@ -218,7 +218,7 @@ public final class S3Client: Sendable {
 
     /// CreateMultipartUpload: the upload id.
     public func createMultipartUpload(key: String, completion: @escaping @Sendable (Result<String, S3Error>) -> Void) {
-        send(Request(method: "POST", key: key, query: [("uploads", "")])) { result in
+        send(Request(method: .post, key: key, query: [("uploads", "")])) { result in
             completion(
                 result.flatMap { response in
                     guard let id = XMLScan(response.body).first("UploadId"), !id.isEmpty else {
@@ -235,7 +235,7 @@ public final class S3Client: Sendable {
         completion: @escaping @Sendable (Result<String, S3Error>) -> Void
     ) {
         let request = Request(
-            method: "PUT", key: key, query: [("partNumber", String(partNumber)), ("uploadId", uploadID)],
+            method: .put, key: key, query: [("partNumber", String(partNumber)), ("uploadId", uploadID)],
             body: body, payloadHash: SigV4.unsignedPayload)
         send(request) { result in
             completion(
@@ -254,7 +254,7 @@ public final class S3Client: Sendable {
         completion: @escaping @Sendable (Result<String, S3Error>) -> Void
     ) {
         let request = Request(
-            method: "PUT", key: key, query: [("partNumber", String(partNumber)), ("uploadId", uploadID)],
+            method: .put, key: key, query: [("partNumber", String(partNumber)), ("uploadId", uploadID)],
             headers: [
                 ("x-amz-copy-source", copySource(source)),
                 ("x-amz-copy-source-range", "bytes=\(range.lowerBound)-\(range.upperBound)")
@@ -284,7 +284,7 @@ public final class S3Client: Sendable {
         }
         xml += "</CompleteMultipartUpload>"
         let request = Request(
-            method: "POST", key: key, query: [("uploadId", uploadID)],
+            method: .post, key: key, query: [("uploadId", uploadID)],
             headers: onlyIfAbsent ? [("if-none-match", "*")] : [], body: Array(xml.utf8))
         send(request) { result in completion(result.flatMap(Self.checkNoError)) }
     }
@@ -293,7 +293,7 @@ public final class S3Client: Sendable {
     public func abortMultipartUpload(
         key: String, uploadID: String, completion: @escaping @Sendable (Result<Void, S3Error>) -> Void
     ) {
-        send(Request(method: "DELETE", key: key, query: [("uploadId", uploadID)])) { result in
+        send(Request(method: .delete, key: key, query: [("uploadId", uploadID)])) { result in
             if case .failure(let error) = result, !error.isNotFound { return completion(.failure(error)) }
             completion(.success(()))
         }
@@ -312,7 +312,7 @@ public final class S3Client: Sendable {
     ) {
         var query = [("uploads", ""), ("prefix", prefix)]
         if let markers { query += [("key-marker", markers.key), ("upload-id-marker", markers.id)] }
-        send(Request(method: "GET", key: "", query: query)) { [self] result in
+        send(Request(method: .get, key: "", query: query)) { [self] result in
             switch result {
             case .failure(let error): completion(.failure(error))
             case .success(let response):

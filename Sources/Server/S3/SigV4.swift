@@ -28,7 +28,7 @@ public struct SigV4: Sendable {
     /// token) `x-amz-security-token`. `headers` must hold `host` and every other header to be signed; `path` is
     /// the raw path (it is URI-encoded here, `/` kept); `query` holds raw names and values.
     public func sign(
-        method: String, path: String, query: [(String, String)], headers: [(String, String)],
+        method: RequestMethod, path: String, query: [(String, String)], headers: [(String, String)],
         payloadHash: String, time: Int64
     ) -> [(String, String)] {
         let stamp = Self.timestamp(time)
@@ -39,7 +39,7 @@ public struct SigV4: Sendable {
         all.sort { $0.0 < $1.0 }
         let signedHeaders = all.map(\.0).joined(separator: ";")
         let canonical = [
-            method, Self.encode(path, keepSlash: true), Self.canonicalQuery(query),
+            method.rawValue, Self.encode(path, keepSlash: true), Self.canonicalQuery(query),
             all.map { "\($0.0):\($0.1)\n" }.joined(), signedHeaders, payloadHash
         ].joined(separator: "\n")
         let signature = self.signature(canonicalRequest: canonical, stamp: stamp)
@@ -52,7 +52,7 @@ public struct SigV4: Sendable {
     /// A presigned GET URL for `path` on `endpoint` (scheme://host[:port], no trailing slash) valid for `expires`
     /// seconds from `time`. Only `host` is signed, as browsers and curl send nothing else that matters.
     public func presign(
-        method: String = "GET", endpoint: String, host: String, path: String, query: [(String, String)] = [],
+        method: RequestMethod = .get, endpoint: String, host: String, path: String, query: [(String, String)] = [],
         expires: Int, time: Int64
     ) -> String {
         let stamp = Self.timestamp(time)
@@ -66,7 +66,7 @@ public struct SigV4: Sendable {
         parameters.append(("X-Amz-SignedHeaders", "host"))
         let canonicalQuery = Self.canonicalQuery(parameters)
         let canonical = [
-            method, Self.encode(path, keepSlash: true), canonicalQuery, "host:\(host)\n", "host",
+            method.rawValue, Self.encode(path, keepSlash: true), canonicalQuery, "host:\(host)\n", "host",
             Self.unsignedPayload
         ].joined(separator: "\n")
         let signature = self.signature(canonicalRequest: canonical, stamp: stamp)

@@ -25,7 +25,7 @@ enum MirrorProxy {
             let headers = requestFields.compactMap { name in head.headers[name].map { (name, $0) } }
             let upstream = mirror.primaryUpstream
             mirror.fetcher.exchange(
-                head.method.name, upstream + head.target, headers: headers, body: body,
+                RequestMethod(rawValue: head.method.name), upstream + head.target, headers: headers, body: body,
                 connectTimeout: mirror.connectTimeout, stallTimeout: mirror.stallTimeout
             ) { result in
                 responder.send(answer(result, upstream: upstream, method: head.method))
