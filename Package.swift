@@ -66,7 +66,8 @@ let package = Package(
         // Tests. End-to-end suites depend on the executables so `swift test` builds them first.
         .target(name: "TestSupport", dependencies: ["Shared", "S3"], path: "Tests/TestSupport"),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "CHTTPParser", "TestSupport"]),
+        .testTarget(name: "PosixTests", dependencies: ["Posix", "TestSupport"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Shared", "CHTTPParser", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "TestSupport"], resources: [.copy("botocore_sign.py")]),
         .testTarget(name: "ServerTests", dependencies: ["ServerApp", "tooltool-server", "TestSupport"]),
