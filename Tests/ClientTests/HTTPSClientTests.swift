@@ -25,6 +25,22 @@ import Testing
         }
     }
 
+    /// Our server over plain http on a store holding `blob` (public): the `--url` a fetch falls back to.
+    struct PlainServer {
+        let root = TemporaryDirectory(prefix: "plain")
+        let server: ServerProcess
+
+        init(_ blob: Blob) throws {
+            try Fixtures.write(blob.bytes, to: root.file("public/sha512/\(blob.digest.hex)"))
+            server = try ServerProcess(root: root.path)
+        }
+
+        /// `http://127.0.0.1:PORT`.
+        var url: String { server.url }
+        /// Stops the server.
+        func stop() { server.stop() }
+    }
+
     /// The `WARNING - NAME: URL failed: ...` lines of a fetch: one per attempt on a server.
     static func attempts(_ stderr: String, _ url: String) -> [Substring] {
         stderr.split(separator: "\n").filter { $0.hasPrefix("WARNING - ") && $0.contains(": \(url) failed: ") }
@@ -97,9 +113,7 @@ import Testing
         let ca = try TestCertificates(), other = try TestCertificates()
         let blob = Blob("a.bin", size: 100_000)
         let site = try Site([blob], ca: ca)
-        let plainRoot = TemporaryDirectory(prefix: "plain")
-        try Fixtures.write(blob.bytes, to: plainRoot.file("public/sha512/\(blob.digest.hex)"))
-        let plain = try ServerProcess(root: plainRoot.path)
+        let plain = try PlainServer(blob)
         defer { plain.stop() }
 
         // Alone: one handshake (nginx saw the client's "unknown CA" alert once), a message naming the server, the
@@ -164,12 +178,10 @@ import Testing
     }
 
     @Test func httpsToAPlainHTTPPortIsNamedAndNotRetried() throws {
-        let root = TemporaryDirectory(prefix: "plain")
         let blob = Blob("a.bin", size: 1000)
-        try Fixtures.write(blob.bytes, to: root.file("public/sha512/\(blob.digest.hex)"))
-        let plain = try ServerProcess(root: root.path)
+        let plain = try PlainServer(blob)
         defer { plain.stop() }
-        let url = "https://127.0.0.1:\(plain.port)"
+        let url = "https://127.0.0.1:\(plain.server.port)"
         let dir = TemporaryDirectory(prefix: "fetch")
         try Client.writeManifest([blob.record()], in: dir.path)
         let result = try Client.run(["fetch", "--url", url, "--retries", "3"], in: dir.path, environment: Self.noCA)
@@ -183,9 +195,7 @@ import Testing
         let ca = try TestCertificates()
         let blob = Blob("a.bin", size: 1000)
         let site = try Site([blob], ca: ca)
-        let plainRoot = TemporaryDirectory(prefix: "plain")
-        try Fixtures.write(blob.bytes, to: plainRoot.file("public/sha512/\(blob.digest.hex)"))
-        let plain = try ServerProcess(root: plainRoot.path)
+        let plain = try PlainServer(blob)
         defer { plain.stop() }
         let dir = TemporaryDirectory(prefix: "fetch")
         try Client.writeManifest([blob.record()], in: dir.path)

@@ -13,16 +13,9 @@ import Testing
         defer { mirror.stop() }
         let uploader = try fixture.token("up", permissions: ["upload.public", "upload.internal", "download.internal"])
         let a = Blob("a.bin", size: 2_000_000), b = Blob("b.bin", size: 70_000)
-        try Fixtures.write(a.bytes, to: fixture.work.file("a.bin"))
-        try Fixtures.write(b.bytes, to: fixture.work.file("b.bin"))
-        #expect(try Client.run(["add", "--visibility", "public", "a.bin"], in: fixture.work.path).status == 0)
-        #expect(try Client.run(["add", "--visibility", "internal", "b.bin"], in: fixture.work.path).status == 0)
+        try fixture.add([(a, "public"), (b, "internal")])
 
-        let upload = try Client.run(
-            [
-                "upload", "--message", "through the mirror", "--url", mirror.url,
-                "--authentication-file", uploader
-            ], in: fixture.work.path)
+        let upload = try fixture.upload("through the mirror", to: mirror.url, token: uploader)
         #expect(upload.status == 0, "\(upload.stderr)")
         #expect(Int(upload.stdout.trimmingCharacters(in: .newlines)) != nil, "stdout is the batch id: \(upload.stdout)")
         #expect(Fixtures.read(fixture.root.file("public/sha512/\(a.digest.hex)")) == a.bytes, "landed on the primary")

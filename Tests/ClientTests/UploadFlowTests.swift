@@ -24,6 +24,22 @@ final class UploadFixture {
         return work.file(file)
     }
 
+    /// Writes each blob into `work` and adds it to the manifest there with its visibility (`tooltool add`).
+    func add(_ files: [(Blob, visibility: String)]) throws {
+        for (blob, visibility) in files {
+            try Fixtures.write(blob.bytes, to: work.file(blob.name))
+            let added = try Client.run(["add", "--visibility", visibility, blob.name], in: work.path)
+            #expect(added.status == 0, "add \(blob.name): \(added.stderr)")
+        }
+    }
+
+    /// `tooltool upload` of `work`'s manifest to `url` (by default this fixture's server) with the token file `token`.
+    func upload(_ message: String, to url: String? = nil, token: String) throws -> ProcessResult {
+        try Client.run(
+            ["upload", "--message", message, "--url", url ?? server.url, "--authentication-file", token],
+            in: work.path)
+    }
+
     deinit { server.stop() }
 }
 
@@ -34,26 +50,15 @@ struct UploadFlowTests {
         let fixture = try UploadFixture()
         let uploader = try fixture.token("up", permissions: ["upload.public", "upload.internal", "download.internal"])
         let a = Blob("a.bin", size: 3_000_000), b = Blob("b.bin", size: 1000)
-        try Fixtures.write(a.bytes, to: fixture.work.file("a.bin"))
-        try Fixtures.write(b.bytes, to: fixture.work.file("b.bin"))
-        #expect(try Client.run(["add", "--visibility", "public", "a.bin"], in: fixture.work.path).status == 0)
-        #expect(try Client.run(["add", "--visibility", "internal", "b.bin"], in: fixture.work.path).status == 0)
-        let upload = try Client.run(
-            [
-                "upload", "--message", "first batch", "--url", fixture.server.url,
-                "--authentication-file", uploader
-            ], in: fixture.work.path)
+        try fixture.add([(a, "public"), (b, "internal")])
+        let upload = try fixture.upload("first batch", token: uploader)
         #expect(upload.status == 0, "\(upload.stderr)")
         #expect(
             Int(upload.stdout.trimmingCharacters(in: .newlines)) != nil,
             "stdout is the batch id alone: \(upload.stdout)")
         #expect(upload.stdout.hasSuffix("\n") && upload.stdout.split(separator: "\n").count == 1)
 
-        let again = try Client.run(
-            [
-                "upload", "--message", "again", "--url", fixture.server.url,
-                "--authentication-file", uploader
-            ], in: fixture.work.path)
+        let again = try fixture.upload("again", token: uploader)
         #expect(again.status == 0, "\(again.stderr)")
 
         let dest = TemporaryDirectory(prefix: "dest")
@@ -74,13 +79,8 @@ struct UploadFlowTests {
     @Test func uploadWithoutPermissionPrintsTheServersMessage() throws {
         let fixture = try UploadFixture()
         let reader = try fixture.token("reader", permissions: ["download.public"])
-        try Fixtures.write(Fixtures.randomBytes(100), to: fixture.work.file("a.bin"))
-        #expect(try Client.run(["add", "--visibility", "public", "a.bin"], in: fixture.work.path).status == 0)
-        let upload = try Client.run(
-            [
-                "upload", "--message", "m", "--url", fixture.server.url,
-                "--authentication-file", reader
-            ], in: fixture.work.path)
+        try fixture.add([(Blob("a.bin", size: 100), "public")])
+        let upload = try fixture.upload("m", token: reader)
         #expect(upload.status == 1)
         #expect(upload.stderr.contains("HTTP 403"), "\(upload.stderr)")
         #expect(upload.stdout.isEmpty)
@@ -91,13 +91,8 @@ struct UploadFlowTests {
         let uploader = try fixture.token("up", permissions: ["upload.public", "upload.internal"])
         let manager = try fixture.token("manage", permissions: ["manage", "download.internal"])
         let blob = Blob("a.bin", size: 10_000)
-        try Fixtures.write(blob.bytes, to: fixture.work.file("a.bin"))
-        #expect(try Client.run(["add", "--visibility", "public", "a.bin"], in: fixture.work.path).status == 0)
-        #expect(
-            try Client.run(
-                ["upload", "--message", "m", "--url", fixture.server.url, "--authentication-file", uploader],
-                in: fixture.work.path
-            ).status == 0)
+        try fixture.add([(blob, "public")])
+        #expect(try fixture.upload("m", token: uploader).status == 0)
         let common = ["--digest", blob.digest.hex, "--url", fixture.server.url]
 
         let refused = try Client.run(

@@ -59,13 +59,9 @@ public final class MotoServer: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        while !FreePort.isListening(port) {
-            guard process.isRunning, Date() < deadline else {
-                process.terminate()
-                throw MotoServerError(message: "moto_server did not start listening on \(port) within 30 s")
-            }
-            usleep(50_000)
+        guard ProcessRunner.waitUntilListening(process, port: port, timeout: 30) else {
+            process.terminate()
+            throw MotoServerError(message: "moto_server did not start listening on \(port) within 30 s")
         }
         let setup = """
             import boto3, json

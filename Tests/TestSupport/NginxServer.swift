@@ -78,14 +78,10 @@ public final class NginxServer: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while !FreePort.isListening(port) {
-            guard process.isRunning, Date() < deadline else {
-                stop()
-                let log = (try? String(contentsOfFile: work + "/error.log", encoding: .utf8)) ?? ""
-                throw NginxServerError(message: "nginx did not start listening on \(port) within 20 s: \(log)")
-            }
-            usleep(20_000)
+        guard ProcessRunner.waitUntilListening(process, port: port, timeout: 20) else {
+            stop()
+            let log = (try? String(contentsOfFile: work + "/error.log", encoding: .utf8)) ?? ""
+            throw NginxServerError(message: "nginx did not start listening on \(port) within 20 s: \(log)")
         }
     }
 

@@ -42,6 +42,17 @@ public enum ProcessRunner {
             process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
         return ProcessResult(status: status, stdout: outFile.contents(), stderr: errFile.contents())
     }
+
+    /// Waits for a started service (nginx, moto_server...) to listen on 127.0.0.1:`port`, polling every 20 ms for
+    /// at most `timeout` seconds; false when it exited first or the time ran out (the caller stops it and says why).
+    public static func waitUntilListening(_ process: Process, port: Int, timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !FreePort.isListening(port) {
+            guard process.isRunning, Date() < deadline else { return false }
+            usleep(20_000)
+        }
+        return true
+    }
 }
 
 /// An unlinked-on-release temp file used to capture output without pipe back-pressure.
