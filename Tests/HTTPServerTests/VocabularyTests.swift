@@ -1,5 +1,6 @@
 import CHTTPParser
 import HTTPServer
+import Shared
 import Testing
 
 /// `HTTPMethod` and `HTTPStatus` against http_parser's own tables, in process: a method numbered or spelled

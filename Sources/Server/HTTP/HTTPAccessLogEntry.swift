@@ -1,3 +1,5 @@
+import Shared
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

@@ -1,3 +1,5 @@
+import Shared
+
 /// A request's line and headers, validated by the layer before any handler sees them.
 public struct HTTPRequestHead: Sendable {
     /// The method, e.g. `.get`.

@@ -1,4 +1,5 @@
 import CHTTPParser
+import Shared
 
 /// Owns one `http_parser` in request mode. Loop thread only.
 final class Parser {

@@ -1,3 +1,5 @@
+import Shared
+
 /// What a connection knows about the request it is reading or answering; reset for each request.
 /// Loop thread only (a plain value inside its `Connection`).
 struct RequestState {

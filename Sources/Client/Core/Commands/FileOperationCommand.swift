@@ -34,7 +34,7 @@ struct FileOperationCommand {
         let token = try AuthenticationFile.token(options.authenticationFile)
         let easy = try CurlEasy(timeout: options.timeout, caBundle: options.caBundle)
         let api = ServerAPI(baseURL: base, token: token, easy: easy)
-        let answer = try api.call("PATCH", Routes.file(digest), json: [op])
+        let answer = try api.call(.patch, Routes.file(digest), json: [op])
         guard answer.response.status == 200 else {
             throw ServerAPI.failure("\(name) of \(digest.hex.prefix(16))... failed", answer)
         }

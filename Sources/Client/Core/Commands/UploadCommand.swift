@@ -65,7 +65,7 @@ struct UploadCommand {
 
         let easy = try CurlEasy(timeout: options.timeout, caBundle: options.caBundle)
         let api = ServerAPI(baseURL: base, token: token, easy: easy)
-        let answer = try api.call("POST", Routes.upload, json: ["message": .string(message), "files": .object(files)])
+        let answer = try api.call(.post, Routes.upload, json: ["message": .string(message), "files": .object(files)])
         guard answer.response.status == 200, let batch = answer.json["result"], let id = batch["id"] else {
             throw ServerAPI.failure("upload of the batch to \(base) failed", answer)
         }
@@ -97,7 +97,7 @@ struct UploadCommand {
             do throws(ClientError) {
                 guard let easy else { throw ClientError(.network, "no HTTP handle available") }
                 var request = HTTPRequest(url: url)
-                request.method = "PUT"
+                request.method = .put
                 request.body = .file(path: record.filename, size: record.size ?? 0)
                 request.headers.append("Content-Type: application/octet-stream")
                 let sink = MemorySink(limit: 1 << 20)
@@ -123,7 +123,7 @@ struct UploadCommand {
     private func complete(_ digest: Digest, api: ServerAPI) throws(ClientError) {
         var waited = 0
         while true {
-            let answer = try api.call("GET", Routes.uploadComplete(digest))
+            let answer = try api.call(.get, Routes.uploadComplete(digest))
             if (200..<300).contains(answer.response.status) { return }
             guard answer.response.status == 409, waited < UploadCommand.completeDeadline else {
                 throw ServerAPI.failure("confirming the upload of \(digest.hex.prefix(16))... failed", answer)

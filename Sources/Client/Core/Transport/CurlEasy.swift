@@ -1,4 +1,5 @@
 import CCurl
+import Shared
 
 #if canImport(Glibc)
 import Glibc
@@ -121,7 +122,7 @@ final class CurlEasy {
 
         switch request.body {
         case .none:
-            if request.method != "GET" { try string(CURLOPT_CUSTOMREQUEST, request.method, "CUSTOMREQUEST") }
+            if request.method != .get { try string(CURLOPT_CUSTOMREQUEST, request.method.name, "CUSTOMREQUEST") }
         case .bytes(let bytes):
             try Curl.check(
                 tt_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)), "POSTFIELDSIZE_LARGE")
@@ -130,13 +131,13 @@ final class CurlEasy {
                     handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress))
             }
             try Curl.check(copied, "COPYPOSTFIELDS")
-            if request.method != "POST" { try string(CURLOPT_CUSTOMREQUEST, request.method, "CUSTOMREQUEST") }
+            if request.method != .post { try string(CURLOPT_CUSTOMREQUEST, request.method.name, "CUSTOMREQUEST") }
         case .file(_, let size):
             try long(CURLOPT_UPLOAD, 1, "UPLOAD")
             try Curl.check(tt_curl_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(size)), "INFILESIZE_LARGE")
             try Curl.check(
                 tt_curl_setopt_data_callback(handle, CURLOPT_READFUNCTION, CurlEasy.readCallback), "READFUNCTION")
-            if request.method != "PUT" { try string(CURLOPT_CUSTOMREQUEST, request.method, "CUSTOMREQUEST") }
+            if request.method != .put { try string(CURLOPT_CUSTOMREQUEST, request.method.name, "CUSTOMREQUEST") }
         }
     }
 

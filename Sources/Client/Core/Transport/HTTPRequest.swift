@@ -1,3 +1,5 @@
+import Shared
+
 /// One HTTP request as the client sends it. Plain values only: no libcurl types leave the Transport folder.
 struct HTTPRequest: Sendable {
     /// What goes in the request body.
@@ -11,7 +13,7 @@ struct HTTPRequest: Sendable {
     }
 
     /// `GET`, `POST`, `PUT`, `PATCH`.
-    var method = "GET"
+    var method = HTTPMethod.get
     /// The absolute URL.
     var url: String
     /// Extra header lines, `Name: value`.

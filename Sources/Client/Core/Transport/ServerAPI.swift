@@ -27,7 +27,7 @@ struct ServerAPI {
     }
 
     /// Sends `method path` with an optional JSON body; returns any HTTP answer, throws only when none came.
-    func call(_ method: String, _ path: String, json: JSONValue? = nil) throws(ClientError) -> Answer {
+    func call(_ method: HTTPMethod, _ path: String, json: JSONValue? = nil) throws(ClientError) -> Answer {
         var request = HTTPRequest(url: ServerAPI.url(base: baseURL, path: path))
         request.method = method
         request.bearerToken = token
