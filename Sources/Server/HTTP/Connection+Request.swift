@@ -67,6 +67,7 @@ extension Connection {
 
     /// An `HTTPDecider`'s decision arrived: act on it, then parse on (the stash first).
     func decided(sequence: UInt64, _ action: () -> HTTPRequestAction) {
+        loop.assertInEventLoop()
         guard sequence == self.sequence, state == .readingBody, request.decisionPending else { return }
         request.decisionPending = false
         request.bodyPaused = false

@@ -15,6 +15,7 @@ final class ResponseStream {
 extension Connection {
     /// A consumer that paused the request body resumes it: parse what waited in the stash, then read again.
     func resumeBody(sequence: UInt64) {
+        loop.assertInEventLoop()
         guard sequence == self.sequence, state == .readingBody, request.bodyPaused, !request.decisionPending else {
             return
         }
@@ -35,6 +36,7 @@ extension Connection {
 
     /// The source wrote bytes or ended: queue them (never past the announced length) and write.
     func streamBodyReady(sequence: UInt64) {
+        loop.assertInEventLoop()
         guard sequence == self.sequence, state == .writing, let stream else { return }
         let (chunks, end) = stream.sink.take()
         for chunk in chunks where stream.remaining > 0 {

@@ -159,6 +159,7 @@ extension Connection {
 
     /// A response from a responder, back on the loop thread; dropped unless this request still awaits it.
     func deliver(_ response: HTTPResponse, sequence: UInt64) {
+        loop.assertInEventLoop()
         guard state == .waitingForResponse, sequence == self.sequence else {
             response.body.discard()
             return

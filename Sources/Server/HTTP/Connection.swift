@@ -29,8 +29,8 @@ final class Connection {
     let fd: Int32
     /// The client's address.
     let remoteAddress: String
-    /// The owning loop. `unowned(unsafe)` (no reference counting on each use) because the loop outlives its
-    /// connections: it closes every one of them before `run()` returns.
+    /// The owning loop. `unowned(unsafe)`: a counted reference cost 230 instructions per small GET (+0.8 %,
+    /// bench/instructions); safe because the loop closes every connection before `run()` returns.
     unowned(unsafe) let loop: EventLoop
     /// Current state.
     var state = State.readingHead
@@ -185,11 +185,13 @@ private func connection(_ context: UnsafeMutableRawPointer?) -> Connection {
 
 private let connectionReadable: event_callback_fn = { _, _, context in
     let conn = connection(context)
+    conn.loop.assertInEventLoop()
     withExtendedLifetime(conn) { conn.readable() }
 }
 
 private let connectionWritable: event_callback_fn = { _, _, context in
     let conn = connection(context)
+    conn.loop.assertInEventLoop()
     withExtendedLifetime(conn) {
         if let tls = conn.tls { conn.tlsWritable(tls) } else { conn.flush() }
     }
@@ -197,5 +199,6 @@ private let connectionWritable: event_callback_fn = { _, _, context in
 
 private let connectionTimer: event_callback_fn = { _, _, context in
     let conn = connection(context)
+    conn.loop.assertInEventLoop()
     withExtendedLifetime(conn) { conn.timerFired() }
 }

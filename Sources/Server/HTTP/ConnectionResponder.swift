@@ -5,14 +5,14 @@ import Synchronization
 /// Sendable: its fields are immutable and the used-once flag is atomic. Answers 500 from `deinit` if the app
 /// dropped it unused, so a client never waits forever.
 final class ConnectionResponder: HTTPResponder {
-    private let loop: EventLoop
+    private let mailbox: LoopMailbox
     private let connection: UInt64
     private let sequence: UInt64
     private let used = Atomic<Bool>(false)
 
-    /// A responder for request `sequence` of `connection` on `loop`.
+    /// A responder for request `sequence` of `connection` on `loop` (made on the loop thread; keeps its mailbox).
     init(loop: EventLoop, connection: UInt64, sequence: UInt64) {
-        self.loop = loop
+        self.mailbox = loop.mailbox
         self.connection = connection
         self.sequence = sequence
     }
@@ -23,12 +23,12 @@ final class ConnectionResponder: HTTPResponder {
             response.body.discard()
             return
         }
-        loop.post(.response(connection: connection, sequence: sequence, response))
+        mailbox.post(.response(connection: connection, sequence: sequence, response))
     }
 
     deinit {
         if !used.load(ordering: .acquiring) {
-            loop.post(
+            mailbox.post(
                 .response(
                     connection: connection, sequence: sequence,
                     .error(

@@ -6,6 +6,7 @@ extension EventLoop {
     /// over the server's loops: this one opens its share, the others get theirs through their mailboxes. `secure`
     /// when `listener` is a TLS port.
     func acceptConnections(from listener: ListeningSocket, secure: Bool) {
+        assertInEventLoop()
         for _ in 0..<64 {
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -27,7 +28,7 @@ extension EventLoop {
             // Counted now, by the accepting loop, so the cap holds while a hand-off is in flight.
             openConnections.value.add(1, ordering: .relaxed)
             let remoteAddress = SocketAddress.host(of: storage)
-            if let owner = group.nextLoop(), owner !== self {
+            if let owner = group.nextMailbox(), owner !== mailbox {
                 owner.post(.adopt(fd: fd, remoteAddress: remoteAddress, secure: secure))
             } else {
                 open(fd: fd, remoteAddress: remoteAddress, secure: secure)

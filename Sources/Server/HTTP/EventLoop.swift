@@ -4,10 +4,10 @@ import Synchronization
 
 /// One event loop (one thread): accepts from the shared listening socket and drives its connections.
 ///
-/// `@unchecked Sendable` because responders on other threads hold it: they only call `post`, which touches the
-/// `Mutex`-protected mailbox and `event_active` (thread-safe once `evthread_use_pthreads` ran). Everything else is
-/// touched only on the loop thread, or during set-up before that thread starts and after it ended.
-final class EventLoop: @unchecked Sendable {
+/// Not `Sendable`: it is made on the starting thread, handed to its thread by `LoopThread` (or run on the caller's
+/// by `HTTPServer.run()`), and touched only there afterwards. Other threads reach it through its `mailbox`.
+/// Loop-only entry points check it in debug builds with `assertInEventLoop()`.
+final class EventLoop {
     /// Size of the read buffer every connection of this loop reads into (one per loop, not per connection).
     let readBufferSize = 256 * 1024
     /// The shared read buffer.
@@ -47,10 +47,8 @@ final class EventLoop: @unchecked Sendable {
     /// True once a graceful stop began: no accepting, close after each response.
     var stopping = false
 
-    private let mailbox = Mutex<[LoopMessage]>([])
-    /// Assigned once in `init` (it needs `self` as context) and never again, so other threads may read it;
-    /// activating it after the loop ended is harmless.
-    private var wakeEvent: Event!
+    /// How other threads reach this loop.
+    let mailbox: LoopMailbox
     var acceptEvent: Event?
     /// Accepts from `tlsListener`.
     var tlsAcceptEvent: Event?
@@ -63,7 +61,7 @@ final class EventLoop: @unchecked Sendable {
     /// With `tlsStore`, connections from `listener` speak TLS unless `tlsListener` is given (then those do).
     init(
         configuration: HTTPServerConfiguration, handler: HTTPHandler, accessLog: HTTPAccessLogger?,
-        listener: ListeningSocket, openConnections: ConnectionCounter, group: LoopGroup,
+        listener: ListeningSocket, openConnections: ConnectionCounter, group: LoopGroup, mailbox: LoopMailbox,
         tlsStore: TLSCertificateStore? = nil, tlsListener: ListeningSocket? = nil
     ) throws {
         self.configuration = configuration
@@ -75,10 +73,13 @@ final class EventLoop: @unchecked Sendable {
         self.listenerIsTLS = tlsStore != nil && tlsListener == nil
         self.openConnections = openConnections
         self.group = group
+        self.mailbox = mailbox
         base = try EventBase()
         readBuffer = .allocate(byteCount: readBufferSize, alignment: 16)
-        let context = Unmanaged.passUnretained(self).toOpaque()  // the loop outlives its events (freed in run())
-        wakeEvent = try Event(base: base, fd: -1, what: 0, context: context, callback: loopWake)
+        // The loop outlives its events: run() frees them (the mailbox the wake-up) before it returns.
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        let wakeEvent = try Event(base: base, fd: -1, what: 0, context: context, callback: loopWake)
+        mailbox.attach(LoopWakeUp(event: wakeEvent))
         acceptEvent = try Event(
             base: base, fd: listener.fd, what: EV_READ | EV_PERSIST, context: context, callback: loopAccept)
         stopTimer = try Event(base: base, fd: -1, what: 0, context: context, callback: loopStopTimer)
@@ -92,6 +93,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// Runs until stopped, then closes whatever is left and frees the loop's events.
     func run() {
+        mailbox.enterLoopThread()
         acceptEvent?.add()
         tlsAcceptEvent?.add()
         event_base_loop(base.pointer, EVLOOP_NO_EXIT_ON_EMPTY)
@@ -104,34 +106,20 @@ final class EventLoop: @unchecked Sendable {
         acceptEvent = nil
         tlsAcceptEvent = nil
         stopTimer = nil
-        discardMailbox()
+        mailbox.close()  // what responders send from now on is discarded
     }
 
-    /// Drops queued responses (closing their files): the loop has ended.
-    private func discardMailbox() {
-        for message in mailbox.withLock({ messages in
-            defer { messages = [] }; return messages
-        }) {
-            switch message {
-            case .response(_, _, let response): response.body.discard()
-            case .adopt(let fd, _, _): discardAdopted(fd)
-            case .stop, .resumeBody, .bodyReady, .decide: break
-            }
-        }
-    }
-
-    /// Queues a message for the loop thread and wakes it; safe from any thread.
-    func post(_ message: LoopMessage) {
-        mailbox.withLock { $0.append(message) }
-        wakeEvent.activate()
+    /// Debug builds: stops the program when the caller is not this loop's running thread (compiled out in release).
+    /// Loop-only entry points (event callbacks, mailbox deliveries) call it.
+    @inline(__always)
+    func assertInEventLoop(file: StaticString = #fileID, line: UInt = #line) {
+        assert(mailbox.isLoopThread, "loop-only code ran off its event loop's thread", file: file, line: line)
     }
 
     /// Drains the mailbox on the loop thread.
     func wake() {
-        let messages = mailbox.withLock { messages in
-            defer { messages = [] }; return messages
-        }
-        for message in messages {
+        assertInEventLoop()
+        for message in mailbox.take() {
             switch message {
             case .response(let id, let sequence, let response):
                 if let connection = connections[id] {
@@ -167,25 +155,8 @@ final class EventLoop: @unchecked Sendable {
     }
 
     deinit {
-        discardMailbox()  // responders that answered after the loop ended
         readBuffer.deallocate()
     }
-}
-
-/// A message for a loop thread.
-enum LoopMessage: Sendable {
-    /// A response from a responder.
-    case response(connection: UInt64, sequence: UInt64, HTTPResponse)
-    /// Take over a connection another loop accepted (already counted in `openConnections`); `secure` for TLS.
-    case adopt(fd: Int32, remoteAddress: String, secure: Bool)
-    /// Begin a graceful stop.
-    case stop
-    /// A paused request body may be read on (`HTTPBodyFlow`).
-    case resumeBody(connection: UInt64, sequence: UInt64)
-    /// A handler's late decision (`HTTPDecider`), to be made on the loop thread.
-    case decide(connection: UInt64, sequence: UInt64, @Sendable () -> HTTPRequestAction)
-    /// A streamed response body has bytes or its end waiting (`HTTPBodySink`).
-    case bodyReady(connection: UInt64, sequence: UInt64)
 }
 
 /// Open connections over all loops.
@@ -203,11 +174,21 @@ private func loop(_ context: UnsafeMutableRawPointer?) -> EventLoop {
 private let loopWake: event_callback_fn = { _, _, context in loop(context).wake() }
 private let loopAccept: event_callback_fn = { _, _, context in
     let loop = loop(context)
+    loop.assertInEventLoop()
     loop.acceptConnections(from: loop.listener, secure: loop.listenerIsTLS)
 }
 private let loopAcceptTLS: event_callback_fn = { _, _, context in
     let loop = loop(context)
+    loop.assertInEventLoop()
     if let tlsListener = loop.tlsListener { loop.acceptConnections(from: tlsListener, secure: true) }
 }
-private let loopStopTimer: event_callback_fn = { _, _, context in loop(context).finishStop() }
-private let loopIterationEnd: event_callback_fn = { _, _, context in loop(context).endIteration() }
+private let loopStopTimer: event_callback_fn = { _, _, context in
+    let loop = loop(context)
+    loop.assertInEventLoop()
+    loop.finishStop()
+}
+private let loopIterationEnd: event_callback_fn = { _, _, context in
+    let loop = loop(context)
+    loop.assertInEventLoop()
+    loop.endIteration()
+}

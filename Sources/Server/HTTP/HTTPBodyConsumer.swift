@@ -25,12 +25,19 @@ public enum HTTPConsumeResult {
 ///
 /// A resume for a request that is over (answered, aborted, or a later request on the connection) is ignored.
 public struct HTTPBodyFlow: Sendable {
-    let loop: EventLoop
+    let mailbox: LoopMailbox
     let connection: UInt64
     let sequence: UInt64
 
+    /// The flow of request `sequence` of `connection` on `loop` (made on the loop thread; keeps its mailbox).
+    init(loop: EventLoop, connection: UInt64, sequence: UInt64) {
+        self.mailbox = loop.mailbox
+        self.connection = connection
+        self.sequence = sequence
+    }
+
     /// Reads on after a `.pause`. Posts to the connection's loop; safe from any thread, more than once.
     public func resume() {
-        loop.post(.resumeBody(connection: connection, sequence: sequence))
+        mailbox.post(.resumeBody(connection: connection, sequence: sequence))
     }
 }

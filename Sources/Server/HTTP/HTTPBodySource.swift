@@ -39,12 +39,13 @@ public final class HTTPBodySink: Sendable {
     }
 
     private let state = Mutex(State())
-    private let loop: EventLoop
+    private let mailbox: LoopMailbox
     private let connection: UInt64
     private let sequence: UInt64
 
+    /// The sink of request `sequence` of `connection` on `loop` (made on the loop thread; keeps its mailbox).
     init(loop: EventLoop, connection: UInt64, sequence: UInt64) {
-        self.loop = loop
+        self.mailbox = loop.mailbox
         self.connection = connection
         self.sequence = sequence
     }
@@ -64,7 +65,7 @@ public final class HTTPBodySink: Sendable {
             if !room { state.waiting = true }
             return (post, room)
         }
-        if post { loop.post(.bodyReady(connection: connection, sequence: sequence)) }
+        if post { mailbox.post(.bodyReady(connection: connection, sequence: sequence)) }
         return room
     }
 
@@ -82,12 +83,13 @@ public final class HTTPBodySink: Sendable {
             state.posted = true
             return post
         }
-        if post { loop.post(.bodyReady(connection: connection, sequence: sequence)) }
+        if post { mailbox.post(.bodyReady(connection: connection, sequence: sequence)) }
     }
 
     /// Loop thread: takes the queued chunks and the end, if it came.
     func take() -> (chunks: [[UInt8]], end: End?) {
-        state.withLock { state in
+        assert(mailbox.isLoopThread, "HTTPBodySink.take off its loop thread")
+        return state.withLock { state in
             defer {
                 state.chunks = []
                 state.queued = 0
@@ -99,7 +101,8 @@ public final class HTTPBodySink: Sendable {
 
     /// Loop thread: records the connection's unsent output; true when a waiting source should now resume.
     func noteUnsent(_ bytes: Int) -> Bool {
-        state.withLock { state in
+        assert(mailbox.isLoopThread, "HTTPBodySink.noteUnsent off its loop thread")
+        return state.withLock { state in
             state.unsent = bytes
             guard state.waiting, state.queued + bytes < Self.lowWater else { return false }
             state.waiting = false
@@ -109,6 +112,7 @@ public final class HTTPBodySink: Sendable {
 
     /// Loop thread: the response is over; later writes are dropped.
     func close() {
+        assert(mailbox.isLoopThread, "HTTPBodySink.close off its loop thread")
         state.withLock { state in
             if state.end == nil { state.end = .failed }
             state.chunks = []

@@ -8,13 +8,14 @@ import Synchronization
 /// `100 Continue` is sent. A decider dropped without deciding answers 500, so a client never waits forever; a
 /// decision for a connection that closed meanwhile is dropped unrun.
 public final class HTTPDecider: Sendable {
-    private let loop: EventLoop
+    private let mailbox: LoopMailbox
     private let connection: UInt64
     private let sequence: UInt64
     private let used = Atomic<Bool>(false)
 
+    /// A decider for request `sequence` of `connection` on `loop` (made on the loop thread; keeps its mailbox).
     init(loop: EventLoop, connection: UInt64, sequence: UInt64) {
-        self.loop = loop
+        self.mailbox = loop.mailbox
         self.connection = connection
         self.sequence = sequence
     }
@@ -22,12 +23,12 @@ public final class HTTPDecider: Sendable {
     /// Posts the decision; later calls are ignored.
     public func decide(_ action: @escaping @Sendable () -> HTTPRequestAction) {
         guard !used.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        loop.post(.decide(connection: connection, sequence: sequence, action))
+        mailbox.post(.decide(connection: connection, sequence: sequence, action))
     }
 
     deinit {
         if !used.load(ordering: .acquiring) {
-            loop.post(
+            mailbox.post(
                 .decide(
                     connection: connection, sequence: sequence,
                     {

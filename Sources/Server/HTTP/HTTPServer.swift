@@ -32,7 +32,10 @@ public final class HTTPServer: Sendable {
     private struct ServerState {
         var listener: ListeningSocket?
         var tlsListener: ListeningSocket?
-        var loops: [EventLoop] = []
+        /// Made by `start()`, taken by `run()`.
+        var loops = PreparedLoops(loops: [])
+        /// The loops' mailboxes, how `stop()` reaches them from any thread.
+        var mailboxes: [LoopMailbox] = []
         var stopped = false
         var running = false
     }
@@ -75,18 +78,19 @@ public final class HTTPServer: Sendable {
             tlsListener = try ListeningSocket(host: configuration.host, port: tlsPort)
         }
         let counter = ConnectionCounter()
-        let group = LoopGroup()
-        let loops = try (0..<max(1, configuration.threads)).map { number in
+        let mailboxes = (0..<max(1, configuration.threads)).map { _ in LoopMailbox(openConnections: counter) }
+        let group = LoopGroup(members: mailboxes)
+        let loops = try mailboxes.enumerated().map { number, mailbox in
             try EventLoop(
                 configuration: configuration, handler: handler, accessLog: makeAccessLog?(number), listener: listener,
-                openConnections: counter, group: group, tlsStore: tls, tlsListener: tlsListener)
+                openConnections: counter, group: group, mailbox: mailbox, tlsStore: tls, tlsListener: tlsListener)
         }
-        group.setMembers(loops)
         state.withLock {
             $0.listener = listener
             $0.tlsListener = tlsListener
-            $0.loops = loops
-            if $0.stopped { loops.forEach { $0.post(.stop) } }
+            $0.loops = PreparedLoops(loops: loops)
+            $0.mailboxes = mailboxes
+            if $0.stopped { mailboxes.forEach { $0.post(.stop) } }
         }
         return listener.port
     }
@@ -105,14 +109,15 @@ public final class HTTPServer: Sendable {
         let loops = state.withLock { state -> [EventLoop] in
             guard !state.running else { return [] }
             state.running = true
-            return state.loops
+            defer { state.loops = PreparedLoops(loops: []) }
+            return state.loops.loops
         }
         guard let first = loops.first else { return }
         let threads = loops.dropFirst().map { LoopThread(loop: $0) }
         first.run()
         threads.forEach { $0.join() }
         state.withLock {
-            $0.loops = []
+            $0.mailboxes = []
             $0.listener = nil
             $0.tlsListener = nil
         }
@@ -121,13 +126,21 @@ public final class HTTPServer: Sendable {
     /// Graceful stop: stop accepting, let requests in flight finish (up to `gracefulStopTimeout`), then close
     /// everything and let `run()` return. Thread-safe; may be called before `run()`.
     public func stop() {
-        let (loops, listeners) = state.withLock { state -> ([EventLoop], [ListeningSocket]) in
+        let (mailboxes, listeners) = state.withLock { state -> ([LoopMailbox], [ListeningSocket]) in
             state.stopped = true
-            return (state.loops, [state.listener, state.tlsListener].compactMap { $0 })
+            return (state.mailboxes, [state.listener, state.tlsListener].compactMap { $0 })
         }
-        loops.forEach { $0.post(.stop) }
+        mailboxes.forEach { $0.post(.stop) }
         // Refuse new connections now (and reset those queued but not accepted) rather than let them wait,
         // unanswered, for the drain to end. The descriptors themselves are closed once every loop has stopped.
         for listener in listeners { shutdown(listener.fd, Int32(SHUT_RD)) }
     }
+}
+
+/// The event loops `start()` made, waiting in the server's state for `run()`.
+///
+/// `@unchecked Sendable`: a hand-off, not sharing: put in and taken out once under the server's lock, touched by no
+/// thread in between; from `run()` on each loop belongs to the thread that runs it.
+private struct PreparedLoops: @unchecked Sendable {
+    var loops: [EventLoop]
 }

@@ -110,6 +110,7 @@ final class CurlLoop: @unchecked Sendable {
 
     /// Loop thread: starts `transfer`.
     func start(_ transfer: CurlTransfer) {
+        assert(isCurrentThread, "CurlLoop.start off its loop thread")
         guard !stopped.load(ordering: .relaxed) else { return transfer.complete(.failure(.cancelled)) }
         transfers[transfer.easy] = transfer
         transfer.loop = self
@@ -123,6 +124,7 @@ final class CurlLoop: @unchecked Sendable {
 
     /// Loop thread: stops `transfer` now with `result` (a cancel, or a failure found in a callback).
     func finish(_ transfer: CurlTransfer, _ error: S3Error) {
+        assert(isCurrentThread, "CurlLoop.finish off its loop thread")
         guard transfers.removeValue(forKey: transfer.easy) != nil else { return }
         curl_multi_remove_handle(multi, transfer.easy)
         transfer.complete(.failure(error))
@@ -130,6 +132,7 @@ final class CurlLoop: @unchecked Sendable {
 
     /// Loop thread: un-pauses a transfer (libcurl may call its write callback from inside).
     func unpause(_ transfer: CurlTransfer) {
+        assert(isCurrentThread, "CurlLoop.unpause off its loop thread")
         guard transfers[transfer.easy] != nil else { return }
         curl_easy_pause(transfer.easy, CURLPAUSE_CONT)
     }

@@ -21,7 +21,8 @@ public struct S3Response: Sendable {
 /// `@unchecked Sendable`: created on any thread, then used only on its loop's thread once `start`ed.
 final class CurlTransfer: @unchecked Sendable {
     let easy: UnsafeMutableRawPointer
-    unowned(unsafe) var loop: CurlLoop?
+    /// The loop running it, from `CurlLoop.start` until `complete` lets go (the loop holds the transfer meanwhile).
+    var loop: CurlLoop?
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private let body: [UInt8]
     private var bodyOffset = 0
@@ -108,6 +109,7 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// Loop thread: the streamed body may go on.
     func resume() {
+        assert(loop?.isCurrentThread ?? true, "CurlTransfer.resume off its loop thread")
         pauseRequested = false
         guard paused else { return }
         paused = false
@@ -192,6 +194,7 @@ final class CurlTransfer: @unchecked Sendable {
         onHead = nil
         onBytes = nil
         completion(result)
+        loop = nil
         context?.release()
         context = nil
     }
