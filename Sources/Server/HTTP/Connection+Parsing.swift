@@ -57,17 +57,21 @@ extension Connection {
 
     /// Body bytes go straight to the consumer, without a copy.
     func onBody(_ bytes: UnsafeRawBufferPointer) -> Int32 {
-        guard case .consumer(let consumer)? = request.decision else { return 0 }
-        switch consumer.consume(bytes, flow: HTTPBodyFlow(loop: loop, connection: id, sequence: sequence)) {
-        case .proceed: break
-        case .pause:
-            pendingEvent = .consumerPaused
-            parser.pause()
-        case .stop(let response):
-            pendingEvent = .consumerStopped(response)
+        if let event = consumeBody(bytes) {
+            pendingEvent = event
             parser.pause()
         }
         return 0
+    }
+
+    /// Hands body bytes to the consumer, if the handler asked for one; returns what the consumer asks to happen.
+    func consumeBody(_ bytes: UnsafeRawBufferPointer) -> ParserEvent? {
+        guard case .consumer(let consumer)? = request.decision else { return nil }
+        switch consumer.consume(bytes, flow: HTTPBodyFlow(loop: loop, connection: id, sequence: sequence)) {
+        case .proceed: return nil
+        case .pause: return .consumerPaused
+        case .stop(let response): return .consumerStopped(response)
+        }
     }
 
     /// The message is complete: pause so the next pipelined request waits for this one's answer.

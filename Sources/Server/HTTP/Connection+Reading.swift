@@ -32,11 +32,42 @@ extension Connection {
 
     /// Parses `data` (the loop buffer or the stash), acting on each pause, until it is used up or the connection
     /// must first answer the current request; returns how many bytes it parsed.
+    ///
+    /// A head that is whole in `data` is read by `HeadScanner` and its body framed here by `Content-Length`; any
+    /// other head (split across reads, or unusual: see `HeadScanner`) goes to http_parser, which then frames that
+    /// request's body too.
     @discardableResult
     func feed(_ data: UnsafeRawBufferPointer) -> Int {
         var offset = 0
-        while offset < data.count, state == .readingHead || (state == .readingBody && !request.bodyPaused) {
+        while state == .readingHead || (state == .readingBody && !request.bodyPaused) {
+            if state == .readingBody, let remaining = request.bodyRemaining {
+                if remaining == 0 {
+                    request.bodyRemaining = nil
+                    messageComplete()
+                    continue
+                }
+                guard offset < data.count else { break }
+                let take = Int(min(Int64(data.count - offset), remaining))
+                let chunk = UnsafeRawBufferPointer(rebasing: data[offset..<(offset + take)])
+                offset += take
+                request.bytesIn += Int64(take)
+                request.bodyRemaining = remaining - Int64(take)
+                if let event = consumeBody(chunk) { handle(event) }
+                continue
+            }
+            guard offset < data.count else { break }
             let rest = UnsafeRawBufferPointer(rebasing: data[offset...])
+            if state == .readingHead, !request.started,
+                let head = HeadScanner.scan(rest, into: &request, configuration: loop.configuration)
+            {
+                _ = onMessageBegin()
+                offset += head.length
+                request.bytesIn += Int64(head.length)
+                request.scanned = head
+                request.bodyRemaining = head.contentLength
+                headersComplete()
+                continue
+            }
             let parsed = parser.execute(rest)
             offset += parsed
             request.bytesIn += Int64(parsed)
@@ -53,22 +84,26 @@ extension Connection {
                 parser.resume()
                 let event = pendingEvent
                 pendingEvent = nil
-                switch event {
-                case .headersComplete?: headersComplete()
-                case .messageComplete?: messageComplete()
-                case .consumerStopped(let response)?:
-                    request.forceClose = true
-                    startResponse(response)
-                case .consumerPaused?:
-                    request.bodyPaused = true  // ends the loop: the rest waits in the stash
-                case nil: break
-                }
+                if let event { handle(event) }
                 continue
             }
             reject(request.rejection ?? parserRejection(error))
             return offset
         }
         return offset
+    }
+
+    /// Acts on why parsing paused.
+    private func handle(_ event: ParserEvent) {
+        switch event {
+        case .headersComplete: headersComplete()
+        case .messageComplete: messageComplete()
+        case .consumerStopped(let response):
+            request.forceClose = true
+            startResponse(response)
+        case .consumerPaused:
+            request.bodyPaused = true  // ends the loop: the rest waits in the stash
+        }
     }
 
     /// True when input after the current request waits for its response (pipelining); not when the connection
@@ -80,7 +115,12 @@ extension Connection {
 
     /// Parses bytes that arrived while the previous response was pending.
     func resumeFromStash() {
-        guard !stash.isEmpty, state == .readingHead || (state == .readingBody && !request.bodyPaused) else { return }
+        guard state == .readingHead || (state == .readingBody && !request.bodyPaused) else { return }
+        guard !stash.isEmpty else {
+            // A body the layer frames may be complete with nothing left to read (a decision or a resume came later).
+            if state == .readingBody, request.bodyRemaining == 0 { feed(UnsafeRawBufferPointer(start: nil, count: 0)) }
+            return
+        }
         let pending = stash, start = stashOffset  // `pending` keeps the bytes alive if a close drops `stash`
         let used = pending.withUnsafeBytes { feed(UnsafeRawBufferPointer(rebasing: $0[start...])) }
         guard !stash.isEmpty else { return }  // dropped meanwhile (a linger or a close)

@@ -1,15 +1,16 @@
 extension Connection {
     /// Validates the complete head, asks the handler, and sets up what happens to the body.
     func headersComplete() {
-        if let refusal = validateHead() {
+        let scanned = request.scanned
+        let version = scanned?.version ?? parser.version
+        if let refusal = validateHead(version: version) {
             reject(refusal)
             return
         }
-        let version = parser.version
         let headers = request.headers
         let contentLength = headers["Content-Length"].flatMap { Int64($0) }
         var head = HTTPRequestHead(
-            method: parser.method, target: String(decoding: request.url, as: UTF8.self),
+            method: scanned?.method ?? parser.method, target: String(decoding: request.url, as: UTF8.self),
             version: version, headers: headers, contentLength: contentLength,
             remoteAddress: remoteAddress)
         if tls != nil { head.isSecure = true }
@@ -17,7 +18,7 @@ extension Connection {
         request.path = head.path
         request.version = version
         request.isHead = head.isHead
-        keepAlive = parser.keepAlive
+        keepAlive = scanned?.keepAlive ?? parser.keepAlive
         state = .readingBody
         request.hasBody = (contentLength ?? 0) > 0
         request.expectsContinue = version == .http11 && headers["Expect"]?.lowercased() == "100-continue"
@@ -102,8 +103,7 @@ extension Connection {
     }
 
     /// The checks http_parser 2.9.4 does not make (see the server issue), in the order a client would fix them.
-    private func validateHead() -> HTTPResponse? {
-        let version = parser.version
+    private func validateHead(version: HTTPVersion) -> HTTPResponse? {
         if version != .http10 && version != .http11 {
             return .error(
                 status: .badRequest, name: .badRequest, description: "HTTP version must be 1.0 or 1.1, got \(version)")

@@ -50,6 +50,11 @@ struct RequestState {
     var hasBody = false
     /// An HTTP/1.1 request with `Expect: 100-continue`.
     var expectsContinue = false
+    /// The request line and framing `HeadScanner` read; nil while http_parser reads the request.
+    var scanned: HeadScanner.Head?
+    /// Body bytes still to come of a request whose head `HeadScanner` read (the layer frames its body itself by
+    /// `Content-Length`); nil once the message is complete, and for requests http_parser reads.
+    var bodyRemaining: Int64?
 
     /// Clears the state for the next request on the connection, keeping the storage of the byte buffers and of the
     /// header list (a keep-alive connection then allocates none of them again).

@@ -1,0 +1,203 @@
+import Glibc
+import Shared
+
+/// The layer's own reader of a request head that arrived whole: the request line and the header lines, found with
+/// `memchr` for each line end and read in place (no callback per piece, no per-byte state machine).
+///
+/// It reads only the common, unambiguous form: a method in `methods`, an origin-form target of visible ASCII, exactly
+/// `HTTP/1.1` or `HTTP/1.0`, token header names, values of visible ASCII, spaces and tabs, every line ending in CRLF,
+/// a single all-digit `Content-Length` and a `Connection` of exactly `close` or `keep-alive`. Anything else (obs-fold,
+/// a bare LF, a byte outside those sets, `Transfer-Encoding`, `Upgrade`, a second `Content-Length`, a head near a
+/// limit, a head not yet complete) makes it answer nil and leaves the request to http_parser, untouched, so every
+/// unusual request is read and refused exactly as before.
+enum HeadScanner {
+    /// What the scan found, besides the target and fields it wrote into the request state.
+    struct Head {
+        /// Bytes of the head, its final empty line included.
+        var length: Int
+        /// The method.
+        var method: HTTPMethod
+        /// `HTTP/1.1` or `HTTP/1.0`.
+        var version: HTTPVersion
+        /// The body's length (0 when the request has no `Content-Length`).
+        var contentLength: Int64
+        /// What `http_should_keep_alive` would answer.
+        var keepAlive: Bool
+    }
+
+    /// The methods read here, by their wire spelling; others go to http_parser.
+    private static let methods: [(name: StaticString, method: HTTPMethod)] = [
+        ("GET", .get), ("HEAD", .head), ("PUT", .put), ("POST", .post), ("DELETE", .delete), ("PATCH", .patch),
+        ("OPTIONS", .options)
+    ]
+
+    /// Scans a head at the start of `bytes`, appending its target to `request.url` and its fields to
+    /// `request.headers`; on nil both are left empty and `request.headBytes` is 0.
+    static func scan(
+        _ bytes: UnsafeRawBufferPointer, into request: inout RequestState, configuration: HTTPServerConfiguration
+    ) -> Head? {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        let head = scan(UnsafeBufferPointer(start: base, count: bytes.count), into: &request, configuration)
+        if head == nil {
+            request.url.removeAll(keepingCapacity: true)
+            request.headers.removeAll(keepingCapacity: true)
+            request.headBytes = 0
+        }
+        return head
+    }
+
+    private static func scan(
+        _ p: UnsafeBufferPointer<UInt8>, into request: inout RequestState, _ configuration: HTTPServerConfiguration
+    ) -> Head? {
+        let n = p.count
+        // The method, then one space.
+        var i = 0
+        while i < n, i < 8, p[i] != 0x20 { i += 1 }
+        guard i < n, p[i] == 0x20, let method = method(UnsafeBufferPointer(rebasing: p[0..<i])) else { return nil }
+        // The target: origin-form, visible ASCII but `#`, then one space.
+        let targetStart = i + 1
+        guard targetStart < n, p[targetStart] == 0x2F else { return nil }
+        i = targetStart
+        while i < n, p[i] > 0x20, p[i] < 0x7F, p[i] != 0x23 { i += 1 }
+        guard i < n, p[i] == 0x20, i - targetStart <= configuration.maxHeaderLineBytes else { return nil }
+        let targetEnd = i
+        // `HTTP/1.x` CRLF.
+        guard n - i >= 11, p[i + 1] == 0x48, p[i + 2] == 0x54, p[i + 3] == 0x54, p[i + 4] == 0x50, p[i + 5] == 0x2F,
+            p[i + 6] == 0x31, p[i + 7] == 0x2E, p[i + 8] == 0x30 || p[i + 8] == 0x31, p[i + 9] == 0x0D,
+            p[i + 10] == 0x0A
+        else { return nil }
+        let version: HTTPVersion = p[i + 8] == 0x31 ? .http11 : .http10
+        i += 11
+        request.url.append(contentsOf: UnsafeBufferPointer(rebasing: p[targetStart..<targetEnd]))
+        var headBytes = targetEnd - targetStart
+        var contentLength: Int64?
+        var close = false, keepAlive = false
+        let lineLimit = configuration.maxHeaderLineBytes
+        while true {
+            guard n - i >= 2 else { return nil }
+            if p[i] == 0x0D {
+                guard p[i + 1] == 0x0A else { return nil }
+                i += 2
+                break
+            }
+            // One header line: find its LF, which must follow a CR.
+            guard let lf = memchr(p.baseAddress! + i, 0x0A, n - i) else { return nil }
+            let lineEnd = p.baseAddress!.distance(to: lf.assumingMemoryBound(to: UInt8.self)) - 1
+            guard lineEnd > i, p[lineEnd] == 0x0D else { return nil }
+            let nameStart = i
+            while i < lineEnd, isToken(p[i]) { i += 1 }
+            guard i > nameStart, i < lineEnd, p[i] == 0x3A else { return nil }
+            let nameEnd = i
+            i += 1
+            // The value: leading and trailing spaces and tabs are not part of it.
+            var valueStart = i
+            for j in i..<lineEnd {
+                let c = p[j]
+                guard (c >= 0x20 && c < 0x7F) || c == 0x09 else { return nil }
+            }
+            while valueStart < lineEnd, p[valueStart] == 0x20 || p[valueStart] == 0x09 { valueStart += 1 }
+            var valueEnd = lineEnd
+            while valueEnd > valueStart, p[valueEnd - 1] == 0x20 || p[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+            // Limits: near any of them, http_parser's path makes the checks and gives the answer.
+            let lineBytes = (nameEnd - nameStart) + (lineEnd - nameEnd - 1)
+            headBytes += lineBytes
+            guard lineBytes <= lineLimit, request.headers.count + 1 < configuration.maxHeaderCount,
+                headBytes + 4 * (request.headers.count + 1) <= configuration.maxHeaderBytes
+            else { return nil }
+            let name = UnsafeBufferPointer(rebasing: p[nameStart..<nameEnd])
+            let value = UnsafeBufferPointer(rebasing: p[valueStart..<valueEnd])
+            switch special(name) {
+            case .contentLength:
+                // http_parser's own rule: digits, then spaces only.
+                guard contentLength == nil, valueStart < lineEnd, let length = digits(p, valueStart, lineEnd) else {
+                    return nil
+                }
+                contentLength = length
+            case .connection:
+                guard valueEnd == lineEnd else { return nil }
+                if equalsLowercase(value, "close") {
+                    close = true
+                } else if equalsLowercase(value, "keep-alive") {
+                    keepAlive = true
+                } else {
+                    return nil
+                }
+            case .other: break
+            case .unread: return nil
+            }
+            request.headers.add(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+            i = lineEnd + 2
+        }
+        request.headBytes = headBytes
+        return Head(
+            length: i, method: method, version: version, contentLength: contentLength ?? 0,
+            keepAlive: version == .http11 ? !close : keepAlive)
+    }
+
+    private static func method(_ bytes: UnsafeBufferPointer<UInt8>) -> HTTPMethod? {
+        for entry in methods where entry.name.utf8CodeUnitCount == bytes.count {
+            if memcmp(entry.name.utf8Start, bytes.baseAddress!, bytes.count) == 0 { return entry.method }
+        }
+        return nil
+    }
+
+    /// RFC 9110's `tchar`.
+    private static func isToken(_ c: UInt8) -> Bool {
+        switch c {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
+        case 0x21, 0x23, 0x24, 0x25, 0x26, 0x27, 0x2A, 0x2B, 0x2D, 0x2E, 0x5E, 0x5F, 0x60, 0x7C, 0x7E: true
+        default: false
+        }
+    }
+
+    /// A `Content-Length` value from its first byte after the leading whitespace: 1 to 18 digits, then only spaces.
+    private static func digits(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int64? {
+        var i = start, value: Int64 = 0
+        while i < end, p[i] >= 0x30, p[i] <= 0x39 {
+            value = value * 10 + Int64(p[i] - 0x30)
+            i += 1
+        }
+        guard i > start, i - start <= 18 else { return nil }
+        while i < end {
+            guard p[i] == 0x20 else { return nil }
+            i += 1
+        }
+        return value
+    }
+
+    /// The fields http_parser gives a meaning to.
+    private enum Special { case contentLength, connection, other, unread }
+
+    /// The names http_parser matches as it reads them, and what a field of exactly that name is here. A longer name
+    /// that starts with one of them is left to http_parser too: it once read `Transfer-EncodingA` as
+    /// `Transfer-Encoding` (the comparison test with http_parser found it).
+    private static let specialNames: [(name: StaticString, exact: Special)] = [
+        ("connection", .connection), ("content-length", .contentLength), ("proxy-connection", .unread),
+        ("transfer-encoding", .unread), ("upgrade", .unread)
+    ]
+
+    private static func special(_ name: UnsafeBufferPointer<UInt8>) -> Special {
+        // Every special name starts with c, p, t or u.
+        switch name[0] | 0x20 {
+        case 0x63, 0x70, 0x74, 0x75: break
+        default: return .other
+        }
+        for entry in specialNames where name.count >= entry.name.utf8CodeUnitCount {
+            let count = entry.name.utf8CodeUnitCount
+            guard equalsLowercase(UnsafeBufferPointer(rebasing: name[0..<count]), entry.name) else { continue }
+            return name.count == count ? entry.exact : .unread
+        }
+        return .other
+    }
+
+    /// ASCII case-insensitive comparison with a lowercase literal.
+    private static func equalsLowercase(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+        guard bytes.count == literal.utf8CodeUnitCount else { return false }
+        let l = literal.utf8Start
+        for k in 0..<bytes.count {
+            let c = bytes[k]
+            if (c >= 0x41 && c <= 0x5A ? c | 0x20 : c) != l[k] { return false }
+        }
+        return true
+    }
+}
