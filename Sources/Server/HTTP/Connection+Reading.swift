@@ -64,7 +64,7 @@ extension Connection {
                 offset += head.length
                 request.bytesIn += Int64(head.length)
                 request.scanned = head
-                request.bodyRemaining = head.contentLength
+                request.bodyRemaining = head.contentLength ?? 0
                 headersComplete()
                 continue
             }
