@@ -176,11 +176,12 @@ struct ServeCommand: ParsableCommand {
             configuration: configuration.http, handler: ServerHandler(context: context),
             accessLogPerLoop: { _ in
                 let counters = metrics.countersForLoop()
+                let clock = AccessLogClock()
                 return { entry, lines in
                     counters.recordRequest(
                         method: entry.method, status: entry.status, sent: entry.bytesSent,
                         received: entry.bytesReceived)
-                    AccessLog.append(entry, to: lines)
+                    AccessLog.append(entry, to: lines, clock: clock)
                 }
             }, tls: tlsStore)
         let boundPort: Int
