@@ -8,8 +8,8 @@ import PackageDescription
 /// - `Posix`: the file-system calls both sides share (whole writes, folders, status, directory streams, standard
 ///   streams), over Glibc alone.
 /// - `Shared`: what client and server agree on (digests, manifests, visibility, permissions, error body, JSON).
-/// - Server side: `HTTPServer` (our HTTP/1.1 layer on libevent + http_parser, knows nothing of storage; `Shared` gives it
-///   the error names),
+/// - Server side: `HTTPServer` (our HTTP/1.1 layer on libevent, its own head reader + http_parser, knows nothing of
+///   storage; `Shared` gives it the error names),
 ///   `Storage` (blobs on disk + metadata in SQLite or PostgreSQL, knows nothing of HTTP), `ServerApp` (routes, auth, commands),
 ///   and the one-file executable `tooltool-server`.
 /// - Client side: `ClientCore` (libcurl transport, fetch, cache, unpack, commands) and the executable `tooltool`.

@@ -1,7 +1,8 @@
 import Glibc
 import Synchronization
 
-/// A small HTTP/1.1 server on libevent's core with http_parser: `threads` event loops share one listening socket.
+/// A small HTTP/1.1 server on libevent's core, reading request heads itself (`HeadScanner`) or, for split or unusual
+/// ones, with http_parser: `threads` event loops share one listening socket.
 ///
 /// Use: `init`, then `start()` (binds, returns the port), then `run()` on the thread that should block, and
 /// `stop()` from anywhere (e.g. a signal-handling thread) for a graceful stop.
