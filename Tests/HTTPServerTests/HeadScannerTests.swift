@@ -21,6 +21,8 @@ extension HTTPServerSuite {
             "DELETE /f HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\n\r\n",
             "GET /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
             "GET /a HTTP/1.1\nHost: a\n\n",
+            "PUT /a HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+            "PUT /a HTTP/1.1\r\nHost: a\r\nContent-Length: 999999999999999999\r\n\r\n",
             "OPTIONS * HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
         ]
 
@@ -255,6 +257,9 @@ extension HTTPServerSuite {
                 "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx",
                 400, next: nil),
             Case("length with a sign", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: +1\r\n\r\nx", 400, next: nil),
+            Case(
+                "length overflow", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+                400, next: nil),
             Case("empty length", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n", 400, next: nil),
             Case(
                 "chunked and length",

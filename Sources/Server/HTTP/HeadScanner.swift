@@ -216,10 +216,12 @@ enum HeadScanner {
     private static func digits(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int64? {
         var i = start, value: Int64 = 0
         while i < end, p[i] >= 0x30, p[i] <= 0x39 {
+            // 18 digits at most, checked before the next one: 19 could overflow `Int64` and stop the process.
+            guard i - start < 18 else { return nil }
             value = value * 10 + Int64(p[i] - 0x30)
             i += 1
         }
-        guard i > start, i - start <= 18 else { return nil }
+        guard i > start else { return nil }
         while i < end {
             guard p[i] == 0x20 else { return nil }
             i += 1
