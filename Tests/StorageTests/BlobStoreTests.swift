@@ -181,4 +181,20 @@ import Darwin
         let store = try FileSystemBlobStore(root: root.path)
         #expect(try store.openForReading(Blob(size: 1).digest) == nil)
     }
+
+    /// `storedBlob`, a PUT's one look before its body: nil for an unknown digest, the visibility and size of a stored
+    /// blob, pvt/ first when a blob is in both folders, and an error (not a miss) for a folder at a blob's name.
+    @Test func storedBlobFindsVisibilityAndSizeInOneLook() throws {
+        let root = TempRoot()
+        defer { root.remove() }
+        let store = try FileSystemBlobStore(root: root.path)
+        let blob = Blob(size: 1234), other = Blob(size: 10)
+        #expect(try store.storedBlob(blob.digest) == nil)
+        try upload(blob, to: store, visibility: .public)
+        #expect(try store.storedBlob(blob.digest) == StoredBlob(visibility: .public, size: 1234))
+        writeFile(store.path(for: blob.digest, visibility: .internal), blob.bytes)
+        #expect(try store.storedBlob(blob.digest) == StoredBlob(visibility: .internal, size: 1234))
+        #expect(mkdir(store.path(for: other.digest, visibility: .public), 0o755) == 0)
+        #expect(throws: StorageError.self) { try store.storedBlob(other.digest) }
+    }
 }

@@ -48,11 +48,8 @@ extension BlobRoutes {
             return .decideLater { decider in
                 worker.async {
                     let stored: StoredBlob? = {
-                        guard let record = try? index.file(digest), record.hasInstances,
-                            let blob = try? store.openForReading(digest)
-                        else { return nil }
-                        blob.close()
-                        return StoredBlob(visibility: blob.visibility, size: blob.size)
+                        guard let record = try? index.file(digest), record.hasInstances else { return nil }
+                        return try? store.storedBlob(digest)
                     }()
                     decider.decide {
                         startUpload(
@@ -62,22 +59,24 @@ extension BlobRoutes {
                 }
             }
         }
+        // On the disk store, one look on the loop thread (two fstatat, cheaper than a GET's open).
+        let stored: StoredBlob?
         do {
-            // On the disk store, one open on the loop thread (like a GET).
-            let stored = try context.store.openForReading(digest).map { blob in
-                blob.close()
-                return StoredBlob(visibility: blob.visibility, size: blob.size)
-            }
-            return startUpload(
-                digest, visibility: visibility, length: length, stored: stored,
-                expectsContinue: expectsContinue, user: user)
+            stored = try context.store.storedBlob(digest)
         } catch {
             return .respond(APIFailure.response(for: error, "storing \(digest.hex)", user: user, close: true))
         }
+        return startUpload(
+            digest, visibility: visibility, length: length, stored: stored, expectsContinue: expectsContinue,
+            user: user)
     }
 
     /// Answers at once when the blob is already `stored` (409 under the other visibility; 200 to a client waiting on
     /// `Expect: 100-continue`, sparing it the body), else streams the body into a new upload.
+    ///
+    /// The temp file is made here, on the loop thread (an `O_CREAT`, about 10 % of the server's CPU with small
+    /// PUTs): made on the worker queue instead, small PUTs were about 25 % slower on a loaded 2-core machine (one
+    /// more hop between threads per upload; branch perf-put-worker-begin, issue 17).
     private func startUpload(
         _ digest: Digest, visibility: Visibility, length: Int64, stored: StoredBlob?,
         expectsContinue: Bool, user: String?

@@ -21,7 +21,14 @@ public protocol BlobStore: Sendable {
     /// caller.
     func openForReading(_ digest: Digest, known: StoredBlob?) throws(StorageError) -> OpenBlob?
 
-    /// Starts an upload that will be verified against `digest` and `expectedSize` before it is published.
+    /// Where `digest` is stored and its size, from one look: what a PUT needs to decide whether to read its body.
+    /// nil when not found, which may miss a blob moving between visibilities at that instant or a store folder
+    /// replaced by hand since the last `refreshFolders`: an upload's publish checks again, so such a miss only costs
+    /// reading a body. Cheap on a local store (two `fstatat`), may wait on the network on a remote one.
+    func storedBlob(_ digest: Digest) throws(StorageError) -> StoredBlob?
+
+    /// Starts an upload that will be verified against `digest` and `expectedSize` before it is published. On the disk
+    /// store this creates, locks and renames its temp file (local metadata work, done on the loop like a GET's open).
     func beginUpload(
         _ digest: Digest, visibility: Visibility, expectedSize: Int64
     ) throws(StorageError) -> any BlobUpload
@@ -62,6 +69,13 @@ extension BlobStore {
     /// Opens a blob for serving, finding it first.
     public func openForReading(_ digest: Digest) throws(StorageError) -> OpenBlob? {
         try openForReading(digest, known: nil)
+    }
+
+    /// `storedBlob` by opening the blob and closing it again (a remote store's HEAD request).
+    public func storedBlob(_ digest: Digest) throws(StorageError) -> StoredBlob? {
+        guard let blob = try openForReading(digest) else { return nil }
+        blob.close()
+        return StoredBlob(visibility: blob.visibility, size: blob.size)
     }
 }
 

@@ -150,6 +150,24 @@ public final class FileSystemBlobStore: BlobStore {
         return nil
     }
 
+    /// One `fstatat` per folder through the folder descriptors (no `openat`, no retry round, no folder check): a PUT's
+    /// look before its body (see `BlobStore.storedBlob` for what it may miss, which `publish` catches).
+    public func storedBlob(_ digest: Digest) throws(StorageError) -> StoredBlob? {
+        for visibility in Self.lookupOrder {
+            let directory = visibility == .internal ? internalDirectory : publicDirectory
+            var info = stat()
+            if fstatat(directory, digest.hex, &info, AT_SYMLINK_NOFOLLOW) != 0 {
+                if errno == ENOENT { continue }
+                throw StorageError.fromErrno(errno, call: "stat", path: path(for: digest, visibility: visibility))
+            }
+            guard Disk.isRegular(info) else {
+                throw StorageError.io(call: "stat", path: path(for: digest, visibility: visibility), errno: EISDIR)
+            }
+            return StoredBlob(visibility: visibility, size: Int64(info.st_size))
+        }
+        return nil
+    }
+
     /// Where lookups look first: pvt/, so a blob in both folders is served and refused as internal (see `locate`).
     static let lookupOrder: [Visibility] = [.internal, .public]
 
