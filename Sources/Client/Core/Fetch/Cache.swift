@@ -111,6 +111,23 @@ struct Cache: Sendable {
         return now.seconds - mtime.tv_sec >= touchInterval
     }
 
+    /// Adds the verified download `file`, just committed to `target`, as the entry for `digest`.
+    ///
+    /// An unnamed download (`DownloadFile.isUnnamed`) is linked into the cache folder from its descriptor, so the
+    /// entry is the very file that was hashed whatever happens to `target` meanwhile, and its state for the stamp
+    /// is one `fstat` of it: one `linkat` and one `fstat` per file. Anything else (a named temp file, an entry
+    /// already there, another filesystem) goes through `insert(_:digest:)`.
+    func insert(_ file: DownloadFile, committedTo target: String, digest: Digest) {
+        guard file.link(into: directory.descriptor, as: digest.hex) == 0 else {
+            insert(target, digest: digest)
+            return
+        }
+        Log.debug("cached \(digest.hex.prefix(16))... in \(folder)")
+        if let stamps, let info = file.fileStatus() {
+            stamps.remember(entry: path(for: digest), digest: digest, state: EntryState(info))
+        }
+    }
+
     /// Adds the verified file at `source` as the entry for `digest`: a hard link made under the entry's name at
     /// once when there is no entry; else (an entry there, another filesystem) a hard link or copy made under a temp
     /// name and renamed over it. The new entry gets a verification stamp at the end of the fetch.

@@ -4,15 +4,25 @@ import Shared
 import Glibc
 #endif
 
-/// A download in progress: a temp file beside the target, fed and hashed as bytes arrive.
+/// A download in progress: a temp file in the target's folder, fed and hashed as bytes arrive.
 ///
-/// Keeps its bytes across attempts so a retry can resume with `Range`; `responseStarted` decides per answer
-/// whether to append (206 with the matching `Content-Range`) or start over (200). Used by one thread at a time.
+/// The temp file has no name at all where the filesystem allows (`O_TMPFILE`: ext4, XFS, Btrfs, tmpfs): nothing
+/// is visible until `commit` links the verified file under its final name, and a killed process leaves nothing
+/// behind. Elsewhere it is a named temp file beside the target (`FileSystem.temporaryPath`), held locked while it
+/// is written and renamed onto the target. Keeps its bytes across attempts so a retry can resume with `Range`;
+/// `responseStarted` decides per answer whether to append (206 with the matching `Content-Range`) or start over
+/// (200). Used by one thread at a time.
 final class DownloadFile: ResponseSink {
     /// The record being fetched.
     let record: ManifestRecord
-    /// The temp file's path.
-    let path: String
+    /// The named temp file's path, or a description of the unnamed one (for messages).
+    var path: String { temporaryPath ?? "an unnamed temp file for \(target)" }
+    /// True when the temp file is unnamed (`O_TMPFILE`).
+    var isUnnamed: Bool { temporaryPath == nil }
+    /// Where the file goes.
+    private let target: String
+    /// The named temp file's path; nil for an unnamed one.
+    private let temporaryPath: String?
     /// Called with the bytes of this file on disk so far.
     var onProgress: ((Int64) -> Void)?
 
@@ -33,15 +43,23 @@ final class DownloadFile: ResponseSink {
     /// True when the abort means the server sends wrong data (go to the next server), not a passing glitch.
     private(set) var abortIsMismatch = false
 
-    /// Creates the temp file beside `target`.
+    /// Creates the temp file in `target`'s folder: unnamed when the filesystem can, else named beside `target`.
     init(record: ManifestRecord, target: String) throws(ClientError) {
         self.record = record
-        path = FileSystem.temporaryPath(beside: target)
+        hasher = StreamingHasher(algorithm: record.algorithm)
+        self.target = target
+        let unnamed = UnnamedFile.create(in: FileSystem.directory(of: target))
+        if unnamed >= 0 {
+            fd = unnamed
+            temporaryPath = nil
+            return
+        }
+        let path = FileSystem.temporaryPath(beside: target)
+        temporaryPath = path
         fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileSystem.error("cannot create", path) }
         // Held until the process ends: tells `removeAbandonedTemporaryFiles` that someone still writes this file.
         _ = flock(fd, LOCK_EX | LOCK_NB)
-        hasher = StreamingHasher(algorithm: record.algorithm)
     }
 
     /// True once `commit` renamed the file away: nothing is left to remove.
@@ -49,7 +67,7 @@ final class DownloadFile: ResponseSink {
 
     deinit {
         close(fd)
-        if !committed { unlink(path) }
+        if !committed && !isUnnamed { unlink(path) }
     }
 
     /// Drops every byte so the next attempt starts over.
@@ -146,10 +164,38 @@ final class DownloadFile: ResponseSink {
         return .success(())
     }
 
-    /// Moves the verified file onto `target`.
+    /// Puts the verified file at `target`, replacing what is there. An unnamed file is linked there with one
+    /// `linkat` when `target` is free, else linked under a temp name and renamed onto it; a named one is renamed.
     func commit(to target: String) throws(ClientError) {
-        try FileSystem.rename(path, to: target)
-        committed = true
+        guard isUnnamed else {
+            try FileSystem.rename(path, to: target)
+            committed = true
+            return
+        }
+        let code = UnnamedFile.link(fd, at: AT_FDCWD, target)
+        if code == 0 { return }
+        guard code == EEXIST else { throw FileSystem.error("cannot link \(path) at", target, errno: code) }
+        let temporary = FileSystem.temporaryPath(beside: target)
+        let linked = UnnamedFile.link(fd, at: AT_FDCWD, temporary)
+        guard linked == 0 else { throw FileSystem.error("cannot link \(path) at", temporary, errno: linked) }
+        do {
+            try FileSystem.rename(temporary, to: target)
+        } catch {
+            FileSystem.removeFile(temporary)
+            throw error
+        }
+    }
+
+    /// Links the (committed, verified) file as entry `name` of the open folder `directory`; 0 or the `errno`.
+    /// Only an unnamed file can: a named one answers `ENOTSUP`, and the caller links its path instead.
+    func link(into directory: Int32, as name: String) -> Int32 {
+        isUnnamed ? UnnamedFile.link(fd, at: directory, name) : ENOTSUP
+    }
+
+    /// `fstat` of the file (after `link`: its state as the cache entry now has it).
+    func fileStatus() -> stat? {
+        var info = stat()
+        return fstat(fd, &info) == 0 ? info : nil
     }
 
     private func refuse(_ reason: String, mismatch: Bool) -> Bool {

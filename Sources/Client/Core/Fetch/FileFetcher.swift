@@ -98,7 +98,7 @@ struct FileFetcher: Sendable {
                 switch try ServerDownload(baseURL: base, token: token).attempt(file, easy: easy) {
                 case .success:
                     try file.commit(to: target)
-                    cache?.insert(target, digest: record.digest)
+                    cache?.insert(file, committedTo: target, digest: record.digest)
                     Log.info("\(target): downloaded from \(base)")
                     return .download
                 case .retryable(let error, let after):

@@ -115,6 +115,13 @@ final class VerificationStamps: Sendable {
         notes.withLock { $0.append(Note(entry: entry, name: digest.hex, state: state)) }
     }
 
+    /// Notes the entry at `entry` (for `digest`) for stamping at the end of the fetch, in `state`: its state after
+    /// our own changes, taken from the verified file itself (`fstat` of the descriptor that made the entry), so
+    /// no `lstat` is needed here; `writePending` checks that the entry is still in that state.
+    func remember(entry: String, digest: Digest, state: EntryState) {
+        notes.withLock { $0.append(Note(entry: entry, name: digest.hex, state: state)) }
+    }
+
     /// Removes the stamp for `digest` (its entry was found corrupt and removed).
     func remove(_ digest: Digest) { _ = removals.withLock { $0.insert(digest.hex) } }
 
