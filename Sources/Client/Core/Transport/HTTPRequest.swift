@@ -35,8 +35,14 @@ struct HTTPResponse: Sendable {
 
     /// The first value of header `name`, case-insensitively.
     func header(_ name: String) -> String? {
-        let lowered = name.lowercased()
-        return headers.first { $0.0.lowercased() == lowered }?.1
+        headers.first { Self.sameName($0.0, name) }?.1
+    }
+
+    /// True when two header names are equal ignoring ASCII case (HTTP field names are ASCII), with no allocation.
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        a.utf8.elementsEqual(b.utf8) { x, y in
+            x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= 0x61 && (x | 0x20) <= 0x7A)
+        }
     }
 }
 
