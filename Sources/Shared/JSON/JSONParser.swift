@@ -185,6 +185,15 @@ public struct JSONParser {
             guard index < bytes.count else { throw error("unterminated string") }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
+                if scalars.isEmpty {
+                    // No escape met (each appends a scalar): the string is its bytes, validated once, with no
+                    // scalar-by-scalar copy (that copy was most of the client's cost of reading a manifest).
+                    guard let whole = String(validating: bytes[runStart..<index], as: UTF8.self) else {
+                        throw JSONParseError(reason: "invalid UTF-8 in a string", offset: runStart)
+                    }
+                    index += 1
+                    return whole
+                }
                 try flushRun(self, upTo: index)
                 index += 1
                 return String(scalars)
