@@ -76,7 +76,9 @@ import Testing
         #expect(Fixtures.read(cache.file(Fixtures.digest(bytes).hex)) == bytes, "the entry is whole again")
     }
 
-    /// `tooltool fetch` killed with SIGKILL mid-download: nothing under the final name; run again, it succeeds.
+    /// `tooltool fetch` killed with SIGKILL mid-download: the download was an unnamed file (`O_TMPFILE`), so nothing
+    /// is left under the final name or any other. A named temp file that a killed client left (one run where the
+    /// folder's filesystem has no `O_TMPFILE`, or an older client) is removed by the next fetch, which succeeds.
     @Test func fetchKilledMidDownloadThenRunAgain() throws {
         let bytes = Fixtures.randomBytes(1 << 20)
         let stall = try StallServer(bytes: bytes, sendFirst: 300_000)
@@ -93,14 +95,21 @@ import Testing
         process.standardError = FileHandle.nullDevice
         try process.run()
         let partial = eventually(timeout: 30) {
-            Self.files(in: work.path, prefix: ".a.bin.").contains { name in
-                ((try? FileManager.default.attributesOfItem(atPath: work.file(name))[.size] as? Int) ?? 0) >= 300_000
-            }
+            Self.unnamedFileSizes(of: process.processIdentifier, in: work.path).contains { $0 >= 300_000 }
         }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        #expect(partial, "the download was under way when it was killed")
+        #expect(partial, "the download was under way, in an unnamed file, when it was killed")
         #expect(Fixtures.read(work.file("a.bin")) == nil, "nothing under the final name")
+        #expect(Self.files(in: work.path, prefix: ".a.bin.").isEmpty, "nothing under a temp name either")
+
+        // What a killed client writing a named temp file leaves: `.NAME.PID.RANDOM.tmp`, its process gone.
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let leftover = ".a.bin.\(gone.processIdentifier).k1llednow-0.tmp"
+        try Data(bytes.prefix(300_000)).write(to: URL(fileURLWithPath: work.file(leftover)))
 
         let store = try Store(tokens: ["up": [.uploadPublic]])
         #expect(try store.put(bytes, user: "up").status == 200)
@@ -112,6 +121,20 @@ import Testing
             Self.files(in: work.path, prefix: ".a.bin.").isEmpty,
             "the killed run's temp file is removed: \(Self.files(in: work.path, prefix: ".a.bin."))")
         #expect(again.stderr.contains("removed 1 temp file(s) left in . by an interrupted fetch"), "\(again.stderr)")
+    }
+
+    /// The sizes of the files `pid` holds open in `folder` without a name there (`/proc/PID/fd` shows
+    /// `FOLDER/#INODE (deleted)` for an `O_TMPFILE` file).
+    private static func unnamedFileSizes(of pid: Int32, in folder: String) -> [Int64] {
+        let fds = "/proc/\(pid)/fd"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: fds) else { return [] }
+        return names.compactMap { name in
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(fds)/\(name)"),
+                target.hasPrefix(folder + "/#"), target.hasSuffix(" (deleted)")
+            else { return nil }
+            var info = stat()
+            return stat("\(fds)/\(name)", &info) == 0 ? Int64(info.st_size) : nil
+        }
     }
 }
 
