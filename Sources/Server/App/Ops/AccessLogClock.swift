@@ -1,9 +1,10 @@
 import FoundationEssentials
+import Glibc
 import HTTPServer
 
 /// One event loop's access-log time stamps, `2026-11-25T17:30:20.123Z` as `ServerLog.timestamp` writes them: the
-/// part up to the second is made once per second and copied, only the milliseconds are written per line (the civil
-/// date from the day count was about 600 instructions a request).
+/// part up to the second is made once per second and copied, only the milliseconds are written per line (making the
+/// date for every line was about 600 instructions a request).
 ///
 /// Loop thread only: `ServeCommand` makes one per event loop, used by that loop's logger alone.
 final class AccessLogClock: @unchecked Sendable {
@@ -32,42 +33,30 @@ final class AccessLogClock: @unchecked Sendable {
         line.write(byte: 0x5A)
     }
 
-    /// The civil date and time of `seconds` up to the `.` before the milliseconds, by arithmetic (H. Hinnant's
-    /// `civil_from_days`), not `gmtime_r`.
+    /// The date and time of `seconds` up to the `.` before the milliseconds (`gmtime_r`, once a second).
     private func makePrefix(_ seconds: Int64) {
-        var days = seconds / 86_400
-        var secondOfDay = seconds % 86_400
-        if secondOfDay < 0 {
-            secondOfDay += 86_400
-            days -= 1
-        }
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        let year = Int(parts.tm_year) + 1900
         prefixCount = prefix.withUnsafeMutableBytes { storage in
             var line = ByteWriter(base: storage.baseAddress!, capacity: storage.count)
             if (0...9999).contains(year) {
-                Self.appendTwoDigits(Int(year / 100), to: &line)
-                Self.appendTwoDigits(Int(year % 100), to: &line)
+                Self.appendTwoDigits(year / 100, to: &line)
+                Self.appendTwoDigits(year % 100, to: &line)
             } else {
-                line.write(decimal: year)
+                line.write(decimal: Int64(year))
             }
             line.write(byte: 0x2D)
-            Self.appendTwoDigits(Int(month), to: &line)
+            Self.appendTwoDigits(Int(parts.tm_mon) + 1, to: &line)
             line.write(byte: 0x2D)
-            Self.appendTwoDigits(Int(day), to: &line)
+            Self.appendTwoDigits(Int(parts.tm_mday), to: &line)
             line.write(byte: 0x54)
-            Self.appendTwoDigits(Int(secondOfDay / 3600), to: &line)
+            Self.appendTwoDigits(Int(parts.tm_hour), to: &line)
             line.write(byte: 0x3A)
-            Self.appendTwoDigits(Int(secondOfDay / 60 % 60), to: &line)
+            Self.appendTwoDigits(Int(parts.tm_min), to: &line)
             line.write(byte: 0x3A)
-            Self.appendTwoDigits(Int(secondOfDay % 60), to: &line)
+            Self.appendTwoDigits(Int(parts.tm_sec), to: &line)
             line.write(byte: 0x2E)
             return line.count
         }
